@@ -1,0 +1,35 @@
+// Bundles the CLI, the library entry and the worker entry with esbuild, and emits
+// type declarations for the library. Runs on `npm install` (prepare) and before tests.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const dist = path.join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+
+const external = ['piscina', 'ajv', 'ajv/*', 'ajv-formats', '@bytecodealliance/jco-transpile', '@bytecodealliance/jco-transpile/*'];
+await build({
+  entryPoints: {
+    index: 'src/index.ts',
+    cli: 'src/cli/main.ts',
+    worker: 'src/tiers/worker-entry.ts',
+  },
+  absWorkingDir: root,
+  outdir: dist,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  external,
+  logLevel: 'warning',
+});
+
+// Declarations for library users (the CLI and worker need none).
+const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
+if (existsSync(tsc)) {
+  execFileSync(tsc, ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+}

@@ -1,0 +1,79 @@
+// Command-line parsing with node:util parseArgs; `--` ends options and what
+// follows is handed to a command-world guest as its arguments.
+import { parseArgs } from 'node:util';
+import { messageOf } from '../errors.js';
+import { usage } from './errors.js';
+import type { PolicyGrant } from '../policy/policy.js';
+
+const OPTIONS = {
+  input: { type: 'string' },
+  'input-file': { type: 'string' },
+  json: { type: 'boolean' },
+  policy: { type: 'string' },
+  capabilities: { type: 'string', multiple: true },
+  timeout: { type: 'string' },
+  memory: { type: 'string' },
+  tier: { type: 'string' },
+  'allow-host': { type: 'string', multiple: true },
+  'allow-read': { type: 'string', multiple: true },
+  'allow-write': { type: 'string', multiple: true },
+  'allow-env': { type: 'string', multiple: true },
+  'allow-net': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+export interface ParsedArgs {
+  command: string | undefined;
+  positionals: string[];
+  /** Arguments after `--`. */
+  rest: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+  capabilitiesDirs: string[];
+  list(name: string): string[];
+  number(name: string): number | undefined;
+}
+
+export function parse(argv: string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, tokens: true, strict: true });
+  } catch (e) {
+    throw usage(messageOf(e).split('\n')[0]);
+  }
+  const terminator = parsed.tokens.find((t) => t.kind === 'option-terminator');
+  const before = terminator ? parsed.tokens.filter((t) => t.index < terminator.index) : parsed.tokens;
+  const positionals = before.filter((t) => t.kind === 'positional').map((t) => (t as { value: string }).value);
+  const rest = terminator ? argv.slice(terminator.index + 1) : [];
+  const values = parsed.values as ParsedArgs['values'];
+  const list = (name: string) => {
+    const v = values[name];
+    return Array.isArray(v) ? v.flatMap((x) => x.split(',')).filter(Boolean) : [];
+  };
+  return {
+    command: positionals[0],
+    positionals: positionals.slice(1),
+    rest,
+    values,
+    capabilitiesDirs: list('capabilities').length > 0 ? list('capabilities') : ['./capabilities'],
+    list,
+    number(name) {
+      const v = values[name];
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) throw usage(`--${name} ${String(v)}: expected a positive whole number`);
+      return n;
+    },
+  };
+}
+
+/** A target naming a file rather than a capability id. */
+export function isFileTarget(target: string): boolean {
+  return target.endsWith('.wasm') || target.includes('/') || target.includes('\\');
+}
+
+/** One grant for this capability made from the --allow-host flags, added to the policy's. */
+export function flagGrants(a: ParsedArgs, id: string): PolicyGrant[] {
+  const hosts = a.list('allow-host');
+  return hosts.length === 0 ? [] : [{ capabilities: id, host: hosts }];
+}

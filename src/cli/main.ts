@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// capsule's command line. Output on stdout, diagnostics on stderr; an error
+// prints `capsule: CODE: message` and exits non-zero, never with a stack trace.
+import { createRequire } from 'node:module';
+import { parse } from './args.js';
+import { report, usage } from './errors.js';
+import { inspectCommand } from './inspect.js';
+import { listCommand } from './list.js';
+import { runCommand } from './run.js';
+
+const HELP = `capsule: run untrusted WebAssembly components under deny-by-default grants
+
+usage:
+  capsule run <id|file.wasm> [--input JSON | --input-file F | stdin] [--json]
+              [--allow-host IFACE] [--timeout MS] [--memory 64MiB] [--tier T]
+              [--policy F] [--capabilities DIR] [-- ARGS for a command]
+  capsule list [--json]                 capabilities, what they request, their tier
+  capsule inspect <id|file> [--json]    manifest, imports/exports, requested vs granted
+  capsule help | --version
+
+options:
+  --capabilities DIR   where capabilities live (repeatable; default ./capabilities)
+  --policy F           policy file granting interfaces, limits and tiers
+`;
+
+const COMMANDS: Record<string, (a: ReturnType<typeof parse>) => Promise<number>> = {
+  run: runCommand,
+  list: listCommand,
+  inspect: inspectCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const a = parse(argv);
+  if (a.values.version) {
+    const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+    process.stdout.write(`capsule ${pkg.version}\n`);
+    return 0;
+  }
+  if (a.values.help || a.command === undefined || a.command === 'help') {
+    process.stdout.write(HELP);
+    return a.command === undefined && !a.values.help ? 2 : 0;
+  }
+  const command = COMMANDS[a.command];
+  if (!command) throw usage(`unknown command ${JSON.stringify(a.command)}`);
+  return command(a);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.exitCode = report(e);
+  },
+);

@@ -1,0 +1,101 @@
+// `capsule run <id|file.wasm>`: input from --input, --input-file or stdin;
+// arguments after `--` go to a command-world guest.
+import { readFile } from 'node:fs/promises';
+import { messageOf } from '../errors.js';
+import { type CommandOutput, type GuestLog, Runtime } from '../runtime.js';
+import { fileCapabilityId } from '../run-input.js';
+import type { Tier } from '../policy/tier.js';
+import { parseBytes } from './format.js';
+import { usage } from './errors.js';
+import { flagGrants, isFileTarget, type ParsedArgs } from './args.js';
+
+const NOT_YET = ['allow-read', 'allow-write', 'allow-env', 'allow-net'] as const;
+
+export async function runCommand(a: ParsedArgs): Promise<number> {
+  const target = a.positionals[0];
+  if (!target) throw usage('run needs a capability id or a .wasm file');
+  for (const flag of NOT_YET) {
+    if (a.values[flag] !== undefined) throw usage(`--${flag} is not supported yet: filesystem, env and network grants are not implemented`);
+  }
+  const isFile = isFileTarget(target);
+  const id = isFile ? fileCapabilityId(target) : target;
+  const rt = await Runtime.create({
+    capabilitiesDir: a.capabilitiesDirs,
+    policy: a.values.policy as string | undefined,
+    extraGrants: flagGrants(a, id),
+    pool: { minThreads: 1, maxThreads: 1 },
+    logger: printGuestLog,
+  });
+  try {
+    const loaded = isFile ? await rt.loadFile(target) : await rt.load(target);
+    const input = await readInput(a, loaded.manifest.world === 'command');
+    const opts = {
+      timeoutMs: a.number('timeout'),
+      memoryLimitBytes: a.values.memory === undefined ? undefined : memory(a.values.memory as string),
+      tier: a.values.tier as Tier | undefined,
+    };
+    const { output, stats } = await rt.runLoaded(loaded, input, opts);
+    if (a.values.json) {
+      process.stdout.write(`${JSON.stringify({ output, stats }, null, 2)}\n`);
+      return 0;
+    }
+    if (loaded.manifest.world === 'command') {
+      const out = output as CommandOutput;
+      process.stdout.write(out.stdout);
+      process.stderr.write(out.stderr);
+      return out.exitCode;
+    }
+    process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+    return 0;
+  } finally {
+    await rt.close();
+  }
+}
+
+function memory(text: string): number {
+  const n = parseBytes(text);
+  if (n === undefined) throw usage(`--memory ${text}: expected a size such as 64MiB`);
+  return n;
+}
+
+
+async function readInput(a: ParsedArgs, command: boolean): Promise<unknown> {
+  const given = a.values.input as string | undefined;
+  const file = a.values['input-file'] as string | undefined;
+  if (given !== undefined && file !== undefined) throw usage('give either --input or --input-file, not both');
+  let text: string | undefined = given;
+  if (file !== undefined) {
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw usage(`--input-file ${file}: ${messageOf(e)}`);
+    }
+  }
+  if (command) {
+    const input = text === undefined ? {} : (parseJson(text, '--input') as Record<string, unknown>);
+    if (a.rest.length > 0) input.args = a.rest;
+    if (input.stdin === undefined && text === undefined && !process.stdin.isTTY) input.stdin = await readStdin();
+    return input;
+  }
+  if (text === undefined && !process.stdin.isTTY) text = await readStdin();
+  return text === undefined || text.trim() === '' ? {} : parseJson(text, file ? '--input-file' : '--input');
+}
+
+function parseJson(text: string, from: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw usage(`${from} is not JSON: ${messageOf(e)}`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function printGuestLog(r: GuestLog): void {
+  const text = r.message.endsWith('\n') ? r.message : `${r.message}\n`;
+  process.stderr.write(r.source === 'log' ? `[${r.capability}] ${r.level}: ${text}` : `[${r.capability} ${r.source}] ${text}`);
+}

@@ -1,0 +1,67 @@
+/** Every failure capsule reports carries one of these codes (SPEC: error codes). */
+export const ERROR_CODES = [
+  'CAPABILITY_NOT_FOUND',
+  'MANIFEST_INVALID',
+  'COMPONENT_INVALID',
+  'DIGEST_MISMATCH',
+  'SIGNATURE_INVALID',
+  'PROVIDER_DENIED',
+  'IMPORT_DENIED',
+  'PERMISSION_DENIED',
+  'INPUT_INVALID',
+  'OUTPUT_INVALID',
+  'OUTPUT_TOO_LARGE',
+  'TIMEOUT',
+  'MEMORY_LIMIT',
+  'CPU_LIMIT',
+  'TRAP',
+  'CAPABILITY_ERROR',
+  'ESCALATION_UNAVAILABLE',
+  'CONTEXT_EXPIRED',
+  'ADMISSION_REJECTED',
+  'ABORTED',
+  'POLICY_INVALID',
+  'USAGE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Plain-data form of an error, as it crosses a worker or process boundary. */
+export interface ErrorData {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class CapsuleError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'CapsuleError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+
+  toData(): ErrorData {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromData(data: ErrorData): CapsuleError {
+    return new CapsuleError(data.code, data.message, data.details);
+  }
+}
+
+export function isCapsuleError(e: unknown): e is CapsuleError {
+  return e instanceof CapsuleError;
+}
+
+/** The message of anything thrown, for wrapping foreign errors. */
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

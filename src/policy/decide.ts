@@ -1,0 +1,71 @@
+// Effective grants and limits for one capability: manifest request ∩ policy,
+// limits = min(request or default, policy ceiling, per-call override).
+import type { CapabilityRequest } from './request.js';
+import type { Grants, Limits } from '../sandbox/job.js';
+import { unversioned } from '../sandbox/interface-name.js';
+import { matchesAny } from './id-glob.js';
+import type { Policy, PolicyGrant } from './policy.js';
+
+export const DEFAULT_LIMITS: Limits = {
+  memoryBytes: 128 * 1024 * 1024,
+  timeoutMs: 10_000,
+  outputBytes: 1024 * 1024,
+};
+
+/** Absolute ceilings, whatever manifest or policy say (SPEC: 1 GiB, 5 minutes). */
+export const HARD_LIMITS: Limits = {
+  memoryBytes: 1024 * 1024 * 1024,
+  timeoutMs: 300_000,
+  outputBytes: 64 * 1024 * 1024,
+};
+
+export interface CallOverrides {
+  timeoutMs?: number;
+  memoryLimitBytes?: number;
+  outputBytes?: number;
+}
+
+export interface Decision {
+  grants: Grants;
+  limits: Limits;
+  /** The policy grants that apply to this capability. */
+  policyGrants: PolicyGrant[];
+  /** What the manifest requested and did not get, one line each. */
+  notGranted: string[];
+}
+
+export function grantsFor(policy: Policy, id: string): PolicyGrant[] {
+  return (policy.doc.grants ?? []).filter((g) => matchesAny(g.capabilities, id));
+}
+
+export function decide(m: CapabilityRequest, policy: Policy, call: CallOverrides = {}): Decision {
+  const policyGrants = grantsFor(policy, m.id);
+  const req = m.permissions ?? {};
+  const grantedHost = new Set(policyGrants.flatMap((g) => g.host ?? []).map(unversioned));
+  const host = (req.host ?? []).filter((h) => grantedHost.has(unversioned(h)));
+  const notGranted = (req.host ?? []).filter((h) => !grantedHost.has(unversioned(h))).map((h) => `host ${h}`);
+  // Clocks and random are granted when requested, unless a matching grant says false.
+  const refused = (key: 'clocks' | 'random') => policyGrants.some((g) => g[key] === false);
+  const clocks = req.clocks === true && !refused('clocks');
+  const random = req.random === true && !refused('random');
+  if (req.clocks && !clocks) notGranted.push('clocks');
+  if (req.random && !random) notGranted.push('random');
+  // fs, env and net grants are not implemented yet: a request for them is never granted.
+  if (req.fs && (req.fs.read?.length || req.fs.write?.length)) notGranted.push('fs');
+  if (req.env?.length) notGranted.push(`env ${req.env.join(', ')}`);
+  if (req.net?.outbound?.length) notGranted.push('net');
+
+  const ceilings = policy.doc.ceilings ?? {};
+  const pick = (key: keyof Limits, override: number | undefined) =>
+    Math.min(m.limits?.[key] ?? DEFAULT_LIMITS[key], ceilings[key] ?? HARD_LIMITS[key], HARD_LIMITS[key], override ?? Infinity);
+  return {
+    grants: { host, clocks, random, env: {} },
+    limits: {
+      memoryBytes: pick('memoryBytes', call.memoryLimitBytes),
+      timeoutMs: pick('timeoutMs', call.timeoutMs),
+      outputBytes: pick('outputBytes', call.outputBytes),
+    },
+    policyGrants,
+    notGranted,
+  };
+}

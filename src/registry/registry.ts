@@ -1,0 +1,110 @@
+// Finds capabilities: every `<dir>/<id>/capability.json` under the configured
+// directories. The directory name must equal the id; an id found twice is an
+// error. A broken entry is kept with its error, so one bad plugin neither hides
+// the others nor goes unnoticed (`capsule list` shows it, `run` reports it).
+import { readdir, readFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { CapsuleError, messageOf } from '../errors.js';
+import { digestOf } from '../sandbox/compile.js';
+import { type Manifest, readManifest } from './manifest.js';
+
+export interface CapabilityEntry {
+  id: string;
+  dir: string;
+  manifestPath: string;
+  manifest?: Manifest;
+  /** Set when the manifest or directory is wrong; running the id raises it. */
+  error?: CapsuleError;
+}
+
+export class Registry {
+  private constructor(private readonly entries: Map<string, CapabilityEntry>) {}
+
+  static async scan(dirs: string[]): Promise<Registry> {
+    const entries = new Map<string, CapabilityEntry>();
+    for (const root of dirs) {
+      for (const name of await listDirs(root)) {
+        const entry = await loadEntry(path.join(root, name), name);
+        const previous = entries.get(entry.id);
+        if (previous) {
+          const error = new CapsuleError(
+            'MANIFEST_INVALID',
+            `duplicate capability id ${entry.id}: ${previous.manifestPath} and ${entry.manifestPath}`,
+          );
+          entries.set(entry.id, { ...previous, error });
+          continue;
+        }
+        entries.set(entry.id, entry);
+      }
+    }
+    return new Registry(entries);
+  }
+
+  list(): CapabilityEntry[] {
+    return [...this.entries.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** The valid manifest for `id`, or the error that makes it unusable. */
+  get(id: string): { entry: CapabilityEntry; manifest: Manifest } {
+    const entry = this.entries.get(id);
+    if (!entry) throw new CapsuleError('CAPABILITY_NOT_FOUND', `no capability with id ${JSON.stringify(id)}`);
+    if (entry.error) throw entry.error;
+    return { entry, manifest: entry.manifest as Manifest };
+  }
+}
+
+async function listDirs(root: string): Promise<string[]> {
+  try {
+    const items = await readdir(root, { withFileTypes: true });
+    return items.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new CapsuleError('MANIFEST_INVALID', `cannot read capabilities directory ${root}: ${messageOf(e)}`);
+  }
+}
+
+async function loadEntry(dir: string, name: string): Promise<CapabilityEntry> {
+  const manifestPath = path.join(dir, 'capability.json');
+  const entry: CapabilityEntry = { id: name, dir, manifestPath };
+  try {
+    const manifest = await readManifest(manifestPath);
+    if (manifest.id !== name) {
+      throw new CapsuleError(
+        'MANIFEST_INVALID',
+        `${manifestPath}: /id is ${JSON.stringify(manifest.id)} but its directory is named ${JSON.stringify(name)}; they must be equal`,
+        { file: manifestPath, problems: ['/id'] },
+      );
+    }
+    entry.manifest = manifest;
+  } catch (e) {
+    entry.error = e instanceof CapsuleError ? e : new CapsuleError('MANIFEST_INVALID', `${manifestPath}: ${messageOf(e)}`);
+  }
+  return entry;
+}
+
+/** Reads a capability's component, refusing paths that leave its directory and checking the digest pin. */
+export async function readComponent(entry: CapabilityEntry, manifest: Manifest): Promise<Uint8Array> {
+  const file = path.resolve(entry.dir, manifest.component);
+  let bytes: Uint8Array;
+  try {
+    const [realDir, realFile] = await Promise.all([realpath(entry.dir), realpath(file)]);
+    if (!realFile.startsWith(realDir + path.sep)) {
+      throw new CapsuleError('MANIFEST_INVALID', `${entry.manifestPath}: /component resolves outside the capability directory`);
+    }
+    bytes = await readFile(realFile);
+  } catch (e) {
+    if (e instanceof CapsuleError) throw e;
+    throw new CapsuleError('COMPONENT_INVALID', `${entry.id}: cannot read component ${file}: ${messageOf(e)}`);
+  }
+  if (manifest.digest !== undefined) {
+    const actual = digestOf(bytes);
+    if (actual !== manifest.digest) {
+      throw new CapsuleError(
+        'DIGEST_MISMATCH',
+        `${entry.id}: ${manifest.component} has digest ${actual}, but the manifest pins ${manifest.digest}`,
+        { expected: manifest.digest, actual },
+      );
+    }
+  }
+  return bytes;
+}

@@ -1,0 +1,44 @@
+// Input rules shared by every capability: the command-world input shape, and the
+// manifest capsule synthesizes for a bare component file.
+import path from 'node:path';
+import { CapsuleError } from './errors.js';
+import type { Manifest } from './registry/manifest.js';
+import type { CompiledComponent } from './sandbox/compile.js';
+import { isWasi } from './sandbox/interface-name.js';
+
+export function checkCommandInput(input: unknown, id: string): void {
+  if (input === undefined || input === null) return;
+  const bad = (why: string) => new CapsuleError('INPUT_INVALID', `${id}: command input ${why}`);
+  if (typeof input !== 'object' || Array.isArray(input)) throw bad('must be an object { args?, stdin?, env? }');
+  const { args, stdin, env, ...rest } = input as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw bad(`has unknown field ${extra.join(', ')}; expected { args?, stdin?, env? }`);
+  if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string'))) {
+    throw bad('args must be an array of strings');
+  }
+  if (stdin !== undefined && typeof stdin !== 'string') throw bad('stdin must be a string');
+  if (env !== undefined) {
+    const ok = typeof env === 'object' && env !== null && !Array.isArray(env);
+    if (!ok || !Object.values(env).every((v) => typeof v === 'string')) throw bad('env must map names to strings');
+  }
+}
+
+/** `./hello_stdout.component.wasm` → `file.hello-stdout-component`. */
+export function fileCapabilityId(file: string): string {
+  const base = path.basename(file).replace(/\.wasm$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  return `file.${base.replace(/^-+|-+$/g, '') || 'component'}`;
+}
+
+/** A bare component asks for the custom interfaces it imports; the policy decides (default: none). */
+export function fileManifest(file: string, c: CompiledComponent): Manifest {
+  return {
+    id: fileCapabilityId(file),
+    version: '0.0.0',
+    provider: { name: 'local file' },
+    component: path.resolve(file),
+    digest: c.digest,
+    world: c.shape.world ?? 'capability',
+    securityLevel: 'pure',
+    permissions: { host: c.shape.imports.filter((i) => !isWasi(i)) },
+  };
+}

@@ -1,0 +1,250 @@
+// The Runtime wires the layers for one call:
+// registry → policy (grants, limits, tier) → input schema → tier → output checks.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CapsuleError, messageOf } from './errors.js';
+import { decide, type CallOverrides, type Decision } from './policy/decide.js';
+import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
+import { chooseTier, type Tier, type TierDecision } from './policy/tier.js';
+import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
+import { readComponent, Registry } from './registry/registry.js';
+import { type CompiledComponent, ComponentCompiler } from './sandbox/compile.js';
+import { notAWorld } from './sandbox/describe.js';
+import { ungrantedImports } from './sandbox/interface-name.js';
+import type { CommandInput, Job, JobResult, LogRecord } from './sandbox/job.js';
+import { importDenied } from './sandbox/linker.js';
+import { InlineRunner } from './tiers/inline.js';
+import type { TierRunner } from './tiers/runner.js';
+import { type PoolOptions, WorkerRunner } from './tiers/worker.js';
+import { checkCommandInput, fileManifest } from './run-input.js';
+
+export interface RuntimeOptions {
+  /** Where capabilities live (`<dir>/<id>/capability.json`); default ./capabilities. */
+  capabilitiesDir?: string | string[];
+  /** Policy file path or object; default grants nothing. */
+  policy?: string | PolicyDocument;
+  /** Grants added to the policy's (the CLI's --allow-* flags). */
+  extraGrants?: PolicyGrant[];
+  /** Audit log path, or false. Recorded by the audit layer (see README). */
+  auditLog?: string | false;
+  pool?: PoolOptions;
+  vm?: { runner?: 'auto' | 'apple-container' | 'docker' | 'podman' | 'off' };
+  /** Transpile cache; default $CAPSULE_CACHE_DIR or ~/.cache/capsule. */
+  cacheDir?: string;
+  /** Receives the guests' log records and, for capability-world guests, their stdout/stderr. */
+  logger?: (record: GuestLog) => void;
+}
+
+export interface GuestLog extends LogRecord {
+  capability: string;
+  source: 'log' | 'stdout' | 'stderr';
+}
+
+export interface RunOptions extends CallOverrides {
+  signal?: AbortSignal;
+  tier?: Tier;
+}
+
+export interface RunStats {
+  tier: Tier;
+  durationMs: number;
+  memoryBytes: number;
+  /** How the component was obtained for this call. */
+  cache: CompiledComponent['source'];
+}
+
+export interface RunResult<T = unknown> {
+  output: T;
+  stats: RunStats;
+}
+
+export interface CommandOutput {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A capability ready to run: its manifest (real or synthesized) and compiled component. */
+export interface Loaded {
+  manifest: Manifest;
+  component: CompiledComponent;
+}
+
+export class Runtime {
+  private readonly loaded = new Map<string, Promise<CompiledComponent>>();
+  private readonly runners = new Map<Tier, TierRunner>();
+  private closed = false;
+
+  private constructor(
+    readonly registry: Registry,
+    readonly policy: Policy,
+    private readonly compiler: ComponentCompiler,
+    private readonly opts: RuntimeOptions,
+  ) {}
+
+  static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
+    const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants)]);
+    const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts);
+    if (opts.pool?.minThreads) rt.runner('worker'); // start workers now, off the first call's path
+    return rt;
+  }
+
+  /** Run the capability `id` with `input` (any JSON value; for command world `{ args?, stdin?, env? }`). */
+  async run<T = unknown>(id: string, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
+    return this.runLoaded<T>(await this.load(id), input, opts);
+  }
+
+  /** Run a component file without a manifest: nothing is granted beyond what the policy gives `file.<name>`. */
+  async runFile<T = unknown>(file: string, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
+    return this.runLoaded<T>(await this.loadFile(file), input, opts);
+  }
+
+  async load(id: string): Promise<Loaded> {
+    this.assertOpen();
+    const { entry, manifest } = this.registry.get(id);
+    let pending = this.loaded.get(id);
+    if (!pending) {
+      pending = readComponent(entry, manifest).then((bytes) => this.compiler.compile(bytes, id));
+      this.loaded.set(id, pending);
+      pending.catch(() => this.loaded.delete(id));
+    }
+    return { manifest, component: await pending };
+  }
+
+  async loadFile(file: string): Promise<Loaded> {
+    const component = await this.compileFile(file);
+    return { manifest: fileManifest(file, component), component };
+  }
+
+  /** Compile a component file whatever world it has (for inspect). */
+  async compileFile(file: string): Promise<CompiledComponent> {
+    this.assertOpen();
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(file);
+    } catch (e) {
+      throw new CapsuleError('CAPABILITY_NOT_FOUND', `cannot read ${file}: ${messageOf(e)}`);
+    }
+    return this.compiler.compile(bytes, file);
+  }
+
+  /**
+   * Grants, limits and tier for a loaded capability; throws what would stop it
+   * running, in order: ungranted imports, then a world the component does not have.
+   */
+  plan(l: Loaded, opts: RunOptions = {}): { decision: Decision; tier: TierDecision } {
+    const decision = decide(l.manifest, this.policy, opts);
+    const { shape } = l.component;
+    const denied = ungrantedImports(shape.imports, decision.grants.host);
+    if (denied.length > 0) throw importDenied(denied);
+    if (shape.world === null) throw notAWorld(shape);
+    if (shape.world !== l.manifest.world) throw notAWorld(shape, l.manifest.world);
+    const tier = chooseTier(l.manifest, this.policy.doc, decision.policyGrants, opts.tier);
+    return { decision, tier };
+  }
+
+  /** Run what `load` or `loadFile` returned (lets a caller look at the manifest first). */
+  async runLoaded<T = unknown>(l: Loaded, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
+    const started = performance.now();
+    const { manifest, component } = l;
+    const { decision, tier } = this.plan(l, opts);
+    const validators = ioValidators(manifest);
+    const world = manifest.world;
+    if (world === 'command') checkCommandInput(input, manifest.id);
+    checkValue(validators.input, input, 'INPUT_INVALID', manifest.id);
+    const job: Job = {
+      capabilityId: manifest.id,
+      digest: component.digest,
+      glueUrl: component.glueUrl,
+      modules: component.modules,
+      imports: component.glueImports,
+      world,
+      grants: decision.grants,
+      limits: decision.limits,
+      input: world === 'command' ? ((input ?? {}) as CommandInput) : JSON.stringify(input ?? null),
+    };
+    const result = await this.runner(tier.tier).run(job, opts.signal);
+    this.forwardLogs(manifest.id, result, world);
+    const output = world === 'command' ? commandOutput(result, job) : capabilityOutput(result, job);
+    checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
+    const stats: RunStats = {
+      tier: tier.tier,
+      durationMs: performance.now() - started,
+      memoryBytes: result.memoryBytes,
+      cache: component.source,
+    };
+    return { output: output as T, stats };
+  }
+
+  /** Fails closed: a tier without a usable runner is an error, never a silent weaker run. */
+  assertTierAvailable(tier: Tier): void {
+    if (tier === 'inline' || tier === 'worker') return;
+    throw new CapsuleError(
+      'ESCALATION_UNAVAILABLE',
+      `tier ${tier} has no usable runner in this build of capsule; the capability was not run`,
+    );
+  }
+
+  private runner(tier: Tier): TierRunner {
+    this.assertTierAvailable(tier);
+    let r = this.runners.get(tier);
+    if (!r) {
+      r = tier === 'inline' ? new InlineRunner() : new WorkerRunner(this.opts.pool);
+      this.runners.set(tier, r);
+    }
+    return r;
+  }
+
+  private forwardLogs(id: string, r: JobResult, world: Job['world']): void {
+    const log = this.opts.logger;
+    if (!log) return;
+    for (const rec of r.logs) log({ ...rec, capability: id, source: 'log' });
+    if (world === 'capability') {
+      if (r.stdout) log({ level: 'info', message: r.stdout, capability: id, source: 'stdout' });
+      if (r.stderr) log({ level: 'warn', message: r.stderr, capability: id, source: 'stderr' });
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new CapsuleError('USAGE', 'this runtime is closed');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.runners.values()].map((r) => r.close()));
+    this.runners.clear();
+  }
+}
+
+function failed(r: JobResult): CapsuleError | undefined {
+  return r.outcome.ok ? undefined : CapsuleError.fromData(r.outcome.error);
+}
+
+function tooLarge(job: Job, bytes: number): CapsuleError {
+  return new CapsuleError(
+    'OUTPUT_TOO_LARGE',
+    `${job.capabilityId}: output is ${bytes} bytes, over the limit of ${job.limits.outputBytes}`,
+  );
+}
+
+function capabilityOutput(r: JobResult, job: Job): unknown {
+  const error = failed(r);
+  if (error) throw error;
+  const text = r.outcome.ok ? r.outcome.value : '';
+  const size = Buffer.byteLength(text);
+  if (size > job.limits.outputBytes) throw tooLarge(job, size);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CapsuleError('OUTPUT_INVALID', `${job.capabilityId}: output is not JSON text: ${messageOf(e)}`);
+  }
+}
+
+function commandOutput(r: JobResult, job: Job): CommandOutput {
+  const error = failed(r);
+  if (error) throw error;
+  if (r.truncated) throw tooLarge(job, Math.max(Buffer.byteLength(r.stdout), Buffer.byteLength(r.stderr)) + 1);
+  return { exitCode: r.outcome.ok ? (r.outcome.exitCode ?? 0) : 1, stdout: r.stdout, stderr: r.stderr };
+}

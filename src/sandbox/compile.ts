@@ -1,0 +1,168 @@
+// Turns component bytes into something a tier can instantiate: jco transpile in
+// instantiation mode (cached on disk by content hash and jco version, so a new
+// process does not transpile again), and compiled core modules (cached in memory
+// per component, cloned to workers instead of recompiled per call).
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CapsuleError, messageOf } from '../errors.js';
+import { type ComponentShape, shapeFromWit } from './describe.js';
+
+export interface CompiledComponent {
+  digest: string;
+  glueUrl: string;
+  modules: Record<string, WebAssembly.Module>;
+  /** Import names exactly as the glue looks them up. */
+  glueImports: string[];
+  shape: ComponentShape;
+  /** How this component was obtained: already compiled, from the disk cache, or transpiled now. */
+  source: 'memory' | 'disk' | 'transpiled';
+}
+
+interface CacheMeta {
+  transpiler: string;
+  glueImports: string[];
+  coreFiles: string[];
+  wit: string;
+}
+
+const LAYOUT = 1; // bump when the cache layout or transpile options change
+
+export function digestOf(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+export function defaultCacheDir(): string {
+  if (process.env.CAPSULE_CACHE_DIR) return path.resolve(process.env.CAPSULE_CACHE_DIR);
+  const base = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
+  return path.join(base, 'capsule');
+}
+
+/** Rejects what is not a component before handing bytes to the transpiler. */
+export function checkComponentBytes(bytes: Uint8Array, origin: string): void {
+  const magic = bytes.length >= 8 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
+  if (!magic) throw new CapsuleError('COMPONENT_INVALID', `${origin} is not WebAssembly (no \\0asm header)`);
+  if (bytes[6] === 0 && bytes[7] === 0) {
+    throw new CapsuleError(
+      'COMPONENT_INVALID',
+      `${origin} is a core WebAssembly module, not a component (wrap it with \`jco new\` or wasm-tools component new)`,
+    );
+  }
+}
+
+export class ComponentCompiler {
+  private readonly compiled = new Map<string, Promise<CompiledComponent>>();
+  private transpiler?: Promise<Transpiler>;
+  private version?: Promise<string>;
+
+  constructor(private readonly cacheDir = defaultCacheDir()) {}
+
+  /** Compile once per digest; concurrent callers share the same promise. */
+  async compile(bytes: Uint8Array, origin: string): Promise<CompiledComponent> {
+    const digest = digestOf(bytes);
+    const known = this.compiled.get(digest);
+    if (known) return { ...(await known), source: 'memory' };
+    const pending = this.load(bytes, digest, origin);
+    this.compiled.set(digest, pending);
+    pending.catch(() => this.compiled.delete(digest));
+    return pending;
+  }
+
+  private async load(bytes: Uint8Array, digest: string, origin: string): Promise<CompiledComponent> {
+    checkComponentBytes(bytes, origin);
+    this.version ??= transpilerVersion();
+    const version = await this.version;
+    const dir = path.join(this.cacheDir, cacheKey(digest, version));
+    let meta = await readMeta(dir);
+    const source = meta ? 'disk' : 'transpiled';
+    if (!meta) meta = await this.transpileInto(dir, bytes, version, origin);
+    const modules: Record<string, WebAssembly.Module> = {};
+    for (const file of meta.coreFiles) {
+      modules[file] = await WebAssembly.compile(await readFile(path.join(dir, file)));
+    }
+    return {
+      digest,
+      glueUrl: pathToFileURL(path.join(dir, 'component.js')).href,
+      modules,
+      glueImports: meta.glueImports,
+      shape: shapeFromWit(meta.wit),
+      source,
+    };
+  }
+
+  private async transpileInto(dir: string, bytes: Uint8Array, version: string, origin: string): Promise<CacheMeta> {
+    // jco is loaded lazily: a process that only hits the disk cache never pays for it.
+    this.transpiler ??= loadTranspiler();
+    const t = await this.transpiler;
+    let files: Record<string, Uint8Array>;
+    let glueImports: string[];
+    let wit: string;
+    try {
+      wit = await t.componentWit(bytes);
+      const out = await t.transpileBytes(bytes, {
+        name: 'component',
+        instantiation: { tag: 'async' },
+        noTypescript: true,
+        quiet: true,
+      });
+      files = out.files;
+      glueImports = out.imports;
+    } catch (e) {
+      throw new CapsuleError('COMPONENT_INVALID', `${origin} is not a valid component: ${firstLine(messageOf(e))}`);
+    }
+    const coreFiles = Object.keys(files).filter((f) => f.endsWith('.wasm'));
+    const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit };
+    // Write to a private directory, then rename: a reader never sees half a cache entry.
+    const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    await mkdir(tmp, { recursive: true });
+    for (const file of [...coreFiles, 'component.js']) await writeFile(path.join(tmp, file), files[file]);
+    await writeFile(path.join(tmp, 'meta.json'), JSON.stringify(meta));
+    try {
+      await rename(tmp, dir);
+    } catch {
+      await rm(tmp, { recursive: true, force: true }); // another process won the race: use its copy
+    }
+    return meta;
+  }
+
+}
+
+function cacheKey(digest: string, transpilerVersion: string): string {
+  return createHash('sha256').update(`${digest}\0${transpilerVersion}\0${LAYOUT}`).digest('hex').slice(0, 32);
+}
+
+async function readMeta(dir: string): Promise<CacheMeta | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as CacheMeta;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].slice(0, 500);
+}
+
+interface Transpiler {
+  componentWit(bytes: Uint8Array): Promise<string>;
+  transpileBytes(
+    bytes: Uint8Array,
+    opts: Record<string, unknown>,
+  ): Promise<{ files: Record<string, Uint8Array>; imports: string[] }>;
+}
+
+async function loadTranspiler(): Promise<Transpiler> {
+  const [{ transpileBytes }, { componentWit }] = await Promise.all([
+    import('@bytecodealliance/jco-transpile'),
+    import('@bytecodealliance/jco-transpile/wasm-tools'),
+  ]);
+  return { componentWit, transpileBytes } as Transpiler;
+}
+
+async function transpilerVersion(): Promise<string> {
+  const entry = new URL(import.meta.resolve('@bytecodealliance/jco-transpile'));
+  const pkg = JSON.parse(await readFile(new URL('../package.json', entry), 'utf8')) as { version: string };
+  return `jco-transpile@${pkg.version}`;
+}

@@ -1,0 +1,58 @@
+// Builds capsule's own WASI for one call, from the grants only. Never the
+// preview2-shim defaults (whole process.env, open network): every interface here
+// is deny-by-default and its state belongs to this call alone.
+import type { Grants } from '../job.js';
+import { cliInterfaces } from './cli.js';
+import { clockInterfaces } from './clocks.js';
+import { deniedInterface } from './denied.js';
+import { filesystemInterfaces } from './filesystem.js';
+import { randomInterfaces } from './random.js';
+import { socketInterfaces } from './sockets.js';
+import { InputStream, IoError, OutputStream, Pollable, poll, Sink } from './streams.js';
+
+export { ExitSignal } from './cli.js';
+
+export interface WasiCall {
+  interfaces: Record<string, object>;
+  stdout: Sink;
+  stderr: Sink;
+}
+
+export interface WasiOptions {
+  grants: Grants;
+  args: string[];
+  env: Record<string, string>;
+  stdin: Uint8Array;
+  outputCap: number;
+}
+
+export function createWasi(o: WasiOptions): WasiCall {
+  const stdout = new Sink(o.outputCap);
+  const stderr = new Sink(o.outputCap);
+  const interfaces: Record<string, object> = {
+    'wasi:io/error': { Error: IoError },
+    'wasi:io/poll': { Pollable, poll },
+    'wasi:io/streams': { InputStream, OutputStream },
+    ...cliInterfaces({
+      args: o.args,
+      env: o.env,
+      stdin: new InputStream(o.stdin),
+      stdout: new OutputStream(stdout),
+      stderr: new OutputStream(stderr),
+    }),
+    ...filesystemInterfaces(),
+    ...socketInterfaces(),
+    ...(o.grants.clocks ? clockInterfaces() : deniedAll(clockInterfaces(), 'clocks are not granted')),
+    ...(o.grants.random ? randomInterfaces() : deniedAll(randomInterfaces(), 'random is not granted')),
+  };
+  return { interfaces, stdout, stderr };
+}
+
+function deniedAll(real: Record<string, object>, reason: string): Record<string, object> {
+  return Object.fromEntries(Object.keys(real).map((name) => [name, deniedInterface(name, reason)]));
+}
+
+/** WASI interfaces capsule links as refusals: they exist for the guest, and every use fails. */
+export function wasiFallback(name: string): Record<string, unknown> {
+  return deniedInterface(name, 'capsule does not grant this WASI interface');
+}

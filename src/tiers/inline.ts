@@ -1,0 +1,12 @@
+// The calling thread: no isolation beyond wasm itself and no way to stop a
+// spinning guest. A baseline for benchmarks, and for `pure` capabilities a policy trusts.
+import { execute } from '../sandbox/execute.js';
+import type { Job, JobResult } from '../sandbox/job.js';
+import type { TierRunner } from './runner.js';
+
+export class InlineRunner implements TierRunner {
+  run(job: Job): Promise<JobResult> {
+    return execute(job);
+  }
+  async close(): Promise<void> {}
+}
