@@ -1,7 +1,9 @@
 // The Runtime wires the layers for one call:
 // registry → policy (grants, limits, tier) → input schema → tier → output checks.
 import { readFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import path from 'node:path';
+import { Admission, type AdmissionOptions } from './admission.js';
 import { CapsuleError, messageOf } from './errors.js';
 import { decide, type CallOverrides, type Decision } from './policy/decide.js';
 import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
@@ -28,6 +30,8 @@ export interface RuntimeOptions {
   /** Audit log path, or false. Recorded by the audit layer (see README). */
   auditLog?: string | false;
   pool?: PoolOptions;
+  /** Runtime-wide memory budget and wait queue for calls (see README: Limits). */
+  admission?: AdmissionOptions;
   vm?: { runner?: 'auto' | 'apple-container' | 'docker' | 'podman' | 'off' };
   /** Transpile cache; default $CAPSULE_CACHE_DIR or ~/.cache/capsule. */
   cacheDir?: string;
@@ -74,13 +78,17 @@ export class Runtime {
   private readonly loaded = new Map<string, Promise<CompiledComponent>>();
   private readonly runners = new Map<Tier, TierRunner>();
   private closed = false;
+  readonly admission: Admission;
 
   private constructor(
     readonly registry: Registry,
     readonly policy: Policy,
     private readonly compiler: ComponentCompiler,
     private readonly opts: RuntimeOptions,
-  ) {}
+  ) {
+    const a = opts.admission ?? {};
+    this.admission = new Admission(a.memoryBytes ?? Math.min(totalmem() / 2, 16 * 1024 ** 3), a.queueLength ?? 1024);
+  }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
@@ -157,14 +165,22 @@ export class Runtime {
       capabilityId: manifest.id,
       digest: component.digest,
       glueUrl: component.glueUrl,
-      modules: component.modules,
+      modules: await this.compiler.modulesFor(component, decision.limits.memoryBytes),
       imports: component.glueImports,
       world,
       grants: decision.grants,
       limits: decision.limits,
       input: world === 'command' ? ((input ?? {}) as CommandInput) : JSON.stringify(input ?? null),
     };
-    const result = await this.runner(tier.tier).run(job, opts.signal);
+    checkInputSize(job);
+    const runner = this.runner(tier.tier);
+    const release = await this.admission.acquire(job.limits.memoryBytes, manifest.id, opts.signal);
+    let result: JobResult;
+    try {
+      result = await runner.run(job, opts.signal);
+    } finally {
+      release();
+    }
     this.forwardLogs(manifest.id, result, world);
     const output = world === 'command' ? commandOutput(result, job) : capabilityOutput(result, job);
     checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
@@ -175,6 +191,12 @@ export class Runtime {
       cache: component.source,
     };
     return { output: output as T, stats };
+  }
+
+  /** Live figures for monitoring and the soak script. */
+  poolInfo(): { workers: number; inFlightBytes: number; waiting: number } {
+    const worker = this.runners.get('worker') as WorkerRunner | undefined;
+    return { workers: worker?.threads ?? 0, inFlightBytes: this.admission.inFlightBytes, waiting: this.admission.waiting };
   }
 
   /** Fails closed: a tier without a usable runner is an error, never a silent weaker run. */
@@ -215,6 +237,19 @@ export class Runtime {
     this.closed = true;
     await Promise.all([...this.runners.values()].map((r) => r.close()));
     this.runners.clear();
+  }
+}
+
+function checkInputSize(job: Job): void {
+  const size =
+    typeof job.input === 'string'
+      ? Buffer.byteLength(job.input)
+      : Buffer.byteLength(job.input.stdin ?? '') + Buffer.byteLength(JSON.stringify({ ...job.input, stdin: undefined }));
+  if (size > job.limits.inputBytes) {
+    throw new CapsuleError(
+      'INPUT_TOO_LARGE',
+      `${job.capabilityId}: input is ${size} bytes, over the limit of ${job.limits.inputBytes}`,
+    );
   }
 }
 

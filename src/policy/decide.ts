@@ -10,19 +10,22 @@ export const DEFAULT_LIMITS: Limits = {
   memoryBytes: 128 * 1024 * 1024,
   timeoutMs: 10_000,
   outputBytes: 1024 * 1024,
+  inputBytes: 16 * 1024 * 1024,
 };
 
 /** Absolute ceilings, whatever manifest or policy say (SPEC: 1 GiB, 5 minutes). */
 export const HARD_LIMITS: Limits = {
   memoryBytes: 1024 * 1024 * 1024,
   timeoutMs: 300_000,
-  outputBytes: 64 * 1024 * 1024,
+  outputBytes: 256 * 1024 * 1024,
+  inputBytes: 256 * 1024 * 1024,
 };
 
 export interface CallOverrides {
   timeoutMs?: number;
   memoryLimitBytes?: number;
   outputBytes?: number;
+  inputBytes?: number;
 }
 
 export interface Decision {
@@ -64,6 +67,7 @@ export function decide(m: CapabilityRequest, policy: Policy, call: CallOverrides
       memoryBytes: pick('memoryBytes', call.memoryLimitBytes),
       timeoutMs: pick('timeoutMs', call.timeoutMs),
       outputBytes: pick('outputBytes', call.outputBytes),
+      inputBytes: pick('inputBytes', call.inputBytes),
     },
     policyGrants,
     notGranted,

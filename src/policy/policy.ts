@@ -26,6 +26,7 @@ export interface Ceilings {
   timeoutMs?: number;
   cpuMs?: number;
   outputBytes?: number;
+  inputBytes?: number;
 }
 
 export interface PolicyDocument {

@@ -19,6 +19,7 @@ export interface RequestedLimits {
   timeoutMs?: number;
   cpuMs?: number;
   outputBytes?: number;
+  inputBytes?: number;
 }
 
 export interface CapabilityRequest {

@@ -1,7 +1,8 @@
 // Turns component bytes into something a tier can instantiate: jco transpile in
 // instantiation mode (cached on disk by content hash and jco version, so a new
-// process does not transpile again), and compiled core modules (cached in memory
-// per component, cloned to workers instead of recompiled per call).
+// process does not transpile again), and compiled core modules with their memories
+// capped at the call's limit (cached in memory per component and limit, cloned to
+// workers instead of recompiled per call).
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -9,11 +10,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CapsuleError, messageOf } from '../errors.js';
 import { type ComponentShape, shapeFromWit } from './describe.js';
+import { capMemories, pagesFor } from './memory-cap.js';
 
 export interface CompiledComponent {
   digest: string;
   glueUrl: string;
-  modules: Record<string, WebAssembly.Module>;
+  /** Directory of the transpiled glue and core wasm files. */
+  dir: string;
+  coreFiles: string[];
   /** Import names exactly as the glue looks them up. */
   glueImports: string[];
   shape: ComponentShape;
@@ -56,6 +60,7 @@ export class ComponentCompiler {
   private readonly compiled = new Map<string, Promise<CompiledComponent>>();
   private transpiler?: Promise<Transpiler>;
   private version?: Promise<string>;
+  private readonly capped = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
 
   constructor(private readonly cacheDir = defaultCacheDir()) {}
 
@@ -78,18 +83,31 @@ export class ComponentCompiler {
     let meta = await readMeta(dir);
     const source = meta ? 'disk' : 'transpiled';
     if (!meta) meta = await this.transpileInto(dir, bytes, version, origin);
-    const modules: Record<string, WebAssembly.Module> = {};
-    for (const file of meta.coreFiles) {
-      modules[file] = await WebAssembly.compile(await readFile(path.join(dir, file)));
-    }
     return {
       digest,
       glueUrl: pathToFileURL(path.join(dir, 'component.js')).href,
-      modules,
+      dir,
+      coreFiles: meta.coreFiles,
       glueImports: meta.glueImports,
       shape: shapeFromWit(meta.wit),
       source,
     };
+  }
+
+  /**
+   * The component's core modules compiled with every memory capped at `memoryBytes`
+   * (rounded down to whole pages), compiled once per component and cap.
+   */
+  modulesFor(c: CompiledComponent, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
+    const pages = pagesFor(memoryBytes);
+    const key = `${c.digest}/${pages}`;
+    let modules = this.capped.get(key);
+    if (!modules) {
+      modules = compileCapped(c, pages);
+      this.capped.set(key, modules);
+      modules.catch(() => this.capped.delete(key));
+    }
+    return modules;
   }
 
   private async transpileInto(dir: string, bytes: Uint8Array, version: string, origin: string): Promise<CacheMeta> {
@@ -127,6 +145,15 @@ export class ComponentCompiler {
     return meta;
   }
 
+}
+
+async function compileCapped(c: CompiledComponent, pages: number): Promise<Record<string, WebAssembly.Module>> {
+  const modules: Record<string, WebAssembly.Module> = {};
+  for (const file of c.coreFiles) {
+    const bytes = capMemories(await readFile(path.join(c.dir, file)), pages);
+    modules[file] = await WebAssembly.compile(bytes);
+  }
+  return modules;
 }
 
 function cacheKey(digest: string, transpilerVersion: string): string {

@@ -3,6 +3,7 @@
 import { CapsuleError, messageOf, type ErrorData } from '../errors.js';
 import type { CommandInput, Job, JobOutcome, JobResult, LogRecord } from './job.js';
 import { linkImports } from './linker.js';
+import { pagesFor } from './memory-cap.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
 
 type Instantiate = (
@@ -13,7 +14,7 @@ type Instantiate = (
 
 const glueCache = new Map<string, Promise<Instantiate>>();
 
-function loadGlue(url: string): Promise<Instantiate> {
+export function loadGlue(url: string): Promise<Instantiate> {
   let glue = glueCache.get(url);
   if (!glue) {
     glue = import(url).then((m: { instantiate: Instantiate }) => m.instantiate);
@@ -47,10 +48,12 @@ export async function execute(job: Job): Promise<JobResult> {
         return instance;
       },
     );
-    outcome = job.world === 'command' ? callCommand(exports) : callCapability(exports, job.input as string);
+    outcome = job.world === 'command' ? callCommand(exports) : callCapability(exports, job.input as string, job);
   } catch (e) {
-    outcome = { ok: false, error: classify(e, job.world) };
-    if (e instanceof ExitSignal) outcome = { ok: true, value: '', exitCode: e.code };
+    outcome =
+      e instanceof ExitSignal
+        ? { ok: true, value: '', exitCode: e.code }
+        : { ok: false, error: classify(e, job, atMemoryCap(instances, job.limits.memoryBytes)) };
   }
   return {
     outcome,
@@ -72,11 +75,18 @@ function commandInput(input: Job['input']): CommandInput {
   return typeof input === 'string' ? (JSON.parse(input) as CommandInput) : input;
 }
 
-function callCapability(exports: Record<string, unknown>, input: string): JobOutcome {
+function callCapability(exports: Record<string, unknown>, input: string, job: Job): JobOutcome {
   const run = exports.run;
   if (typeof run !== 'function') throw new CapsuleError('COMPONENT_INVALID', 'component does not export run');
   try {
-    return { ok: true, value: run(input) as string };
+    const value = run(input) as string;
+    // Measured here, in the sandbox's thread, so an oversized value is never copied to the caller.
+    const limit = job.limits.outputBytes;
+    if (value.length > limit || Buffer.byteLength(value) > limit) {
+      const size = Buffer.byteLength(value);
+      return { ok: false, error: { code: 'OUTPUT_TOO_LARGE', message: `${job.capabilityId}: output is ${size} bytes, over the limit of ${limit}` } };
+    }
+    return { ok: true, value };
   } catch (e) {
     const payload = errPayload(e);
     if (payload !== NOT_ERR) return { ok: false, error: { code: 'CAPABILITY_ERROR', message: String(payload) } };
@@ -113,27 +123,56 @@ function errPayload(e: unknown): unknown {
   return e instanceof Error ? NOT_ERR : e;
 }
 
+const TRAP_KINDS: [RegExp, string][] = [
+  [/unreachable/i, 'unreachable'],
+  [/divide by zero/i, 'integer divide by zero'],
+  [/divide result unrepresentable|integer overflow/i, 'integer overflow'],
+  [/out of bounds memory access|memory access out of bounds/i, 'out-of-bounds memory access'],
+  [/table index is out of bounds|element segment out of bounds/i, 'out-of-bounds table access'],
+  [/null function|signature mismatch/i, 'indirect call type mismatch'],
+  [/float unrepresentable|invalid conversion/i, 'invalid float to integer conversion'],
+];
+
 /** Map what escaped the guest to a capsule error code. */
-export function classify(e: unknown, world: Job['world']): ErrorData {
+export function classify(e: unknown, job: Pick<Job, 'world' | 'limits' | 'capabilityId'>, memoryFull = false): ErrorData {
   if (e instanceof CapsuleError) return e.toData();
-  if (e instanceof WebAssembly.RuntimeError) return { code: 'TRAP', message: `guest trapped: ${e.message}` };
-  if (e instanceof RangeError && /call stack/i.test(e.message)) {
-    return { code: 'TRAP', message: 'guest trapped: stack overflow' };
+  const trap = trapKind(e);
+  if (trap && memoryFull) {
+    return {
+      code: 'MEMORY_LIMIT',
+      message: `${job.capabilityId}: linear memory reached its limit of ${job.limits.memoryBytes} bytes and the guest trapped (${trap})`,
+      details: { trap },
+    };
   }
+  if (trap) return { code: 'TRAP', message: `${job.capabilityId}: guest trapped: ${trap}`, details: { trap } };
   if (e instanceof WebAssembly.LinkError || e instanceof WebAssembly.CompileError) {
     return { code: 'COMPONENT_INVALID', message: `component failed to link: ${e.message}` };
   }
-  return { code: 'TRAP', message: `guest failed in the ${world} call: ${messageOf(e)}` };
+  return { code: 'TRAP', message: `${job.capabilityId}: guest failed in the ${job.world} call: ${messageOf(e)}` };
 }
 
-function linearMemoryBytes(instances: WebAssembly.Instance[]): number {
+function trapKind(e: unknown): string | undefined {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return 'stack overflow';
+  if (!(e instanceof WebAssembly.RuntimeError)) return undefined;
+  return TRAP_KINDS.find(([re]) => re.test(e.message))?.[1] ?? e.message;
+}
+
+/** True when some memory has grown to the cap, so a failed memory.grow likely caused the trap. */
+function atMemoryCap(instances: WebAssembly.Instance[], limitBytes: number): boolean {
+  const capBytes = pagesFor(limitBytes) * 65536;
+  return memories(instances).some((m) => m.buffer.byteLength + 65536 > capBytes);
+}
+
+function memories(instances: WebAssembly.Instance[]): WebAssembly.Memory[] {
   const seen = new Set<WebAssembly.Memory>();
   for (const instance of instances) {
     for (const value of Object.values(instance.exports)) {
       if (value instanceof WebAssembly.Memory) seen.add(value);
     }
   }
-  let total = 0;
-  for (const memory of seen) total += memory.buffer.byteLength;
-  return total;
+  return [...seen];
+}
+
+function linearMemoryBytes(instances: WebAssembly.Instance[]): number {
+  return memories(instances).reduce((total, m) => total + m.buffer.byteLength, 0);
 }

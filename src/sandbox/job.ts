@@ -17,9 +17,12 @@ export interface Grants {
 }
 
 export interface Limits {
+  /** Cap on each linear memory (rounded down to 64 KiB pages). */
   memoryBytes: number;
   timeoutMs: number;
+  /** Cap on the output value, and on each of stdout and stderr. */
   outputBytes: number;
+  inputBytes: number;
 }
 
 export interface Job {

@@ -1,49 +1,89 @@
 // The default tier: a piscina pool of worker threads. A call past its wall-clock
 // limit (or whose caller aborts) has its worker terminated; piscina replaces it.
+// The pool keeps one spare worker beyond the calls it lets run at once, so the
+// call after a kill finds a ready, warm worker instead of paying a cold start.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { CapsuleError, messageOf } from '../errors.js';
 import type { Job, JobResult } from '../sandbox/job.js';
 import type { TierRunner } from './runner.js';
+import { Semaphore } from './semaphore.js';
 
 export interface PoolOptions {
+  /** Workers started up front (default: all of them). */
   minThreads?: number;
+  /** Calls running at once (default: the number of CPUs). */
   maxThreads?: number;
+  /** Idle workers kept beyond maxThreads so a killed worker's replacement is never waited for (default 1). */
+  spare?: number;
+  /** JS heap cap per worker (V8 old generation), MiB. Linear memory is capped separately, per call. */
+  heapMb?: number;
 }
 
-// Bundled layout: dist/worker.js sits beside the chunk that holds this code's entry.
+const DEFAULT_HEAP_MB = 512;
+const MAX_WARM_GLUES = 64;
+
+// Bundled layout: dist/worker.js sits beside the bundle that holds this code.
 const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
 
 export class WorkerRunner implements TierRunner {
   private readonly pool: Piscina;
+  private readonly slots: Semaphore;
+  /** Passed by reference as workerData: each new worker preloads these glues. */
+  private readonly warm = { glueUrls: [] as string[] };
 
   constructor(opts: PoolOptions = {}, workerFile = WORKER_FILE) {
-    const maxThreads = Math.max(1, opts.maxThreads ?? availableParallelism());
+    const running = Math.max(1, opts.maxThreads ?? availableParallelism());
+    const spare = Math.max(0, opts.spare ?? 1);
+    const threads = running + spare;
+    this.slots = new Semaphore(running);
     this.pool = new Piscina({
       filename: workerFile,
-      minThreads: Math.min(opts.minThreads ?? 1, maxThreads),
-      maxThreads,
+      // The spare is always started, whatever minThreads says.
+      minThreads: Math.min(Math.max(opts.minThreads ?? threads, spare + 1), threads),
+      maxThreads: threads,
       idleTimeout: 60_000,
+      workerData: this.warm,
+      resourceLimits: { maxOldGenerationSizeMb: opts.heapMb ?? DEFAULT_HEAP_MB },
     });
   }
 
+  /** Workers alive now (for soak and bench reports). */
+  get threads(): number {
+    return this.pool.threads.length;
+  }
+
   async run(job: Job, signal?: AbortSignal): Promise<JobResult> {
+    if (!this.warm.glueUrls.includes(job.glueUrl)) {
+      this.warm.glueUrls = [job.glueUrl, ...this.warm.glueUrls].slice(0, MAX_WARM_GLUES);
+    }
+    const release = await this.slots.acquire();
+    const dispatched = performance.now();
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), job.limits.timeoutMs);
     const onAbort = () => deadline.abort();
+    if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       return (await this.pool.run(job, { signal: deadline.signal })) as JobResult;
     } catch (e) {
       if (signal?.aborted) throw new CapsuleError('ABORTED', `${job.capabilityId}: the caller aborted the call`);
       if (deadline.signal.aborted) {
-        throw new CapsuleError('TIMEOUT', `${job.capabilityId}: no result within ${job.limits.timeoutMs} ms; its worker was stopped`);
+        const elapsedMs = performance.now() - dispatched;
+        throw new CapsuleError('TIMEOUT', `${job.capabilityId}: no result within ${job.limits.timeoutMs} ms; its worker was stopped`, {
+          limitMs: job.limits.timeoutMs,
+          elapsedMs,
+        });
+      }
+      if ((e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        throw new CapsuleError('MEMORY_LIMIT', `${job.capabilityId}: the worker ran out of JS heap; it was replaced`);
       }
       throw new CapsuleError('INTERNAL', `${job.capabilityId}: worker failed: ${messageOf(e)}`);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      release();
     }
   }
 
