@@ -168,6 +168,7 @@ export class Runtime {
       modules: await this.compiler.modulesFor(component, decision.limits.memoryBytes),
       imports: component.glueImports,
       world,
+      ...(component.directAbi && world === 'capability' ? { directAbi: component.directAbi } : {}),
       grants: decision.grants,
       limits: decision.limits,
       input: world === 'command' ? ((input ?? {}) as CommandInput) : JSON.stringify(input ?? null),

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CapsuleError, messageOf } from '../errors.js';
 import { type ComponentShape, shapeFromWit } from './describe.js';
+import { type DirectAbi, directAbiFromWat } from './direct-abi.js';
 import { capMemories, pagesFor } from './memory-cap.js';
 
 export interface CompiledComponent {
@@ -21,6 +22,8 @@ export interface CompiledComponent {
   /** Import names exactly as the glue looks them up. */
   glueImports: string[];
   shape: ComponentShape;
+  /** Set when the component can be called without jco's glue (see direct-abi.ts). */
+  directAbi?: DirectAbi;
   /** How this component was obtained: already compiled, from the disk cache, or transpiled now. */
   source: 'memory' | 'disk' | 'transpiled';
 }
@@ -30,9 +33,10 @@ interface CacheMeta {
   glueImports: string[];
   coreFiles: string[];
   wit: string;
+  directAbi?: DirectAbi;
 }
 
-const LAYOUT = 1; // bump when the cache layout or transpile options change
+const LAYOUT = 3; // bump when the cache layout or transpile options change
 
 export function digestOf(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -90,6 +94,7 @@ export class ComponentCompiler {
       coreFiles: meta.coreFiles,
       glueImports: meta.glueImports,
       shape: shapeFromWit(meta.wit),
+      ...(meta.directAbi ? { directAbi: meta.directAbi } : {}),
       source,
     };
   }
@@ -132,6 +137,11 @@ export class ComponentCompiler {
     }
     const coreFiles = Object.keys(files).filter((f) => f.endsWith('.wasm'));
     const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit };
+    // Only import-free, single-module capabilities qualify; printing big components would be slow.
+    if (glueImports.length === 0 && coreFiles.length === 1 && shapeFromWit(wit).world === 'capability') {
+      const abi = directAbiFromWat(await t.print(bytes), coreFiles);
+      if (abi) meta.directAbi = abi;
+    }
     // Write to a private directory, then rename: a reader never sees half a cache entry.
     const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     await mkdir(tmp, { recursive: true });
@@ -174,6 +184,7 @@ function firstLine(text: string): string {
 
 interface Transpiler {
   componentWit(bytes: Uint8Array): Promise<string>;
+  print(bytes: Uint8Array): Promise<string>;
   transpileBytes(
     bytes: Uint8Array,
     opts: Record<string, unknown>,
@@ -181,11 +192,11 @@ interface Transpiler {
 }
 
 async function loadTranspiler(): Promise<Transpiler> {
-  const [{ transpileBytes }, { componentWit }] = await Promise.all([
+  const [{ transpileBytes }, { componentWit, print }] = await Promise.all([
     import('@bytecodealliance/jco-transpile'),
     import('@bytecodealliance/jco-transpile/wasm-tools'),
   ]);
-  return { componentWit, transpileBytes } as Transpiler;
+  return { componentWit, print, transpileBytes } as Transpiler;
 }
 
 async function transpilerVersion(): Promise<string> {

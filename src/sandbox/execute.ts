@@ -2,6 +2,8 @@
 // Every tier ends up here, so a call behaves the same wherever it runs.
 import { CapsuleError, messageOf, type ErrorData } from '../errors.js';
 import type { CommandInput, Job, JobOutcome, JobResult, LogRecord } from './job.js';
+import type { DirectAbi } from './direct-abi.js';
+import { callDirect } from './direct-call.js';
 import { linkImports } from './linker.js';
 import { pagesFor } from './memory-cap.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
@@ -24,6 +26,7 @@ export function loadGlue(url: string): Promise<Instantiate> {
 }
 
 export async function execute(job: Job): Promise<JobResult> {
+  if (job.directAbi) return executeDirect(job, job.directAbi);
   const command = job.world === 'command' ? commandInput(job.input) : undefined;
   const logs: LogRecord[] = [];
   const wasi = createWasi({
@@ -65,6 +68,21 @@ export async function execute(job: Job): Promise<JobResult> {
   };
 }
 
+/** The glue-free path for import-free capabilities: same outcomes, one core instance. */
+function executeDirect(job: Job, abi: DirectAbi): JobResult {
+  const instances: WebAssembly.Instance[] = [];
+  let outcome: JobOutcome;
+  try {
+    const r = callDirect(module(job, abi.coreFile), abi, job.input as string, (i) => instances.push(i));
+    outcome = r.ok
+      ? checkOutputSize(r.value, job)
+      : { ok: false, error: { code: 'CAPABILITY_ERROR', message: r.value } };
+  } catch (e) {
+    outcome = { ok: false, error: classify(e, job, atMemoryCap(instances, job.limits.memoryBytes)) };
+  }
+  return { outcome, stdout: '', stderr: '', truncated: false, logs: [], memoryBytes: linearMemoryBytes(instances) };
+}
+
 function module(job: Job, name: string): WebAssembly.Module {
   const m = job.modules[name];
   if (!m) throw new CapsuleError('COMPONENT_INVALID', `transpiled component has no core module ${name}`);
@@ -79,19 +97,22 @@ function callCapability(exports: Record<string, unknown>, input: string, job: Jo
   const run = exports.run;
   if (typeof run !== 'function') throw new CapsuleError('COMPONENT_INVALID', 'component does not export run');
   try {
-    const value = run(input) as string;
-    // Measured here, in the sandbox's thread, so an oversized value is never copied to the caller.
-    const limit = job.limits.outputBytes;
-    if (value.length > limit || Buffer.byteLength(value) > limit) {
-      const size = Buffer.byteLength(value);
-      return { ok: false, error: { code: 'OUTPUT_TOO_LARGE', message: `${job.capabilityId}: output is ${size} bytes, over the limit of ${limit}` } };
-    }
-    return { ok: true, value };
+    return checkOutputSize(run(input) as string, job);
   } catch (e) {
     const payload = errPayload(e);
     if (payload !== NOT_ERR) return { ok: false, error: { code: 'CAPABILITY_ERROR', message: String(payload) } };
     throw e;
   }
+}
+
+/** Measured here, in the sandbox's thread, so an oversized value is never copied to the caller. */
+function checkOutputSize(value: string, job: Job): JobOutcome {
+  const limit = job.limits.outputBytes;
+  if (value.length > limit || Buffer.byteLength(value) > limit) {
+    const size = Buffer.byteLength(value);
+    return { ok: false, error: { code: 'OUTPUT_TOO_LARGE', message: `${job.capabilityId}: output is ${size} bytes, over the limit of ${limit}` } };
+  }
+  return { ok: true, value };
 }
 
 function callCommand(exports: Record<string, unknown>): JobOutcome {

@@ -1,4 +1,5 @@
 import type { ErrorData } from '../errors.js';
+import type { DirectAbi } from './direct-abi.js';
 
 /**
  * A Job is everything a tier needs to run one call, as plain data, so the
@@ -36,10 +37,17 @@ export interface Job {
   /** Import names exactly as the glue looks them up. */
   imports: string[];
   world: World;
+  /** Present when the component can be called without its glue (import-free capability world). */
+  directAbi?: DirectAbi;
   grants: Grants;
   limits: Limits;
   /** capability world: the JSON input text. command world: the command input. */
   input: string | CommandInput;
+  /**
+   * Set to 1 (and notified) by the worker when it starts the call, so the
+   * wall-clock limit covers the guest, not the wait for a worker to be ready.
+   */
+  startedFlag?: Int32Array;
 }
 
 export interface CommandInput {

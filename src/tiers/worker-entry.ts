@@ -11,5 +11,9 @@ const warm = (workerData as { glueUrls?: string[] } | undefined)?.glueUrls ?? []
 await Promise.all(warm.map((url) => loadGlue(url).catch(() => undefined)));
 
 export default function runJob(job: Job): Promise<JobResult> {
+  if (job.startedFlag) {
+    Atomics.store(job.startedFlag, 0, 1);
+    Atomics.notify(job.startedFlag, 0);
+  }
   return execute(job);
 }

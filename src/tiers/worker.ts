@@ -22,6 +22,8 @@ export interface PoolOptions {
 }
 
 const DEFAULT_HEAP_MB = 512;
+/** How long a call may wait for a worker to pick it up (a worker that cannot even start). */
+const START_DEADLINE_MS = 60_000;
 const MAX_WARM_GLUES = 64;
 
 // Bundled layout: dist/worker.js sits beside the bundle that holds this code.
@@ -59,18 +61,33 @@ export class WorkerRunner implements TierRunner {
       this.warm.glueUrls = [job.glueUrl, ...this.warm.glueUrls].slice(0, MAX_WARM_GLUES);
     }
     const release = await this.slots.acquire();
-    const dispatched = performance.now();
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), job.limits.timeoutMs);
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    let startedAt = performance.now();
+    let done = false;
+    let timer = setTimeout(() => deadline.abort(), START_DEADLINE_MS);
+    // The call's own clock starts when a worker picks it up (see Job.startedFlag).
+    const wait = Atomics.waitAsync(started, 0, 0, START_DEADLINE_MS);
+    const arm = () => {
+      if (done || deadline.signal.aborted || Atomics.load(started, 0) === 0) return;
+      clearTimeout(timer);
+      startedAt = performance.now();
+      timer = setTimeout(() => deadline.abort(), job.limits.timeoutMs);
+    };
+    if (wait.async) void wait.value.then(arm);
+    else arm();
     const onAbort = () => deadline.abort();
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return (await this.pool.run(job, { signal: deadline.signal })) as JobResult;
+      return (await this.pool.run({ ...job, startedFlag: started }, { signal: deadline.signal })) as JobResult;
     } catch (e) {
       if (signal?.aborted) throw new CapsuleError('ABORTED', `${job.capabilityId}: the caller aborted the call`);
+      if (deadline.signal.aborted && Atomics.load(started, 0) === 0) {
+        throw new CapsuleError('TIMEOUT', `${job.capabilityId}: no worker picked the call up within ${START_DEADLINE_MS} ms`);
+      }
       if (deadline.signal.aborted) {
-        const elapsedMs = performance.now() - dispatched;
+        const elapsedMs = performance.now() - startedAt;
         throw new CapsuleError('TIMEOUT', `${job.capabilityId}: no result within ${job.limits.timeoutMs} ms; its worker was stopped`, {
           limitMs: job.limits.timeoutMs,
           elapsedMs,
@@ -81,6 +98,7 @@ export class WorkerRunner implements TierRunner {
       }
       throw new CapsuleError('INTERNAL', `${job.capabilityId}: worker failed: ${messageOf(e)}`);
     } finally {
+      done = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       release();

@@ -1,0 +1,52 @@
+// Calls a DirectAbi capability (see direct-abi.ts) on a fresh core instance,
+// doing the canonical ABI's work for `run: func(string) -> result<string, string>`
+// by hand: lower the input with the guest's realloc, call, lift the result
+// record [tag:u8, pad, ptr:u32, len:u32], then call post-return.
+import type { DirectAbi } from './direct-abi.js';
+
+export class AbiTrap extends WebAssembly.RuntimeError {}
+
+const encoder = new TextEncoder();
+// The canonical ABI traps on invalid UTF-8; jco's glue would substitute U+FFFD.
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export interface DirectResult {
+  ok: boolean;
+  value: string;
+  instance: WebAssembly.Instance;
+}
+
+export function callDirect(module: WebAssembly.Module, abi: DirectAbi, input: string, onInstance: (i: WebAssembly.Instance) => void): DirectResult {
+  const instance = new WebAssembly.Instance(module, {});
+  onInstance(instance);
+  const ex = instance.exports;
+  const memory = ex[abi.memory] as WebAssembly.Memory;
+  const realloc = ex[abi.realloc] as (a: number, b: number, c: number, d: number) => number;
+  const run = ex[abi.run] as (ptr: number, len: number) => number;
+  const post = abi.postReturn ? (ex[abi.postReturn] as (ret: number) => void) : undefined;
+  const bytes = encoder.encode(input);
+  const ptr = realloc(0, 0, 1, bytes.length) >>> 0;
+  checkRange(memory, ptr, bytes.length);
+  new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
+  const ret = run(ptr, bytes.length) >>> 0;
+  if (ret % 4 !== 0) throw new AbiTrap('result pointer is not aligned');
+  checkRange(memory, ret, 12);
+  const view = new DataView(memory.buffer);
+  const tag = view.getUint8(ret);
+  if (tag > 1) throw new AbiTrap('invalid result discriminant');
+  const at = view.getUint32(ret + 4, true);
+  const len = view.getUint32(ret + 8, true);
+  checkRange(memory, at, len);
+  let value: string;
+  try {
+    value = decoder.decode(new Uint8Array(memory.buffer, at, len));
+  } catch {
+    throw new AbiTrap('string is not valid UTF-8');
+  }
+  post?.(ret);
+  return { ok: tag === 0, value, instance };
+}
+
+function checkRange(memory: WebAssembly.Memory, ptr: number, len: number): void {
+  if (ptr + len > memory.buffer.byteLength) throw new AbiTrap('out of bounds memory access');
+}
