@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'ABORTED',
   'POLICY_INVALID',
   'USAGE',
+  'AUDIT_INVALID',
   'INTERNAL',
 ] as const;
 
