@@ -89,7 +89,7 @@ function readTailState(fd: number, size: number, file: string): ChainState {
     }
     const last = text.slice(start + 1, -1);
     const r = openLine(last);
-    if (typeof r === 'string') throw broken(`is ${r}`);
+    if (typeof r === 'string') throw broken(`is broken: ${r}`);
     return { seq: r.seq, prev: sha256(last) };
   }
 }
