@@ -2,7 +2,7 @@
 // object so runtime.ts needs only a call per point. The audit layer below
 // only chains and writes; this file knows what a load, a plan and a run are.
 import { randomUUID } from 'node:crypto';
-import { type Audit, type AuditEvent } from './audit/index.js';
+import { type Audit, type AuditEvent, openAudit } from './audit/index.js';
 import { CapsuleError, messageOf } from './errors.js';
 import type { Decision } from './policy/decide.js';
 import type { Policy } from './policy/policy.js';
@@ -29,6 +29,11 @@ export interface RunRecord {
 
 export class AuditTrail {
   constructor(private readonly log: Audit) {}
+
+  /** `auditLog` as RuntimeOptions takes it: a path, false, or undefined ($CAPSULE_AUDIT_LOG when set). */
+  static open(option: string | false | undefined): AuditTrail {
+    return new AuditTrail(openAudit(option));
+  }
 
   get path(): string | undefined {
     return this.log.path;

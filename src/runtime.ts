@@ -2,10 +2,8 @@
 // registry → policy (grants, limits, tier) → input schema → tier → output checks.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { openAudit } from './audit/index.js';
 import { CapsuleError, messageOf } from './errors.js';
-import { contextExpired } from './policy/expiry.js';
-import { expiredNeeds } from './policy/expired-needs.js';
+import { assertNotExpired } from './policy/expired-needs.js';
 import { decide, type CallOverrides, type Decision } from './policy/decide.js';
 import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
 import { chooseTier, type Tier, type TierDecision } from './policy/tier.js';
@@ -98,7 +96,7 @@ export class Runtime {
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
     const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants)]);
-    const audit = new AuditTrail(openAudit(opts.auditLog));
+    const audit = AuditTrail.open(opts.auditLog);
     audit.opened(policy);
     const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts, audit);
     if (opts.pool?.minThreads) rt.runner('worker'); // start workers now, off the first call's path
@@ -160,8 +158,7 @@ export class Runtime {
    */
   plan(l: Loaded, opts: RunOptions = {}): { decision: Decision; tier: TierDecision } {
     const decision = decide(l.manifest, this.policy, opts);
-    const expired = expiredNeeds(l.manifest, this.policy, opts);
-    if (expired.length > 0) throw contextExpired(l.manifest.id, expired);
+    assertNotExpired(l.manifest, this.policy, opts);
     const { shape } = l.component;
     const denied = ungrantedImports(shape.imports, decision.grants.host);
     if (denied.length > 0) throw importDenied(denied);

@@ -2,11 +2,17 @@
 // give: the requested permissions it would add, or the weaker tier it names.
 import { CapsuleError } from '../errors.js';
 import { type CallOverrides, decide } from './decide.js';
-import { type ExpiredNeed, isExpired } from './expiry.js';
+import { contextExpired, type ExpiredNeed, isExpired } from './expiry.js';
 import { matchesAny } from './id-glob.js';
 import type { Policy } from './policy.js';
 import type { CapabilityRequest } from './request.js';
 import { chooseTier, type Tier } from './tier.js';
+
+/** Throws CONTEXT_EXPIRED when the call needs something only an expired grant gave. */
+export function assertNotExpired(m: CapabilityRequest, policy: Policy, call: CallOverrides & { tier?: Tier } = {}): void {
+  const needs = expiredNeeds(m, policy, call);
+  if (needs.length > 0) throw contextExpired(m.id, needs);
+}
 
 export function expiredNeeds(
   m: CapabilityRequest,
