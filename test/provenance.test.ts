@@ -220,6 +220,14 @@ describe('capsule verify', () => {
     }
   });
 
+  it('inspect names the key that signed a capability', () => {
+    const r = cli(['inspect', 'test.signed', '--capabilities', caps, '--policy', policyFile(), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ id: 'test.signed', signedBy: 'alice' });
+    const unsigned = cli(['inspect', 'test.unsigned', '--capabilities', caps, '--json']);
+    expect(JSON.parse(unsigned.stdout).signedBy).toBeUndefined();
+  });
+
   it('sign re-pins and re-signs after a change, and verify passes again', () => {
     cpSync(path.join(caps, 'test.tampered-manifest'), path.join(root, 'resign', 'test.tampered-manifest'), { recursive: true });
     const dir = path.join(root, 'resign', 'test.tampered-manifest');
