@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'ABORTED',
   'POLICY_INVALID',
   'USAGE',
+  'AUDIT_INVALID',
   'INTERNAL',
 ] as const;
 

@@ -22,6 +22,8 @@ export interface InspectReport {
   source: 'registry' | 'file';
   manifest?: Manifest;
   digest: string;
+  /** The trusted key that signed the manifest (registry capabilities that are signed). */
+  signedBy?: string;
   world: string | null;
   imports: ImportReport[];
   exports: string[];
@@ -36,17 +38,19 @@ export interface InspectReport {
 export async function inspectTarget(rt: Runtime, target: string, isFile: boolean): Promise<InspectReport> {
   let component: CompiledComponent;
   let manifest: Manifest;
+  let signedBy: string | undefined;
   if (isFile) {
     component = await rt.compileFile(target);
     manifest = fileManifest(target, component);
   } else {
-    ({ component, manifest } = await rt.load(target));
+    ({ component, manifest, signedBy } = await rt.load(target));
   }
   const report: InspectReport = {
     id: manifest.id,
     source: isFile ? 'file' : 'registry',
     manifest: isFile ? undefined : manifest,
     digest: component.digest,
+    ...(signedBy === undefined ? {} : { signedBy }),
     world: component.shape.world,
     imports: [],
     exports: component.shape.exports,

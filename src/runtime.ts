@@ -5,11 +5,14 @@ import { totalmem } from 'node:os';
 import path from 'node:path';
 import { Admission, type AdmissionOptions } from './admission.js';
 import { CapsuleError, messageOf } from './errors.js';
+import { assertNotExpired } from './policy/expired-needs.js';
 import { decide, type CallOverrides, type Decision } from './policy/decide.js';
 import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
 import { chooseTier, type Tier, type TierDecision } from './policy/tier.js';
 import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
-import { readComponent, Registry } from './registry/registry.js';
+import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
+import { Registry } from './registry/registry.js';
+import { AuditTrail } from './run-audit.js';
 import { type CompiledComponent, ComponentCompiler } from './sandbox/compile.js';
 import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
@@ -18,7 +21,7 @@ import { importDenied } from './sandbox/linker.js';
 import { InlineRunner } from './tiers/inline.js';
 import type { TierRunner } from './tiers/runner.js';
 import { type PoolOptions, WorkerRunner } from './tiers/worker.js';
-import { checkCommandInput, fileManifest } from './run-input.js';
+import { checkCommandInput, fileCapabilityId, fileManifest } from './run-input.js';
 
 export interface RuntimeOptions {
   /** Where capabilities live (`<dir>/<id>/capability.json`); default ./capabilities. */
@@ -27,7 +30,7 @@ export interface RuntimeOptions {
   policy?: string | PolicyDocument;
   /** Grants added to the policy's (the CLI's --allow-* flags). */
   extraGrants?: PolicyGrant[];
-  /** Audit log path, or false. Recorded by the audit layer (see README). */
+  /** Audit log path, or false; default $CAPSULE_AUDIT_LOG when set, else off (README: Audit). */
   auditLog?: string | false;
   pool?: PoolOptions;
   /** Runtime-wide memory budget and wait queue for calls (see README: Limits). */
@@ -72,10 +75,12 @@ export interface CommandOutput {
 export interface Loaded {
   manifest: Manifest;
   component: CompiledComponent;
+  /** The trusted key that signed the manifest, if it is signed. */
+  signedBy?: string;
 }
 
 export class Runtime {
-  private readonly loaded = new Map<string, Promise<CompiledComponent>>();
+  private readonly loaded = new Map<string, Promise<Loaded>>();
   private readonly runners = new Map<Tier, TierRunner>();
   private closed = false;
   readonly admission: Admission;
@@ -85,15 +90,23 @@ export class Runtime {
     readonly policy: Policy,
     private readonly compiler: ComponentCompiler,
     private readonly opts: RuntimeOptions,
+    private readonly audit: AuditTrail,
   ) {
     const a = opts.admission ?? {};
     this.admission = new Admission(a.memoryBytes ?? Math.min(totalmem() / 2, 16 * 1024 ** 3), a.queueLength ?? 1024);
   }
 
+  /** The audit file this runtime appends to (absolute), or undefined when auditing is off. */
+  get auditPath(): string | undefined {
+    return this.audit.path;
+  }
+
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
     const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants)]);
-    const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts);
+    const audit = AuditTrail.open(opts.auditLog);
+    audit.opened(policy);
+    const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts, audit);
     if (opts.pool?.minThreads) rt.runner('worker'); // start workers now, off the first call's path
     return rt;
   }
@@ -110,19 +123,29 @@ export class Runtime {
 
   async load(id: string): Promise<Loaded> {
     this.assertOpen();
-    const { entry, manifest } = this.registry.get(id);
     let pending = this.loaded.get(id);
     if (!pending) {
-      pending = readComponent(entry, manifest).then((bytes) => this.compiler.compile(bytes, id));
+      // Provenance (provider, digest, signature) is checked before the component is compiled.
+      pending = this.audit.load(id, 'registry', async () => {
+        const { entry, manifest } = this.registry.get(id);
+        const { bytes, signedBy } = await readVerified(entry, manifest, this.policy);
+        return { manifest, component: await this.compiler.compile(bytes, id), signedBy };
+      });
       this.loaded.set(id, pending);
       pending.catch(() => this.loaded.delete(id));
     }
-    return { manifest, component: await pending };
+    return pending;
   }
 
+  /** A bare file has no manifest and so no signature: a policy that requires one for `pure` refuses it. */
   async loadFile(file: string): Promise<Loaded> {
-    const component = await this.compileFile(file);
-    return { manifest: fileManifest(file, component), component };
+    return this.audit.load(fileCapabilityId(file), 'file', async () => {
+      const component = await this.compileFile(file);
+      const manifest = fileManifest(file, component);
+      checkProvider(manifest, this.policy);
+      checkSignature(manifest, component.digest, this.policy);
+      return { manifest, component };
+    });
   }
 
   /** Compile a component file whatever world it has (for inspect). */
@@ -143,6 +166,7 @@ export class Runtime {
    */
   plan(l: Loaded, opts: RunOptions = {}): { decision: Decision; tier: TierDecision } {
     const decision = decide(l.manifest, this.policy, opts);
+    assertNotExpired(l.manifest, this.policy, opts);
     const { shape } = l.component;
     const denied = ungrantedImports(shape.imports, decision.grants.host);
     if (denied.length > 0) throw importDenied(denied);
@@ -156,7 +180,7 @@ export class Runtime {
   async runLoaded<T = unknown>(l: Loaded, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
     const started = performance.now();
     const { manifest, component } = l;
-    const { decision, tier } = this.plan(l, opts);
+    const { decision, tier } = this.audit.plan(l, () => this.plan(l, opts), (t) => this.assertTierAvailable(t));
     const validators = ioValidators(manifest);
     const world = manifest.world;
     if (world === 'command') checkCommandInput(input, manifest.id);
@@ -173,25 +197,34 @@ export class Runtime {
       limits: decision.limits,
       input: world === 'command' ? ((input ?? {}) as CommandInput) : JSON.stringify(input ?? null),
     };
-    checkInputSize(job);
-    const runner = this.runner(tier.tier);
-    const release = await this.admission.acquire(job.limits.memoryBytes, manifest.id, opts.signal);
-    let result: JobResult;
+    const run = this.audit.runStart(job, tier.tier);
     try {
-      result = await runner.run(job, opts.signal);
+      checkInputSize(job);
+      const runner = this.runner(tier.tier);
+      const release = await this.admission.acquire(job.limits.memoryBytes, manifest.id, opts.signal);
+      let result: JobResult;
+      try {
+        result = await runner.run(job, opts.signal);
+      } finally {
+        release();
+      }
+      run.memoryBytes = result.memoryBytes;
+      this.forwardLogs(manifest.id, result, world);
+      const output = world === 'command' ? commandOutput(result, job) : capabilityOutput(result, job);
+      checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
+      const stats: RunStats = {
+        tier: tier.tier,
+        durationMs: performance.now() - started,
+        memoryBytes: result.memoryBytes,
+        cache: component.source,
+      };
+      return { output: output as T, stats };
+    } catch (e) {
+      run.error = e;
+      throw e;
     } finally {
-      release();
+      this.audit.runEnd(run);
     }
-    this.forwardLogs(manifest.id, result, world);
-    const output = world === 'command' ? commandOutput(result, job) : capabilityOutput(result, job);
-    checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
-    const stats: RunStats = {
-      tier: tier.tier,
-      durationMs: performance.now() - started,
-      memoryBytes: result.memoryBytes,
-      cache: component.source,
-    };
-    return { output: output as T, stats };
   }
 
   /** Live figures for monitoring and the soak script. */
@@ -236,6 +269,7 @@ export class Runtime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.audit.closed();
     await Promise.all([...this.runners.values()].map((r) => r.close()));
     this.runners.clear();
   }

@@ -19,6 +19,11 @@ const OPTIONS = {
   'allow-write': { type: 'string', multiple: true },
   'allow-env': { type: 'string', multiple: true },
   'allow-net': { type: 'string', multiple: true },
+  audit: { type: 'string' },
+  out: { type: 'string' },
+  key: { type: 'string' },
+  id: { type: 'string' },
+  lines: { type: 'string', short: 'n' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;

@@ -39,6 +39,7 @@ function render(r: InspectReport): string {
   if (m?.description) field('description', m.description);
   field('source', r.source === 'file' ? 'file (no manifest)' : 'registry');
   field('digest', r.digest);
+  if (r.signedBy) field('signed by', `${r.signedBy} (verified)`);
   field('world', r.world ?? 'none (not a capability or a command)');
   if (m) field('level', m.securityLevel ?? 'pure');
   if (r.tier) field('tier', `${r.tier.tier} (${r.tier.reason})`);

@@ -4,29 +4,48 @@
 import { createRequire } from 'node:module';
 import { parse } from './args.js';
 import { report, usage } from './errors.js';
+import { auditCommand } from './audit.js';
 import { inspectCommand } from './inspect.js';
+import { keygenCommand } from './keygen.js';
 import { listCommand } from './list.js';
 import { runCommand } from './run.js';
+import { signCommand } from './sign.js';
+import { verifyCommand } from './verify.js';
 
 const HELP = `capsule: run untrusted WebAssembly components under deny-by-default grants
 
 usage:
   capsule run <id|file.wasm> [--input JSON | --input-file F | stdin] [--json]
               [--allow-host IFACE] [--timeout MS] [--memory 64MiB] [--tier T]
-              [--policy F] [--capabilities DIR] [-- ARGS for a command]
+              [--policy F] [--capabilities DIR] [--audit F] [-- ARGS for a command]
   capsule list [--json]                 capabilities, what they request, their tier
   capsule inspect <id|file> [--json]    manifest, imports/exports, requested vs granted
+  capsule keygen [--out DIR] [--id NAME]
+                                        new Ed25519 key: DIR/<id>.key (0600); prints the
+                                        trustedKeys entry for the policy
+  capsule sign <dir> --key F [--id NAME]
+                                        pin digest and sign <dir>/capability.json
+  capsule verify <dir> [--policy F]     check provider, digest and signature; exit 1 if bad
+  capsule audit verify [FILE]           check the audit log's hash chain; names the first broken line
+  capsule audit tail [FILE] [-n N] [--json]
+                                        the last N lines (default 20), readable
   capsule help | --version
 
 options:
   --capabilities DIR   where capabilities live (repeatable; default ./capabilities)
   --policy F           policy file granting interfaces, limits and tiers
+  --audit F            append an audit line per decision to F (default $CAPSULE_AUDIT_LOG;
+                       audit verify/tail default to it, else ./capsule-audit.jsonl)
 `;
 
 const COMMANDS: Record<string, (a: ReturnType<typeof parse>) => Promise<number>> = {
   run: runCommand,
   list: listCommand,
   inspect: inspectCommand,
+  keygen: keygenCommand,
+  sign: signCommand,
+  verify: verifyCommand,
+  audit: auditCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

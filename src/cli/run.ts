@@ -23,6 +23,7 @@ export async function runCommand(a: ParsedArgs): Promise<number> {
     capabilitiesDir: a.capabilitiesDirs,
     policy: a.values.policy as string | undefined,
     extraGrants: flagGrants(a, id),
+    auditLog: a.values.audit as string | undefined,
     pool: { minThreads: 1, maxThreads: 1 },
     logger: printGuestLog,
   });

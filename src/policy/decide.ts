@@ -3,6 +3,7 @@
 import type { CapabilityRequest } from './request.js';
 import type { Grants, Limits } from '../sandbox/job.js';
 import { unversioned } from '../sandbox/interface-name.js';
+import { isExpired, type NumberedGrant } from './expiry.js';
 import { matchesAny } from './id-glob.js';
 import type { Policy, PolicyGrant } from './policy.js';
 
@@ -37,12 +38,16 @@ export interface Decision {
   notGranted: string[];
 }
 
-export function grantsFor(policy: Policy, id: string): PolicyGrant[] {
-  return (policy.doc.grants ?? []).filter((g) => matchesAny(g.capabilities, id));
+/** Which policy grants count; by default those not expired now. */
+export type GrantFilter = (g: NumberedGrant) => boolean;
+const unexpired: GrantFilter = (g) => !isExpired(g, Date.now());
+
+export function grantsFor(policy: Policy, id: string, applies: GrantFilter = unexpired): PolicyGrant[] {
+  return policy.grants.filter((g) => applies(g) && matchesAny(g.grant.capabilities, id)).map((g) => g.grant);
 }
 
-export function decide(m: CapabilityRequest, policy: Policy, call: CallOverrides = {}): Decision {
-  const policyGrants = grantsFor(policy, m.id);
+export function decide(m: CapabilityRequest, policy: Policy, call: CallOverrides = {}, applies: GrantFilter = unexpired): Decision {
+  const policyGrants = grantsFor(policy, m.id, applies);
   const req = m.permissions ?? {};
   const grantedHost = new Set(policyGrants.flatMap((g) => g.host ?? []).map(unversioned));
   const host = (req.host ?? []).filter((h) => grantedHost.has(unversioned(h)));

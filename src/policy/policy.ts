@@ -5,6 +5,8 @@ import path from 'node:path';
 import schema from '../../schema/policy.schema.json' with { type: 'json' };
 import { CapsuleError, messageOf } from '../errors.js';
 import { createAjv, describeErrors } from '../json-schema.js';
+import { type NumberedGrant, numberGrants } from './expiry.js';
+import { parsePublicKey, type TrustedKey } from './keys.js';
 import type { SecurityLevel } from './request.js';
 import type { Tier } from './tier.js';
 
@@ -44,20 +46,27 @@ export interface Policy {
   /** Where relative paths in the policy resolve (the policy file's directory). */
   baseDir: string;
   source: string;
+  /** When the runtime loaded it (ms since the epoch): `ttlSeconds` count from here. */
+  loadedAt: number;
+  /** `doc.grants` (and flag grants), numbered, with when each expires. */
+  grants: NumberedGrant[];
+  /** `doc.trustedKeys`, decoded. */
+  keys: TrustedKey[];
 }
 
 const validatePolicy = createAjv().compile(schema);
 
 export async function loadPolicy(input: string | PolicyDocument | undefined, extraGrants: PolicyGrant[] = []): Promise<Policy> {
-  const policy = await readPolicy(input);
+  const loadedAt = Date.now();
+  const policy = await readPolicy(input, loadedAt);
   if (extraGrants.length === 0) return policy;
   const doc = { ...policy.doc, grants: [...(policy.doc.grants ?? []), ...extraGrants] };
-  return checkPolicy(doc, policy.source, policy.baseDir);
+  return checkPolicy(doc, policy.source, policy.baseDir, loadedAt);
 }
 
-async function readPolicy(input: string | PolicyDocument | undefined): Promise<Policy> {
-  if (input === undefined) return { doc: {}, baseDir: process.cwd(), source: '(no policy)' };
-  if (typeof input !== 'string') return checkPolicy(input, '(policy object)', process.cwd());
+async function readPolicy(input: string | PolicyDocument | undefined, loadedAt: number): Promise<Policy> {
+  if (input === undefined) return checkPolicy({}, '(no policy)', process.cwd(), loadedAt);
+  if (typeof input !== 'string') return checkPolicy(input, '(policy object)', process.cwd(), loadedAt);
   const file = path.resolve(input);
   let value: unknown;
   try {
@@ -65,13 +74,30 @@ async function readPolicy(input: string | PolicyDocument | undefined): Promise<P
   } catch (e) {
     throw new CapsuleError('POLICY_INVALID', `${file}: ${messageOf(e)}`);
   }
-  return checkPolicy(value, file, path.dirname(file));
+  return checkPolicy(value, file, path.dirname(file), loadedAt);
 }
 
-function checkPolicy(value: unknown, source: string, baseDir: string): Policy {
+function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: number): Policy {
   if (!validatePolicy(value)) {
     const problems = describeErrors(validatePolicy.errors);
     throw new CapsuleError('POLICY_INVALID', `${source}: ${problems.join('; ')}`, { problems });
   }
-  return { doc: value as PolicyDocument, baseDir, source };
+  const doc = value as PolicyDocument;
+  return { doc, baseDir, source, loadedAt, grants: numberGrants(doc.grants ?? [], loadedAt), keys: trustedKeys(doc, source) };
+}
+
+/** Decodes `trustedKeys`; a key that does not decode, or an id used twice, makes the policy invalid. */
+function trustedKeys(doc: PolicyDocument, source: string): TrustedKey[] {
+  const keys: TrustedKey[] = [];
+  for (const [i, k] of (doc.trustedKeys ?? []).entries()) {
+    const key = parsePublicKey(k.publicKey);
+    if (typeof key === 'string') {
+      throw new CapsuleError('POLICY_INVALID', `${source}: /trustedKeys/${i}/publicKey (key ${JSON.stringify(k.id)}) ${key}`);
+    }
+    if (keys.some((t) => t.id === k.id)) {
+      throw new CapsuleError('POLICY_INVALID', `${source}: /trustedKeys/${i}/id ${JSON.stringify(k.id)} is used by another key`);
+    }
+    keys.push({ id: k.id, key });
+  }
+  return keys;
 }

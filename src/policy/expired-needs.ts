@@ -1,0 +1,50 @@
+// What a call needs that an expired grant, and only an expired grant, would
+// give: the requested permissions it would add, or the weaker tier it names.
+import { CapsuleError } from '../errors.js';
+import { type CallOverrides, decide } from './decide.js';
+import { contextExpired, type ExpiredNeed, isExpired } from './expiry.js';
+import { matchesAny } from './id-glob.js';
+import type { Policy } from './policy.js';
+import type { CapabilityRequest } from './request.js';
+import { chooseTier, type Tier } from './tier.js';
+
+/** Throws CONTEXT_EXPIRED when the call needs something only an expired grant gave. */
+export function assertNotExpired(m: CapabilityRequest, policy: Policy, call: CallOverrides & { tier?: Tier } = {}): void {
+  const needs = expiredNeeds(m, policy, call);
+  if (needs.length > 0) throw contextExpired(m.id, needs);
+}
+
+export function expiredNeeds(
+  m: CapabilityRequest,
+  policy: Policy,
+  call: CallOverrides & { tier?: Tier } = {},
+  now = Date.now(),
+): ExpiredNeed[] {
+  const matching = policy.grants.filter((g) => matchesAny(g.grant.capabilities, m.id));
+  const expired = matching.filter((g) => isExpired(g, now));
+  if (expired.length === 0) return [];
+  const active = new Set(matching.filter((g) => !isExpired(g, now)));
+  const without = decide(m, policy, call, (g) => active.has(g));
+  const tierRefused = call.tier !== undefined && refusesTier(m, policy, without.policyGrants, call.tier);
+  const needs: ExpiredNeed[] = [];
+  for (const grant of expired) {
+    const withIt = decide(m, policy, call, (g) => active.has(g) || g === grant);
+    for (const need of without.notGranted) {
+      if (!withIt.notGranted.includes(need) && !needs.some((n) => n.need === need)) needs.push({ need, grant });
+    }
+    if (tierRefused && call.tier && !refusesTier(m, policy, withIt.policyGrants, call.tier)) {
+      if (!needs.some((n) => n.need.startsWith('tier '))) needs.push({ need: `tier ${call.tier}`, grant });
+    }
+  }
+  return needs;
+}
+
+function refusesTier(m: CapabilityRequest, policy: Policy, grants: ReturnType<typeof decide>['policyGrants'], tier: Tier): boolean {
+  try {
+    chooseTier(m, policy.doc, grants, tier);
+    return false;
+  } catch (e) {
+    if (e instanceof CapsuleError) return true;
+    throw e;
+  }
+}

@@ -1,0 +1,51 @@
+// Grant lifetime. A grant with `expiresAt` (ISO date-time) or `ttlSeconds`
+// (counted from when the runtime loaded the policy) stops applying at the
+// earlier of the two. A call that needs something only an expired grant gave
+// fails with CONTEXT_EXPIRED naming that grant, instead of being silently
+// refused or run without it.
+import { CapsuleError } from '../errors.js';
+import type { PolicyGrant } from './policy.js';
+
+/** A policy grant with where it sits in the policy, for messages. */
+export interface NumberedGrant {
+  /** 1-based position in the policy's `grants` (flag grants follow the file's). */
+  index: number;
+  grant: PolicyGrant;
+  /** When it stops applying (ms since the epoch); undefined: never. */
+  expiresAt?: number;
+}
+
+export function numberGrants(grants: PolicyGrant[], loadedAt: number): NumberedGrant[] {
+  return grants.map((grant, i) => {
+    const ends = [
+      grant.expiresAt === undefined ? Infinity : Date.parse(grant.expiresAt),
+      grant.ttlSeconds === undefined ? Infinity : loadedAt + grant.ttlSeconds * 1000,
+    ];
+    const end = Math.min(...ends);
+    return end === Infinity ? { index: i + 1, grant } : { index: i + 1, grant, expiresAt: end };
+  });
+}
+
+export function isExpired(g: NumberedGrant, now: number): boolean {
+  return g.expiresAt !== undefined && now >= g.expiresAt;
+}
+
+/** `grant #2 (capabilities "demo.*")` */
+export function describeGrant(g: NumberedGrant): string {
+  return `grant #${g.index} (capabilities ${JSON.stringify(g.grant.capabilities)})`;
+}
+
+/** What a call needs that only an expired grant would give, one item per need. */
+export interface ExpiredNeed {
+  need: string;
+  grant: NumberedGrant;
+}
+
+export function contextExpired(id: string, needs: ExpiredNeed[]): CapsuleError {
+  const parts = needs.map(
+    (n) => `${n.need}: ${describeGrant(n.grant)} expired at ${new Date(n.grant.expiresAt ?? 0).toISOString()}`,
+  );
+  return new CapsuleError('CONTEXT_EXPIRED', `${id}: ${parts.join('; ')}`, {
+    expired: needs.map((n) => ({ need: n.need, grant: n.grant.index })),
+  });
+}

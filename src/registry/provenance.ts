@@ -1,0 +1,48 @@
+// Provenance, checked at load before any guest code runs, in this order:
+// provider deny list (PROVIDER_DENIED), digest pin (DIGEST_MISMATCH, in
+// readComponent), then the signature (SIGNATURE_INVALID): a signature present
+// must verify against a key the policy trusts and the manifest must pin its
+// digest (else the component is not covered); the policy's `requireSignature`
+// levels make a signature mandatory.
+import { CapsuleError } from '../errors.js';
+import type { Policy } from '../policy/policy.js';
+import type { Manifest } from './manifest.js';
+import { type CapabilityEntry, readComponent } from './registry.js';
+import { checkSignatureText } from './signature.js';
+
+export function checkProvider(m: Manifest, policy: Policy): void {
+  if (!(policy.doc.deniedProviders ?? []).includes(m.provider.name)) return;
+  throw new CapsuleError('PROVIDER_DENIED', `${m.id}: provider ${JSON.stringify(m.provider.name)} is on the policy's deniedProviders list`, {
+    provider: m.provider.name,
+  });
+}
+
+/** The id of the key that signed `m`, or undefined for an unsigned manifest the policy lets run. */
+export function checkSignature(m: Manifest, digest: string, policy: Policy): string | undefined {
+  const level = m.securityLevel ?? 'pure';
+  const fail = (why: string) => new CapsuleError('SIGNATURE_INVALID', `${m.id}: ${why}`);
+  if (m.signature === undefined) {
+    if ((policy.doc.requireSignature ?? []).includes(level)) {
+      throw fail(`the policy requires a signature for securityLevel ${level}, and the manifest has none`);
+    }
+    return undefined;
+  }
+  if (m.digest === undefined) throw fail('the manifest is signed but does not pin digest, so its component is not covered');
+  const check = checkSignatureText(m, digest, policy.keys);
+  if (!check.ok) throw fail(check.problem);
+  return check.keyId;
+}
+
+export interface Verified {
+  bytes: Uint8Array;
+  signedBy: string | undefined;
+}
+
+/** Reads a registry capability's component after checking provider, digest and signature. */
+export async function readVerified(entry: CapabilityEntry, m: Manifest, policy: Policy): Promise<Verified> {
+  checkProvider(m, policy);
+  const bytes = await readComponent(entry, m);
+  // readComponent checked the pin; sign over the pinned digest (equal to the bytes').
+  const signedBy = checkSignature(m, m.digest ?? '', policy);
+  return { bytes, signedBy };
+}

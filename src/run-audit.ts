@@ -1,0 +1,145 @@
+// What the runtime writes to the audit log at each decision point, as one
+// object so runtime.ts needs only a call per point. The audit layer below
+// only chains and writes; this file knows what a load, a plan and a run are.
+import { randomUUID } from 'node:crypto';
+import { type Audit, type AuditEvent, openAudit } from './audit/index.js';
+import { CapsuleError, messageOf } from './errors.js';
+import type { Decision } from './policy/decide.js';
+import type { Policy } from './policy/policy.js';
+import type { Tier, TierDecision } from './policy/tier.js';
+import type { Manifest } from './registry/manifest.js';
+import type { CompiledComponent } from './sandbox/compile.js';
+import { isWasi, unversioned } from './sandbox/interface-name.js';
+import type { Job } from './sandbox/job.js';
+
+/** Codes that mean a limit stopped the call; each also gets a `limit` line. */
+const LIMIT_CODES = new Set(['TIMEOUT', 'MEMORY_LIMIT', 'CPU_LIMIT', 'OUTPUT_TOO_LARGE']);
+/** Long messages are cut so one line stays readable and small. */
+const MAX_MESSAGE = 1000;
+
+export interface RunRecord {
+  run: string;
+  job: Job;
+  tier: Tier;
+  started: number;
+  memoryBytes?: number;
+  /** What the call threw, if it did. */
+  error?: unknown;
+}
+
+export class AuditTrail {
+  constructor(private readonly log: Audit) {}
+
+  /** `auditLog` as RuntimeOptions takes it: a path, false, or undefined ($CAPSULE_AUDIT_LOG when set). */
+  static open(option: string | false | undefined): AuditTrail {
+    return new AuditTrail(openAudit(option));
+  }
+
+  get path(): string | undefined {
+    return this.log.path;
+  }
+
+  opened(policy: Policy): void {
+    this.record({ event: 'runtime.open', pid: process.pid, policy: policy.source, trustedKeys: policy.keys.map((k) => k.id) });
+  }
+
+  closed(): void {
+    this.record({ event: 'runtime.close', pid: process.pid });
+  }
+
+  /** Records a load (registry capability or bare file) and its provenance, or why it failed. */
+  async load(id: string, source: string, load: () => Promise<{ manifest: Manifest; component: CompiledComponent; signedBy?: string }>) {
+    try {
+      const l = await load();
+      const m = l.manifest;
+      this.record({
+        event: 'load',
+        outcome: 'ok',
+        capability: id,
+        source,
+        version: m.version,
+        provider: m.provider.name,
+        securityLevel: m.securityLevel ?? 'pure',
+        digest: l.component.digest,
+        pinned: m.digest !== undefined && source !== 'file',
+        signedBy: l.signedBy ?? null,
+      });
+      return l;
+    } catch (e) {
+      this.record({ event: 'load', ...failure(e), capability: id, source });
+      throw e;
+    }
+  }
+
+  /**
+   * Records the plan for one call: effective grants and limits, how each import
+   * links, an escalation to a stronger tier; or the denial that stops it.
+   */
+  plan<P extends { decision: Decision; tier: TierDecision }>(
+    l: { manifest: Manifest; component: CompiledComponent },
+    plan: () => P,
+    assertTier: (t: Tier) => void,
+  ): P {
+    const id = l.manifest.id;
+    let p: P;
+    try {
+      p = plan();
+    } catch (e) {
+      this.record({ event: 'denial', stage: 'plan', capability: id, ...failure(e) });
+      throw e;
+    }
+    const g = p.decision.grants;
+    this.record({
+      event: 'grant',
+      capability: id,
+      grants: { host: g.host, clocks: g.clocks, random: g.random, env: Object.keys(g.env) },
+      notGranted: p.decision.notGranted,
+      limits: p.decision.limits,
+      tier: p.tier.tier,
+      tierReason: p.tier.reason,
+    });
+    const granted = new Set(g.host.map(unversioned));
+    const imports = l.component.shape.imports.map((name) => ({
+      name,
+      link: isWasi(name) ? 'capsule-wasi' : granted.has(unversioned(name)) ? 'granted' : 'denied',
+    }));
+    this.record({ event: 'link', capability: id, imports });
+    if (p.tier.tier === 'process' || p.tier.tier === 'vm') {
+      try {
+        assertTier(p.tier.tier);
+        this.record({ event: 'escalation', capability: id, tier: p.tier.tier, reason: p.tier.reason, outcome: 'ok' });
+      } catch (e) {
+        this.record({ event: 'escalation', capability: id, tier: p.tier.tier, reason: p.tier.reason, ...failure(e) });
+        throw e;
+      }
+    }
+    return p;
+  }
+
+  /** Written before the job is dispatched. */
+  runStart(job: Job, tier: Tier): RunRecord {
+    const r: RunRecord = { run: randomUUID(), job, tier, started: performance.now() };
+    this.record({ event: 'run.start', run: r.run, capability: job.capabilityId, digest: job.digest, tier, limits: job.limits });
+    return r;
+  }
+
+  /** Written in a finally: a limit line first when a limit stopped the call, then the end line. */
+  runEnd(r: RunRecord): void {
+    const durationMs = Math.round((performance.now() - r.started) * 1000) / 1000;
+    const base = { run: r.run, capability: r.job.capabilityId, tier: r.tier };
+    const end = r.error === undefined ? { outcome: 'ok' } : failure(r.error);
+    if (LIMIT_CODES.has(end.outcome)) this.record({ event: 'limit', ...base, code: end.outcome, limits: r.job.limits });
+    const memory = r.memoryBytes === undefined ? {} : { memoryBytes: r.memoryBytes };
+    this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory });
+  }
+
+  private record(e: AuditEvent): void {
+    this.log.record(e);
+  }
+}
+
+function failure(e: unknown): { outcome: string; message: string; details?: Record<string, unknown> } {
+  const err = e instanceof CapsuleError ? e : new CapsuleError('INTERNAL', messageOf(e));
+  const message = err.message.length > MAX_MESSAGE ? `${err.message.slice(0, MAX_MESSAGE)}…` : err.message;
+  return err.details === undefined ? { outcome: err.code, message } : { outcome: err.code, message, details: err.details };
+}
