@@ -1,0 +1,65 @@
+// The glue-free path for import-free capabilities must give the same outcomes as
+// jco's glue, and must only be chosen for components it fully understands.
+import { readFileSync } from 'node:fs';
+import { print } from '@bytecodealliance/jco-transpile/wasm-tools';
+import { describe, expect, it } from 'vitest';
+import { ComponentCompiler } from '../src/sandbox/compile.js';
+import { directAbiFromWat } from '../src/sandbox/direct-abi.js';
+import { execute } from '../src/sandbox/execute.js';
+import type { Job } from '../src/sandbox/job.js';
+import { corpus, fixture, tempDir } from './helpers.js';
+
+const compiler = new ComponentCompiler(tempDir('capsule-direct-'));
+
+async function job(file: string, input: string): Promise<Job> {
+  const c = await compiler.compile(readFileSync(file), file);
+  return {
+    capabilityId: 'test.direct',
+    digest: c.digest,
+    glueUrl: c.glueUrl,
+    modules: await compiler.modulesFor(c, 16 << 20),
+    imports: c.glueImports,
+    world: 'capability',
+    ...(c.directAbi ? { directAbi: c.directAbi } : {}),
+    grants: { host: [], clocks: false, random: false, env: {} },
+    limits: { memoryBytes: 16 << 20, timeoutMs: 5000, outputBytes: 1 << 20, inputBytes: 1 << 20 },
+    input,
+  };
+}
+
+describe('direct calls', () => {
+  it('are chosen for import-free single-module capabilities only', async () => {
+    for (const name of ['counter', 'fail', 'not-json', 'trap', 'membomb']) {
+      expect((await job(fixture(name), '{}')).directAbi).toBeDefined();
+    }
+    expect((await job(fixture('log'), '{}')).directAbi).toBeUndefined(); // imports capsule:host/log
+    expect(directAbiFromWat(await print(readFileSync(corpus('adder.component.wasm'))), ['x.wasm'])).toBeUndefined();
+  });
+
+  it('an unrecognised top-level item means no direct path', async () => {
+    const wat = await print(readFileSync(fixture('counter')));
+    expect(directAbiFromWat(wat, ['component.core.wasm'])).toBeDefined();
+    expect(directAbiFromWat(wat.replace('\n  (export', '\n  (start 0)\n  (export'), ['component.core.wasm'])).toBeUndefined();
+    expect(directAbiFromWat(wat, ['a.wasm', 'b.wasm'])).toBeUndefined();
+  });
+
+  for (const [name, input] of [
+    ['counter', '{}'],
+    ['fail', '{}'],
+    ['not-json', '{}'],
+    ['trap', '"unreachable"'],
+    ['trap', '"bounds"'],
+    ['membomb', '{}'],
+    ['membomb-trap', '{}'],
+    ['bigout', '{}'],
+  ]) {
+    it(`${name} ${input}: same outcome and memory as through the glue`, async () => {
+      const direct = await job(fixture(name), input);
+      const { directAbi: _, ...viaGlue } = direct;
+      const a = await execute(direct);
+      const b = await execute(viaGlue);
+      expect(a.outcome).toEqual(b.outcome);
+      expect(a.memoryBytes).toBe(b.memoryBytes);
+    });
+  }
+});
