@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CapsuleError, createRuntime, type PolicyDocument } from '../dist/index.js';
-import { cli, fixture, manifest, STACK_TRACE, tempDir, writeCapability } from './helpers.js';
+import { cli, fixture, manifest, STACK_TRACE, tempDir, writeCapability, failure } from './helpers.js';
 
 interface Line {
   seq: number;
@@ -26,14 +26,6 @@ const policy: PolicyDocument = { grants: [{ capabilities: 'test.logged', host: [
 const rawLines = (file: string) => readFileSync(file, 'utf8').split('\n').slice(0, -1);
 const lines = (file: string) => rawLines(file).map((l) => JSON.parse(l) as Line);
 
-async function caught(p: Promise<unknown>): Promise<CapsuleError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CapsuleError);
-  return e as CapsuleError;
-}
 
 /** A log made by real runs: a success, a guest error, an import denial, a refused escalation. */
 async function realLog(name: string): Promise<string> {
@@ -42,10 +34,10 @@ async function realLog(name: string): Promise<string> {
   try {
     await rt.run('test.counter', {});
     await rt.run('test.logged', {});
-    expect((await caught(rt.run('test.fail', {}))).code).toBe('CAPABILITY_ERROR');
-    expect((await caught(rt.run('test.log', {}))).code).toBe('IMPORT_DENIED');
-    expect((await caught(rt.run('test.vm', {}))).code).toBe('ESCALATION_UNAVAILABLE');
-    expect((await caught(rt.run('test.nope', {}))).code).toBe('CAPABILITY_NOT_FOUND');
+    expect((await failure(rt.run('test.fail', {}))).code).toBe('CAPABILITY_ERROR');
+    expect((await failure(rt.run('test.log', {}))).code).toBe('IMPORT_DENIED');
+    expect((await failure(rt.run('test.vm', {}))).code).toBe('ESCALATION_UNAVAILABLE');
+    expect((await failure(rt.run('test.nope', {}))).code).toBe('CAPABILITY_NOT_FOUND');
   } finally {
     await rt.close();
   }
@@ -100,8 +92,8 @@ describe('what is recorded', () => {
     let trap: CapsuleError;
     let timeout: CapsuleError;
     try {
-      trap = await caught(rt.run('test.trap', {}));
-      timeout = await caught(rt.run('test.spin', {}, { timeoutMs: 200 }));
+      trap = await failure(rt.run('test.trap', {}));
+      timeout = await failure(rt.run('test.spin', {}, { timeoutMs: 200 }));
     } finally {
       await rt.close();
     }
@@ -124,8 +116,8 @@ describe('what is recorded', () => {
       policy: { requireSignature: ['pure'], deniedProviders: ['tests'] },
     });
     try {
-      expect((await caught(rt.run('test.counter', {}))).code).toBe('PROVIDER_DENIED');
-      expect((await caught(rt.runFile(fixture('counter'), {}))).code).toBe('SIGNATURE_INVALID');
+      expect((await failure(rt.run('test.counter', {}))).code).toBe('PROVIDER_DENIED');
+      expect((await failure(rt.runFile(fixture('counter'), {}))).code).toBe('SIGNATURE_INVALID');
     } finally {
       await rt.close();
     }

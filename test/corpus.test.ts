@@ -1,7 +1,7 @@
 // Components from other toolchains (../shared/corpus) behave as its README says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapsuleError, createRuntime, type CommandOutput, type Runtime } from '../dist/index.js';
-import { cli, corpus, STACK_TRACE, tempDir } from './helpers.js';
+import { cli, corpus, STACK_TRACE, tempDir, failure } from './helpers.js';
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -11,14 +11,6 @@ afterAll(() => rt.close());
 
 const runCommand = (file: string, input: object = {}) => rt.runFile<CommandOutput>(corpus(file), input);
 
-async function codeOf(p: Promise<unknown>): Promise<CapsuleError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CapsuleError);
-  return e as CapsuleError;
-}
 
 describe('corpus', () => {
   it('hello_stdout: prints both lines with nothing granted (imports filesystem and environment)', async () => {
@@ -52,7 +44,7 @@ describe('corpus', () => {
 
   for (const file of ['stdio.composed.wasm', 'env-allow.composed.wasm']) {
     it(`${file}: links, but run says it is not a capability and inspect lists its exports`, async () => {
-      const e = await codeOf(rt.runFile(corpus(file), {}));
+      const e = await failure(rt.runFile(corpus(file), {}));
       expect(e.code).toBe('COMPONENT_INVALID');
       expect(e.message).toMatch(/not a capsule capability/);
       expect(e.message).toContain('test-get-env');
@@ -66,7 +58,7 @@ describe('corpus', () => {
   }
 
   it('flavorful: IMPORT_DENIED naming test:flavorful/test, before any guest code runs', async () => {
-    const e = await codeOf(rt.runFile(corpus('flavorful.component.wasm'), {}));
+    const e = await failure(rt.runFile(corpus('flavorful.component.wasm'), {}));
     expect(e.code).toBe('IMPORT_DENIED');
     expect(e.message).toContain('test:flavorful/test');
     const r = cli(['run', corpus('flavorful.component.wasm')]);
@@ -76,7 +68,7 @@ describe('corpus', () => {
   });
 
   it('adder: not a capability; inspect shows the export, run refuses clearly', async () => {
-    const e = await codeOf(rt.runFile(corpus('adder.component.wasm'), {}));
+    const e = await failure(rt.runFile(corpus('adder.component.wasm'), {}));
     expect(e.code).toBe('COMPONENT_INVALID');
     expect(e.message).toContain('docs:adder/add@0.1.0');
     const r = cli(['inspect', corpus('adder.component.wasm')]);

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapsuleError, createRuntime, type Runtime } from '../dist/index.js';
-import { corpus, fixture, manifest, tempDir, writeCapability } from './helpers.js';
+import { corpus, fixture, manifest, tempDir, writeCapability, failure } from './helpers.js';
 
 const DIGEST_OF_NOTHING = `sha256:${'0'.repeat(64)}`;
 
@@ -55,14 +55,6 @@ beforeAll(async () => {
 });
 afterAll(() => rt.close());
 
-async function failure(p: Promise<unknown>): Promise<CapsuleError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CapsuleError);
-  return e as CapsuleError;
-}
 
 const run = (id: string, input: unknown = {}) => failure(rt.run(id, input));
 

@@ -2,7 +2,7 @@
 // policy). An expired grant no longer applies; a call that needs it is CONTEXT_EXPIRED.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CapsuleError, createRuntime, type PolicyDocument, type Runtime } from '../dist/index.js';
-import { fixture, manifest, tempDir, writeCapability } from './helpers.js';
+import { fixture, manifest, tempDir, writeCapability, failure } from './helpers.js';
 
 let caps: string;
 const open: Runtime[] = [];
@@ -22,14 +22,6 @@ async function runtime(policy: PolicyDocument): Promise<Runtime> {
   return rt;
 }
 
-async function error(p: Promise<unknown>): Promise<CapsuleError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CapsuleError);
-  return e as CapsuleError;
-}
 
 const PAST = '2020-01-01T00:00:00Z';
 const FUTURE = '2999-01-01T00:00:00Z';
@@ -43,7 +35,7 @@ describe('expiresAt', () => {
 
   it('when the only grant for an import has expired, the call is CONTEXT_EXPIRED naming the grant, not IMPORT_DENIED', async () => {
     const rt = await runtime({ grants: [{ capabilities: 'other.*' }, { ...logGrant, expiresAt: PAST }] });
-    const e = await error(rt.run('test.log', {}));
+    const e = await failure(rt.run('test.log', {}));
     expect(e.code).toBe('CONTEXT_EXPIRED');
     expect(e.message).toBe(
       'test.log: host capsule:host/log: grant #2 (capabilities "test.*") expired at 2020-01-01T00:00:00.000Z',
@@ -52,7 +44,7 @@ describe('expiresAt', () => {
 
   it('without any grant the same call is IMPORT_DENIED: only an expired grant makes it CONTEXT_EXPIRED', async () => {
     const rt = await runtime({ grants: [{ capabilities: 'test.*', expiresAt: PAST }] });
-    expect((await error(rt.run('test.log', {}))).code).toBe('IMPORT_DENIED');
+    expect((await failure(rt.run('test.log', {}))).code).toBe('IMPORT_DENIED');
   });
 
   it('an expired grant does not matter when another grant in force gives the same', async () => {
@@ -67,7 +59,7 @@ describe('expiresAt', () => {
 
   it('a weaker tier named only by an expired grant is CONTEXT_EXPIRED', async () => {
     const rt = await runtime({ grants: [{ capabilities: 'test.counter', tier: 'inline', expiresAt: PAST }] });
-    const e = await error(rt.run('test.counter', {}, { tier: 'inline' }));
+    const e = await failure(rt.run('test.counter', {}, { tier: 'inline' }));
     expect(e.code).toBe('CONTEXT_EXPIRED');
     expect(e.message).toMatch(/tier inline: grant #1/);
     expect((await rt.run('test.counter', {})).output).toEqual({ count: 1 });
@@ -80,7 +72,7 @@ describe('ttlSeconds', () => {
     const rt = await runtime(policy);
     expect((await rt.run('test.log', {})).output).toEqual({ logged: true });
     await new Promise((r) => setTimeout(r, 1100));
-    const e = await error(rt.run('test.log', {}));
+    const e = await failure(rt.run('test.log', {}));
     expect(e.code).toBe('CONTEXT_EXPIRED');
     expect(e.message).toMatch(/^test\.log: host capsule:host\/log: grant #1 \(capabilities "test\.\*"\) expired at /);
     // A runtime that loads the same policy now starts a new lifetime.
@@ -90,6 +82,6 @@ describe('ttlSeconds', () => {
 
   it('with both, the earlier end wins', async () => {
     const rt = await runtime({ grants: [{ ...logGrant, ttlSeconds: 3600, expiresAt: PAST }] });
-    expect((await error(rt.run('test.log', {}))).code).toBe('CONTEXT_EXPIRED');
+    expect((await failure(rt.run('test.log', {}))).code).toBe('CONTEXT_EXPIRED');
   });
 });

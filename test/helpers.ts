@@ -3,6 +3,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { CapsuleError } from '../dist/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
@@ -61,3 +63,13 @@ export function cli(args: string[], opts: { input?: string; cwd?: string; env?: 
 
 /** A stack trace on stderr is a bug: users get one line per error. */
 export const STACK_TRACE = /\n\s+at .+:\d+:\d+/;
+
+/** The CapsuleError a promise rejects with (fails the test if it resolves or rejects otherwise). */
+export async function failure(p: Promise<unknown>): Promise<CapsuleError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(CapsuleError);
+  return e as CapsuleError;
+}

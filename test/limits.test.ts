@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapsuleError, createRuntime, type Runtime } from '../dist/index.js';
 import { WorkerRunner } from '../src/tiers/worker.js';
-import { fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
+import { fixture, manifest, ROOT, tempDir, writeCapability, failure } from './helpers.js';
 
 const MiB = 1024 * 1024;
 let rt: Runtime;
@@ -18,14 +18,6 @@ beforeAll(async () => {
 });
 afterAll(() => rt.close());
 
-async function failure(p: Promise<unknown>): Promise<CapsuleError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CapsuleError);
-  return e as CapsuleError;
-}
 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
