@@ -8,7 +8,7 @@ import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from '
 import { chooseTier, type Tier, type TierDecision } from './policy/tier.js';
 import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
 import { readComponent, Registry } from './registry/registry.js';
-import { type CompiledComponent, ComponentCompiler } from './sandbox/compile.js';
+import { type CompiledComponent, ComponentCompiler, defaultCacheDir } from './sandbox/compile.js';
 import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
 import type { CommandInput, Job, JobResult, LogRecord } from './sandbox/job.js';
@@ -17,6 +17,7 @@ import { InlineRunner } from './tiers/inline.js';
 import type { TierRunner } from './tiers/runner.js';
 import { type PoolOptions, WorkerRunner } from './tiers/worker.js';
 import { checkCommandInput, fileManifest } from './run-input.js';
+import type { Permissions } from './policy/request.js';
 
 export interface RuntimeOptions {
   /** Where capabilities live (`<dir>/<id>/capability.json`); default ./capabilities. */
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   policy?: string | PolicyDocument;
   /** Grants added to the policy's (the CLI's --allow-* flags). */
   extraGrants?: PolicyGrant[];
+  /** What a bare component file requests (the CLI's --allow-* flags); default nothing. */
+  fileRequest?: Permissions;
   /** Audit log path, or false. Recorded by the audit layer (see README). */
   auditLog?: string | false;
   pool?: PoolOptions;
@@ -84,7 +87,9 @@ export class Runtime {
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
-    const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants)]);
+    // capsule's own files can never be granted to a guest (docs/security.md).
+    const own = [opts.cacheDir ?? defaultCacheDir(), ...(typeof opts.auditLog === 'string' ? [opts.auditLog] : [])];
+    const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own)]);
     const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts);
     if (opts.pool?.minThreads) rt.runner('worker'); // start workers now, off the first call's path
     return rt;
@@ -114,7 +119,7 @@ export class Runtime {
 
   async loadFile(file: string): Promise<Loaded> {
     const component = await this.compileFile(file);
-    return { manifest: fileManifest(file, component), component };
+    return { manifest: fileManifest(file, component, this.opts.fileRequest), component };
   }
 
   /** Compile a component file whatever world it has (for inspect). */

@@ -7,22 +7,18 @@ import { fileCapabilityId } from '../run-input.js';
 import type { Tier } from '../policy/tier.js';
 import { parseBytes } from './format.js';
 import { usage } from './errors.js';
-import { flagGrants, isFileTarget, type ParsedArgs } from './args.js';
-
-const NOT_YET = ['allow-read', 'allow-write', 'allow-env', 'allow-net'] as const;
+import { flagGrants, flagPermissions, isFileTarget, type ParsedArgs } from './args.js';
 
 export async function runCommand(a: ParsedArgs): Promise<number> {
   const target = a.positionals[0];
   if (!target) throw usage('run needs a capability id or a .wasm file');
-  for (const flag of NOT_YET) {
-    if (a.values[flag] !== undefined) throw usage(`--${flag} is not supported yet: filesystem, env and network grants are not implemented`);
-  }
   const isFile = isFileTarget(target);
   const id = isFile ? fileCapabilityId(target) : target;
   const rt = await Runtime.create({
     capabilitiesDir: a.capabilitiesDirs,
     policy: a.values.policy as string | undefined,
     extraGrants: flagGrants(a, id),
+    fileRequest: isFile ? flagPermissions(a) : undefined,
     pool: { minThreads: 1, maxThreads: 1 },
     logger: printGuestLog,
   });

@@ -7,6 +7,9 @@ import { CapsuleError, messageOf } from '../errors.js';
 import { createAjv, describeErrors } from '../json-schema.js';
 import type { SecurityLevel } from './request.js';
 import type { Tier } from './tier.js';
+import { grantPath } from './fs-paths.js';
+import { checkGrantable, sensitivePaths } from './sensitive.js';
+import { parseHostPattern } from '../sandbox/net/host-pattern.js';
 
 export interface PolicyGrant {
   capabilities: string | string[];
@@ -36,6 +39,8 @@ export interface PolicyDocument {
   deniedProviders?: string[];
   escalate?: string[];
   fallback?: 'worker' | 'process' | null;
+  /** A fs/env/net request no grant covers: refuse the capability at load (default) or drop it. */
+  onUngranted?: 'refuse' | 'drop';
 }
 
 export interface Policy {
@@ -43,20 +48,30 @@ export interface Policy {
   /** Where relative paths in the policy resolve (the policy file's directory). */
   baseDir: string;
   source: string;
+  /** Host paths that can never be granted (system, user secrets, capsule's own files). */
+  sensitive: string[];
 }
 
 const validatePolicy = createAjv().compile(schema);
 
-export async function loadPolicy(input: string | PolicyDocument | undefined, extraGrants: PolicyGrant[] = []): Promise<Policy> {
-  const policy = await readPolicy(input);
+/**
+ * `ownFiles`: capsule's own files (audit log, cache dir) that no grant may reach;
+ * the policy file itself is added here.
+ */
+export async function loadPolicy(
+  input: string | PolicyDocument | undefined,
+  extraGrants: PolicyGrant[] = [],
+  ownFiles: string[] = [],
+): Promise<Policy> {
+  const policy = await readPolicy(input, ownFiles);
   if (extraGrants.length === 0) return policy;
   const doc = { ...policy.doc, grants: [...(policy.doc.grants ?? []), ...extraGrants] };
-  return checkPolicy(doc, policy.source, policy.baseDir);
+  return checkPolicy(doc, policy.source, policy.baseDir, ownFiles);
 }
 
-async function readPolicy(input: string | PolicyDocument | undefined): Promise<Policy> {
-  if (input === undefined) return { doc: {}, baseDir: process.cwd(), source: '(no policy)' };
-  if (typeof input !== 'string') return checkPolicy(input, '(policy object)', process.cwd());
+async function readPolicy(input: string | PolicyDocument | undefined, own: string[]): Promise<Policy> {
+  if (input === undefined) return checkPolicy({}, '(no policy)', process.cwd(), own);
+  if (typeof input !== 'string') return checkPolicy(input, '(policy object)', process.cwd(), own);
   const file = path.resolve(input);
   let value: unknown;
   try {
@@ -64,13 +79,27 @@ async function readPolicy(input: string | PolicyDocument | undefined): Promise<P
   } catch (e) {
     throw new CapsuleError('POLICY_INVALID', `${file}: ${messageOf(e)}`);
   }
-  return checkPolicy(value, file, path.dirname(file));
+  return checkPolicy(value, file, path.dirname(file), [...own, file]);
 }
 
-function checkPolicy(value: unknown, source: string, baseDir: string): Policy {
+function checkPolicy(value: unknown, source: string, baseDir: string, own: string[]): Policy {
   if (!validatePolicy(value)) {
     const problems = describeErrors(validatePolicy.errors);
     throw new CapsuleError('POLICY_INVALID', `${source}: ${problems.join('; ')}`, { problems });
   }
-  return { doc: value as PolicyDocument, baseDir, source };
+  const doc = value as PolicyDocument;
+  const sensitive = sensitivePaths(own);
+  for (const g of doc.grants ?? []) {
+    for (const [kind, write] of [['read', false], ['write', true]] as const) {
+      for (const entry of g.fs?.[kind] ?? []) {
+        checkGrantable(grantPath(entry, baseDir, 'POLICY_INVALID', source), write, sensitive, source);
+      }
+    }
+    for (const pattern of g.net?.outbound ?? []) {
+      if (!parseHostPattern(pattern)) {
+        throw new CapsuleError('POLICY_INVALID', `${source}: net.outbound ${pattern} is not a host pattern (api.example.com, *.example.org, http://127.0.0.1:8080)`);
+      }
+    }
+  }
+  return { doc, baseDir, source, sensitive };
 }

@@ -51,6 +51,8 @@ export async function execute(job: Job): Promise<JobResult> {
   } catch (e) {
     outcome = { ok: false, error: classify(e, job.world) };
     if (e instanceof ExitSignal) outcome = { ok: true, value: '', exitCode: e.code };
+  } finally {
+    wasi.close();
   }
   return {
     outcome,
@@ -58,6 +60,7 @@ export async function execute(job: Job): Promise<JobResult> {
     stderr: wasi.stderr.text(),
     truncated: wasi.stdout.truncated || wasi.stderr.truncated,
     logs,
+    denials: wasi.denials,
     memoryBytes: linearMemoryBytes(instances),
   };
 }

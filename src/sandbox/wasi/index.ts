@@ -1,7 +1,7 @@
 // Builds capsule's own WASI for one call, from the grants only. Never the
 // preview2-shim defaults (whole process.env, open network): every interface here
 // is deny-by-default and its state belongs to this call alone.
-import type { Grants } from '../job.js';
+import type { Denial, Grants } from '../job.js';
 import { cliInterfaces } from './cli.js';
 import { clockInterfaces } from './clocks.js';
 import { deniedInterface } from './denied.js';
@@ -16,6 +16,10 @@ export interface WasiCall {
   interfaces: Record<string, object>;
   stdout: Sink;
   stderr: Sink;
+  /** Accesses refused during this call. */
+  denials: Denial[];
+  /** Release what the call holds (open files). */
+  close(): void;
 }
 
 export interface WasiOptions {
@@ -29,6 +33,8 @@ export interface WasiOptions {
 export function createWasi(o: WasiOptions): WasiCall {
   const stdout = new Sink(o.outputCap);
   const stderr = new Sink(o.outputCap);
+  const denials: Denial[] = [];
+  const filesystem = filesystemInterfaces(o.grants.fs, denials);
   const interfaces: Record<string, object> = {
     'wasi:io/error': { Error: IoError },
     'wasi:io/poll': { Pollable, poll },
@@ -40,12 +46,12 @@ export function createWasi(o: WasiOptions): WasiCall {
       stdout: new OutputStream(stdout),
       stderr: new OutputStream(stderr),
     }),
-    ...filesystemInterfaces(),
+    ...filesystem.interfaces,
     ...socketInterfaces(),
     ...(o.grants.clocks ? clockInterfaces() : deniedAll(clockInterfaces(), 'clocks are not granted')),
     ...(o.grants.random ? randomInterfaces() : deniedAll(randomInterfaces(), 'random is not granted')),
   };
-  return { interfaces, stdout, stderr };
+  return { interfaces, stdout, stderr, denials, close: () => filesystem.close() };
 }
 
 function deniedAll(real: Record<string, object>, reason: string): Record<string, object> {
