@@ -11,7 +11,7 @@ import { readComponent, Registry } from './registry/registry.js';
 import { type CompiledComponent, ComponentCompiler, defaultCacheDir } from './sandbox/compile.js';
 import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
-import type { CommandInput, Job, JobResult, LogRecord } from './sandbox/job.js';
+import type { CommandInput, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
 import { importDenied } from './sandbox/linker.js';
 import { InlineRunner } from './tiers/inline.js';
 import type { TierRunner } from './tiers/runner.js';
@@ -59,6 +59,8 @@ export interface RunStats {
 export interface RunResult<T = unknown> {
   output: T;
   stats: RunStats;
+  /** Accesses a granted interface refused during the call (the guest saw EACCES/EPERM). */
+  denials: Denial[];
 }
 
 export interface CommandOutput {
@@ -179,7 +181,7 @@ export class Runtime {
       memoryBytes: result.memoryBytes,
       cache: component.source,
     };
-    return { output: output as T, stats };
+    return { output: output as T, stats, denials: result.denials };
   }
 
   /** Fails closed: a tier without a usable runner is an error, never a silent weaker run. */

@@ -30,9 +30,10 @@ export async function runCommand(a: ParsedArgs): Promise<number> {
       memoryLimitBytes: a.values.memory === undefined ? undefined : memory(a.values.memory as string),
       tier: a.values.tier as Tier | undefined,
     };
-    const { output, stats } = await rt.runLoaded(loaded, input, opts);
+    const { output, stats, denials } = await rt.runLoaded(loaded, input, opts);
+    for (const d of denials) process.stderr.write(`capsule: PERMISSION_DENIED: ${d.kind} ${d.target}: ${d.reason}\n`);
     if (a.values.json) {
-      process.stdout.write(`${JSON.stringify({ output, stats }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ output, stats, denials }, null, 2)}\n`);
       return 0;
     }
     if (loaded.manifest.world === 'command') {

@@ -76,7 +76,9 @@ class FileSink implements ByteSink {
   ) {}
   push(bytes: Uint8Array): void {
     try {
-      const n = fs.writeSync(this.fd, bytes, 0, bytes.length, this.position);
+      // Append mode (position null): WASI has no O_APPEND at open, so write at the current end.
+      const at = this.position ?? Number(fs.fstatSync(this.fd).size);
+      const n = fs.writeSync(this.fd, bytes, 0, bytes.length, at);
       if (this.position !== null) this.position += n;
     } catch (e) {
       throw { tag: 'last-operation-failed', val: new IoError(`write failed: ${codeOf(e)}`, codeOf(e)) };
