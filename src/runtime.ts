@@ -226,7 +226,11 @@ export class Runtime {
 }
 
 function failed(r: JobResult): CapsuleError | undefined {
-  return r.outcome.ok ? undefined : CapsuleError.fromData(r.outcome.error);
+  if (r.outcome.ok) return undefined;
+  const { error } = r.outcome;
+  // What the guest was refused often explains why it failed: keep it with the error.
+  if (r.denials.length === 0) return CapsuleError.fromData(error);
+  return CapsuleError.fromData({ ...error, details: { ...error.details, denials: r.denials } });
 }
 
 function tooLarge(job: Job, bytes: number): CapsuleError {

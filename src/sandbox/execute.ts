@@ -32,6 +32,7 @@ export async function execute(job: Job): Promise<JobResult> {
     env: { ...(command?.env ?? {}), ...job.grants.env },
     stdin: new TextEncoder().encode(command?.stdin ?? ''),
     outputCap: job.limits.outputBytes,
+    timeoutMs: job.limits.timeoutMs,
   });
   const instances: WebAssembly.Instance[] = [];
   let outcome: JobOutcome;

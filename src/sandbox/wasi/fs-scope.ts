@@ -118,7 +118,9 @@ export class FsScope {
    * Refuses absolute paths, `..` above the root and symlinks leading out of it.
    */
   resolve(root: Root, dir: string, rel: string, followLast: boolean): Resolved {
-    const shown = path.posix.join(root.guest, path.relative(root.host, dir), rel);
+    // As the guest named it (not normalized), for denial messages.
+    const inDir = path.relative(root.host, dir);
+    const shown = [root.guest === '/' ? '' : root.guest, ...(inDir ? [inDir] : []), rel].join('/');
     if (rel.startsWith('/')) throw this.deny('not-permitted', rel, 'absolute path in a relative lookup');
     if (rel.includes('\0')) throw this.deny('invalid', shown, 'NUL in path');
     const stack = path.relative(root.host, dir).split('/').filter(Boolean);

@@ -8,6 +8,7 @@ import { deniedInterface } from './denied.js';
 import { filesystemInterfaces } from './filesystem.js';
 import { randomInterfaces } from './random.js';
 import { socketInterfaces } from './sockets.js';
+import { httpInterfaces } from '../net/http.js';
 import { InputStream, IoError, OutputStream, Pollable, poll, Sink } from './streams.js';
 
 export { ExitSignal } from './cli.js';
@@ -28,6 +29,8 @@ export interface WasiOptions {
   env: Record<string, string>;
   stdin: Uint8Array;
   outputCap: number;
+  /** Bound on one outgoing HTTP request (the call's wall-clock limit). */
+  timeoutMs: number;
 }
 
 export function createWasi(o: WasiOptions): WasiCall {
@@ -48,6 +51,7 @@ export function createWasi(o: WasiOptions): WasiCall {
     }),
     ...filesystem.interfaces,
     ...socketInterfaces(),
+    ...httpInterfaces({ allowed: o.grants.net, denials, timeoutMs: o.timeoutMs }),
     ...(o.grants.clocks ? clockInterfaces() : deniedAll(clockInterfaces(), 'clocks are not granted')),
     ...(o.grants.random ? randomInterfaces() : deniedAll(randomInterfaces(), 'random is not granted')),
   };
