@@ -24,8 +24,8 @@ function results(out: CommandOutput): Map<string, string> {
   return m;
 }
 
-async function attack(id: string, args: string[], env?: Record<string, string>) {
-  const r = await rt.run<CommandOutput>(id, { args, ...(env ? { env } : {}) });
+async function attack(id: string, args: string[], tier?: 'inline' | 'worker') {
+  const r = await rt.run<CommandOutput>(id, { args }, tier ? { tier } : {});
   return { seen: results(r.output), denials: r.denials as Denial[] };
 }
 
@@ -59,6 +59,7 @@ beforeAll(async () => {
         fs: { read: [ro, data], write: [data], blocked: [`${data}/secret/**`, '*.key'] },
         env: ['ATTACK_GRANTED'],
         net: { outbound: ['http://127.0.0.1:9'] },
+        tier: 'inline',
       },
     ],
   };
@@ -181,15 +182,18 @@ describe('escapes are refused', () => {
 });
 
 describe('preview2-shim defaults are unreachable', () => {
-  it('with fs, env and net granted the guest sees no host / and no ungranted host env var', async () => {
-    const { seen } = await attack('attack.fs', ['preopens', 'ls', '/', 'read', '/etc/hostname', 'envall']);
-    const preopens = (seen.get('preopens -') ?? '').replace(/^ok /, '').split(',').sort();
-    expect(preopens).toEqual([data, ro].sort());
-    expect(seen.get('ls /')).toMatch(/^err /);
-    expect(seen.get('read /etc/hostname')).toMatch(/^err /);
-    expect(seen.get('envall -')).toBe('ok ATTACK_GRANTED=visible');
-    expect([...seen.values()].join('\n')).not.toContain('hunter2');
-  });
+  for (const tier of ['worker', 'inline'] as const) {
+    it(`with fs, env and net granted the guest sees no host / and no ungranted host env var (${tier})`, async () => {
+      const { seen } = await attack('attack.fs', ['preopens', 'ls', '/', 'read', '/etc/hostname', 'envall', 'read', `${data}/../../../etc/passwd`], tier);
+      expect(seen.get(`read ${data}/../../../etc/passwd`)).toBe('err EPERM');
+      const preopens = (seen.get('preopens -') ?? '').replace(/^ok /, '').split(',').sort();
+      expect(preopens).toEqual([data, ro].sort());
+      expect(seen.get('ls /')).toMatch(/^err /);
+      expect(seen.get('read /etc/hostname')).toMatch(/^err /);
+      expect(seen.get('envall -')).toBe('ok ATTACK_GRANTED=visible');
+      expect([...seen.values()].join('\n')).not.toContain('hunter2');
+    });
+  }
 });
 
 describe('isolation between capabilities on one worker', () => {

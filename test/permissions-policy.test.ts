@@ -37,6 +37,7 @@ beforeAll(() => {
   cmd('attack.reader', 'controlled', { fs: { read: [`${data}/**`] }, env: ['ATTACK_LANG'] });
   cmd('attack.narrow', 'controlled', { fs: { read: [path.join(data, 'inner')] } });
   cmd('attack.root', 'controlled', { fs: { read: ['/'] } });
+  cmd('attack.shadow', 'controlled', { fs: { read: ['/etc/shadow'] } });
   cmd('attack.pure-fs', 'pure', { fs: { read: [data] } });
   cmd('attack.ctl-write', 'controlled', { fs: { write: [data] } });
   cmd('attack.ctl-net', 'controlled', { net: { outbound: ['api.example.com'] } });
@@ -145,6 +146,17 @@ describe('sensitive paths can never be granted', () => {
     const cache = path.join(dir, 'cache');
     const e3 = await refusal(createRuntime({ capabilitiesDir: caps, cacheDir: cache, policy: { grants: [{ capabilities: '*', fs: { read: [path.join(cache, 'x')] } }] } }));
     expect(e3.message).toContain(cache);
+  });
+
+  it('a manifest asking for a sensitive path under a broader grant is refused, naming it', async () => {
+    const rt = await runtimeWith({ grants: [{ capabilities: 'attack.*', fs: { read: ['/'] } }] });
+    try {
+      const e = await refusal(rt.run('attack.shadow', {}));
+      expect(e.code).toBe('PERMISSION_DENIED');
+      expect(e.message).toContain('/etc/shadow');
+    } finally {
+      await rt.close();
+    }
   });
 
   it('a readable grant that contains sensitive paths keeps them blocked, and the policy file too', async () => {

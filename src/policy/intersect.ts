@@ -8,6 +8,7 @@ import { blockedGlob, grantPath, intersectPaths, preopensFor } from './fs-paths.
 import type { Policy, PolicyGrant } from './policy.js';
 import type { Permissions } from './request.js';
 import { implicitBlocks } from './sensitive.js';
+import { within } from '../sandbox/wasi/fs-scope.js';
 
 export interface Scoped {
   fs: FsGrant;
@@ -43,6 +44,11 @@ function intersectFs(id: string, req: Permissions, grants: PolicyGrant[], policy
   uncovered.push(...write.uncovered.map((p) => `fs.write ${p}`), ...read.uncovered.map((p) => `fs.read ${p}`));
   const all = [...read.kept, ...write.kept];
   if (all.length === 0) return NO_FS;
+  // A request inside a broader grant (e.g. /etc/shadow under a read-only /) is still never granted.
+  for (const p of all) {
+    const hit = policy.sensitive.find((s) => within(s, p));
+    if (hit) throw new CapsuleError('PERMISSION_DENIED', `${id} requests ${p}, but ${hit} is a sensitive path that can never be granted`, { path: p });
+  }
   const blocked = [
     ...(req.fs?.blocked ?? []).map((b) => blockedGlob(b, process.cwd())),
     ...grants.flatMap((g) => (g.fs?.blocked ?? []).map((b) => blockedGlob(b, policy.baseDir))),
