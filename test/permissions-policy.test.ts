@@ -214,6 +214,16 @@ describe('CLI --allow-* flags and policy files', () => {
     expect(r.stdout).toContain(`read ${dir}/data/f.txt ok relative`);
   });
 
+  it('the --policy file stays unreadable under an --allow-read of its directory, and cannot be granted itself', () => {
+    const dir = tempDir('attack-pf-');
+    const policy = writePolicy({ grants: [] }, dir);
+    const r = cli(['run', fixture('attack-fs'), '--policy', policy, `--allow-read=${dir}`, '--', 'read', policy]);
+    expect(r.stdout).toBe(`read ${policy} err EACCES\n`);
+    const g = cli(['run', fixture('attack-fs'), '--policy', policy, `--allow-read=${policy}`]);
+    expect(g.status).not.toBe(0);
+    expect(g.stderr).toMatch(/^capsule: POLICY_INVALID: extra grants \(--allow-\* flags\): grants .*capsule\.policy\.json/);
+  });
+
   it('a policy granting a sensitive path exits non-zero with POLICY_INVALID naming it', () => {
     const r = cli(['run', fixture('attack-fs'), '--allow-read=/etc/ssh']);
     expect(r.status).not.toBe(0);

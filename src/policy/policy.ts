@@ -65,8 +65,11 @@ export async function loadPolicy(
 ): Promise<Policy> {
   const policy = await readPolicy(input, ownFiles);
   if (extraGrants.length === 0) return policy;
+  const own = [...ownFiles, ...(path.isAbsolute(policy.source) ? [policy.source] : [])];
+  // Checked alone first, so that an error names where the bad grant came from.
+  checkPolicy({ grants: extraGrants }, 'extra grants (--allow-* flags)', process.cwd(), own);
   const doc = { ...policy.doc, grants: [...(policy.doc.grants ?? []), ...extraGrants] };
-  return checkPolicy(doc, policy.source, policy.baseDir, ownFiles);
+  return checkPolicy(doc, policy.source, policy.baseDir, own);
 }
 
 async function readPolicy(input: string | PolicyDocument | undefined, own: string[]): Promise<Policy> {
