@@ -181,6 +181,20 @@ describe('escapes are refused', () => {
   });
 });
 
+describe('blocked paths cannot be moved out of reach', () => {
+  it('a directory under blocked globs cannot be renamed; a granted directory cannot be removed or moved', async () => {
+    const { seen } = await attack('attack.fs', ['mv', `${data}/secret`, `${data}/open`, 'mv', `${data}/sub`, `${data}/sub2`, 'rmdir', data, 'mv', data, `${data}2`]);
+    expect(seen.get(`mv ${data}/secret`)).toBe('err EACCES');
+    expect(seen.get(`mv ${data}/sub`)).toBe('err EACCES'); // `*.key` may match anywhere below
+    expect(seen.get(`rmdir ${data}`)).toBe('err EPERM');
+    expect(seen.get(`mv ${data}`)).toMatch(/^err /); // the target is outside every preopen: wasi-libc refuses it
+    const again = await attack('attack.fs', ['mv', `${data}/sub`, data]);
+    expect(again.seen.get(`mv ${data}/sub`)).toBe('err EACCES'); // blocked check first; replacing a preopen is EPERM
+    expect(existsSync(path.join(data, 'secret', 'key.pem'))).toBe(true);
+    expect(existsSync(path.join(data, 'sub'))).toBe(true);
+  });
+});
+
 describe('preview2-shim defaults are unreachable', () => {
   for (const tier of ['worker', 'inline'] as const) {
     it(`with fs, env and net granted the guest sees no host / and no ungranted host env var (${tier})`, async () => {

@@ -7,15 +7,22 @@
 // Host functions are synchronous (no JSPI on Node 20): everything is fs.*Sync.
 import fs from 'node:fs';
 import type { Denial, FsGrant } from '../job.js';
-import { codeOf, FsScope, type FsErrorCode, type Resolved, type Root } from './fs-scope.js';
-import { CLOSED, InputStream, IoError, OutputStream, type ByteSink } from './streams.js';
-
-type Flags = { read?: boolean; write?: boolean; mutateDirectory?: boolean };
-type PathFlags = { symlinkFollow?: boolean };
-type OpenFlags = { create?: boolean; directory?: boolean; exclusive?: boolean; truncate?: boolean };
-type Datetime = { seconds: bigint; nanoseconds: number };
-type NewTimestamp = { tag: 'no-change' } | { tag: 'now' } | { tag: 'timestamp'; val: Datetime };
-type DescriptorType = 'directory' | 'regular-file' | 'symbolic-link' | 'fifo' | 'socket' | 'block-device' | 'character-device' | 'unknown';
+import { FsScope, type FsErrorCode, type Resolved, type Root } from './fs-scope.js';
+import {
+  attempt,
+  FileInputStream,
+  FileSink,
+  hashOf,
+  statOf,
+  toDate,
+  typeOf,
+  type DescriptorType,
+  type Flags,
+  type NewTimestamp,
+  type OpenFlags,
+  type PathFlags,
+} from './fs-io.js';
+import { InputStream, IoError, OutputStream } from './streams.js';
 
 const symbolDispose: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 
@@ -26,84 +33,6 @@ class CallFs {
   closeAll(): void {
     for (const fd of this.open) fs.closeSync(fd);
     this.open.clear();
-  }
-}
-
-/** Run a host operation, turning Node errors into WASI error codes. */
-function attempt<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw codeOf(e);
-  }
-}
-
-function typeOf(st: fs.Stats | fs.BigIntStats): DescriptorType {
-  if (st.isDirectory()) return 'directory';
-  if (st.isFile()) return 'regular-file';
-  if (st.isSymbolicLink()) return 'symbolic-link';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isSocket()) return 'socket';
-  if (st.isBlockDevice()) return 'block-device';
-  if (st.isCharacterDevice()) return 'character-device';
-  return 'unknown';
-}
-
-const time = (ns: bigint): Datetime => ({ seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) });
-function statOf(st: fs.BigIntStats) {
-  return {
-    type: typeOf(st),
-    linkCount: st.nlink,
-    size: st.size,
-    dataAccessTimestamp: time(st.atimeNs),
-    dataModificationTimestamp: time(st.mtimeNs),
-    statusChangeTimestamp: time(st.ctimeNs),
-  };
-}
-const hashOf = (st: fs.BigIntStats) => ({ lower: st.ino, upper: st.dev });
-
-function toDate(t: NewTimestamp, current: bigint): Date {
-  if (t.tag === 'now') return new Date();
-  if (t.tag === 'timestamp') return new Date(Number(t.val.seconds) * 1000 + t.val.nanoseconds / 1e6);
-  return new Date(Number(current / 1_000_000n));
-}
-
-/** Writes to a file at a moving position (or always at the end). */
-class FileSink implements ByteSink {
-  constructor(
-    private readonly fd: number,
-    private position: number | null,
-  ) {}
-  push(bytes: Uint8Array): void {
-    try {
-      // Append mode (position null): WASI has no O_APPEND at open, so write at the current end.
-      const at = this.position ?? Number(fs.fstatSync(this.fd).size);
-      const n = fs.writeSync(this.fd, bytes, 0, bytes.length, at);
-      if (this.position !== null) this.position += n;
-    } catch (e) {
-      throw { tag: 'last-operation-failed', val: new IoError(`write failed: ${codeOf(e)}`, codeOf(e)) };
-    }
-  }
-}
-
-class FileInputStream extends InputStream {
-  constructor(
-    private readonly fd: number,
-    private position: number,
-  ) {
-    super(new Uint8Array(0));
-  }
-  override read(len: bigint): Uint8Array {
-    const buf = new Uint8Array(Math.min(Number(len), 1 << 20));
-    let n: number;
-    try {
-      n = fs.readSync(this.fd, buf, 0, buf.length, this.position);
-    } catch (e) {
-      throw { tag: 'last-operation-failed', val: new IoError(`read failed: ${codeOf(e)}`, codeOf(e)) };
-    }
-    if (n === 0 && len > 0n) throw CLOSED;
-    this.position += n;
-    return buf.subarray(0, n);
   }
 }
 
@@ -267,6 +196,7 @@ export class Descriptor {
   removeDirectoryAt(rel: string): void {
     const r = this.lookup(rel);
     this.scope.checkWritable(r);
+    if (r.host === r.root.host) throw this.scope.deny('not-permitted', r.guest, 'a granted directory itself cannot be removed');
     attempt(() => fs.rmdirSync(r.host));
   }
   renameAt(oldPath: string, newDir: Descriptor, newPath: string): void {
@@ -275,6 +205,8 @@ export class Descriptor {
     if (from.root !== to.root) throw this.scope.deny('cross-device', `${from.guest} -> ${to.guest}`, 'rename across grants');
     this.scope.checkWritable(from);
     this.scope.checkWritable(to);
+    if (attempt(() => fs.lstatSync(from.host)).isDirectory()) this.scope.checkMovableDir(from);
+    if (to.host === to.root.host) throw this.scope.deny('not-permitted', to.guest, 'a granted directory itself cannot be replaced');
     attempt(() => fs.renameSync(from.host, to.host));
   }
   unlinkFileAt(rel: string): void {

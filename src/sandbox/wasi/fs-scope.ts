@@ -113,6 +113,21 @@ export class FsScope {
   }
 
   /**
+   * Renaming a directory would move everything below it to new names, possibly
+   * out of a blocked glob's reach: refused when a blocked glob could apply
+   * below it (or anywhere, for a pattern such as `**\/*.key`). A preopen itself
+   * is never moved or removed.
+   */
+  checkMovableDir(r: Resolved): void {
+    if (r.host === r.root.host) throw this.deny('not-permitted', r.guest, 'a granted directory itself cannot be moved or removed');
+    const overlaps = this.grant.blocked.some((g) => {
+      const base = picomatch.scan(g).base;
+      return base === '' || within(base, r.guest) || within(r.guest, base);
+    });
+    if (overlaps) throw this.deny('access', r.guest, 'blocked paths may lie below this directory; it cannot be renamed');
+  }
+
+  /**
    * Resolve `rel` (as given to an `*-at` call) against directory `dir` of `root`.
    * `followLast` says whether a symlink in the last component is followed.
    * Refuses absolute paths, `..` above the root and symlinks leading out of it.
