@@ -38,6 +38,9 @@ beforeAll(() => {
   cmd('attack.narrow', 'controlled', { fs: { read: [path.join(data, 'inner')] } });
   cmd('attack.root', 'controlled', { fs: { read: ['/'] } });
   cmd('attack.shadow', 'controlled', { fs: { read: ['/etc/shadow'] } });
+  cmd('attack.hosts', 'sandboxed', {
+    net: { outbound: ['api.example.org', '*.sub.example.org', 'example.org', 'http://127.0.0.1:8080', 'http://127.0.0.1:9090', 'https://evil.com'] },
+  });
   cmd('attack.pure-fs', 'pure', { fs: { read: [data] } });
   cmd('attack.ctl-write', 'controlled', { fs: { write: [data] } });
   cmd('attack.ctl-net', 'controlled', { net: { outbound: ['api.example.com'] } });
@@ -70,6 +73,17 @@ describe('request ∩ policy', () => {
     const report = JSON.parse(r.stdout);
     expect(report.notGranted).toEqual([`fs.read ${data}`]);
     expect(report.granted.env).toEqual(['ATTACK_LANG']);
+  });
+
+  it('net patterns: *.domain covers subdomains (not the domain), scheme and port must match', () => {
+    const policy = writePolicy({
+      onUngranted: 'drop',
+      grants: [{ capabilities: 'attack.*', net: { outbound: ['*.example.org', 'http://127.0.0.1:8080'] } }],
+    });
+    const r = cli(['inspect', 'attack.hosts', '--capabilities', caps, '--json', '--policy', policy]);
+    const report = JSON.parse(r.stdout);
+    expect(report.granted.net).toEqual(['api.example.org', '*.sub.example.org', 'http://127.0.0.1:8080']);
+    expect(report.notGranted).toEqual(['net example.org', 'net http://127.0.0.1:9090', 'net https://evil.com']);
   });
 
   it('a policy grant narrower than the request narrows it', async () => {

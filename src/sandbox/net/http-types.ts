@@ -129,6 +129,9 @@ export class OutgoingRequest {
     const s = this.scheme_;
     const scheme = s === undefined || s.tag === 'HTTPS' ? 'https' : s.tag === 'HTTP' ? 'http' : undefined;
     if (!scheme || !this.authority_) return undefined;
+    // The path must not be able to change what the authority names (`@host`).
+    if (this.path !== undefined && !this.path.startsWith('/')) return undefined;
+    if (/[/?#@\\]/.test(this.authority_)) return undefined;
     try {
       return new URL(`${scheme}://${this.authority_}${this.path ?? '/'}`);
     } catch {
