@@ -50,7 +50,7 @@ beforeAll(async () => {
   const net = (id: string, outbound: string[], extra: Record<string, unknown> = {}) =>
     writeCapability(caps, id, manifest(id, { securityLevel: 'sandboxed', permissions: { net: { outbound } }, ...extra }), fixture('attack-net'));
   net('attack.net', [base]);
-  net('attack.slow', [base], { limits: { timeoutMs: 400 } });
+  net('attack.slow', [base], { limits: { timeoutMs: 2000 } }); // long enough to reach the wait under load
   writeCapability(caps, 'attack.nonet', manifest('attack.nonet', { securityLevel: 'pure' }), fixture('attack-net'));
   writeCapability(caps, 'attack.log', manifest('attack.log', { permissions: { host: ['capsule:host/log'] } }), fixture('attack-log'));
   rt = await createRuntime({
@@ -110,6 +110,7 @@ describe('outgoing HTTP', () => {
   it('a wall-clock TIMEOUT still ends a guest waiting on a request that never answers', async () => {
     const e = await refusal(rt.run('attack.slow', { url: `${base}/hang` }));
     expect(e.code).toBe('TIMEOUT');
+    expect(hits).toContain('granted /hang'); // the guest was waiting on the request when it was stopped
     // The replacement worker serves the next call.
     expect((await rt.run('attack.net', { url: `${base}/after` })).output).toMatchObject({ body: 'hello /after' });
   });
