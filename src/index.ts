@@ -12,3 +12,5 @@ export type {
 export type { Manifest } from './registry/manifest.js';
 export type { PolicyDocument, PolicyGrant } from './policy/policy.js';
 export type { Tier } from './policy/tier.js';
+export type { Denial } from './sandbox/job.js';
+export { LEVELS, type LevelCeiling } from './policy/levels.js';

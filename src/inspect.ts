@@ -9,7 +9,6 @@ import type { Loaded, Runtime } from './runtime.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
 import type { Limits } from './sandbox/job.js';
-import { fileManifest } from './run-input.js';
 
 export interface ImportReport {
   name: string;
@@ -27,7 +26,15 @@ export interface InspectReport {
   world: string | null;
   imports: ImportReport[];
   exports: string[];
-  granted?: { host: string[]; clocks: boolean; random: boolean; env: string[] };
+  granted?: {
+    host: string[];
+    clocks: boolean;
+    random: boolean;
+    /** Variable names only: values stay out of reports. */
+    env: string[];
+    fs: { read: string[]; write: string[]; blocked: string[] };
+    net: string[];
+  };
   notGranted: string[];
   limits?: Limits;
   tier?: TierDecision;
@@ -40,8 +47,7 @@ export async function inspectTarget(rt: Runtime, target: string, isFile: boolean
   let manifest: Manifest;
   let signedBy: string | undefined;
   if (isFile) {
-    component = await rt.compileFile(target);
-    manifest = fileManifest(target, component);
+    ({ component, manifest } = await rt.loadFile(target));
   } else {
     ({ component, manifest, signedBy } = await rt.load(target));
   }
@@ -61,8 +67,18 @@ export async function inspectTarget(rt: Runtime, target: string, isFile: boolean
 
 function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): InspectReport {
   const { manifest, component } = loaded;
-  const decision = decide(manifest, rt.policy);
-  report.granted = { ...decision.grants, env: Object.keys(decision.grants.env) };
+  let decision;
+  try {
+    decision = decide(manifest, rt.policy);
+  } catch (e) {
+    if (!(e instanceof CapsuleError)) throw e;
+    report.refusal = { code: e.code, message: e.message };
+    report.notGranted = Array.isArray(e.details?.notGranted) ? (e.details.notGranted as string[]) : [];
+    report.imports = component.shape.imports.map((name) => ({ name, link: isWasi(name) ? 'wasi' : 'denied' }));
+    return report;
+  }
+  const { fs, env, ...rest } = decision.grants;
+  report.granted = { ...rest, env: Object.keys(env), fs: { read: fs.read, write: fs.write, blocked: fs.blocked } };
   report.notGranted = decision.notGranted;
   report.limits = decision.limits;
   const granted = new Set(decision.grants.host.map(unversioned));

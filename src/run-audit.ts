@@ -10,7 +10,7 @@ import type { Tier, TierDecision } from './policy/tier.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
 import { isWasi, unversioned } from './sandbox/interface-name.js';
-import type { Job } from './sandbox/job.js';
+import type { Denial, Job } from './sandbox/job.js';
 
 /** Codes that mean a limit stopped the call; each also gets a `limit` line. */
 const LIMIT_CODES = new Set(['TIMEOUT', 'MEMORY_LIMIT', 'CPU_LIMIT', 'OUTPUT_TOO_LARGE']);
@@ -23,6 +23,8 @@ export interface RunRecord {
   tier: Tier;
   started: number;
   memoryBytes?: number;
+  /** Accesses the guest tried and a granted interface refused. */
+  denials?: Denial[];
   /** What the call threw, if it did. */
   error?: unknown;
 }
@@ -129,6 +131,7 @@ export class AuditTrail {
     const base = { run: r.run, capability: r.job.capabilityId, tier: r.tier };
     const end = r.error === undefined ? { outcome: 'ok' } : failure(r.error);
     if (LIMIT_CODES.has(end.outcome)) this.record({ event: 'limit', ...base, code: end.outcome, limits: r.job.limits });
+    for (const d of r.denials ?? []) this.record({ event: 'denial', ...base, kind: d.kind, target: d.target, reason: d.reason });
     const memory = r.memoryBytes === undefined ? {} : { memoryBytes: r.memoryBytes };
     this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory });
   }

@@ -5,6 +5,8 @@ import { CapsuleError } from './errors.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
 import { isWasi } from './sandbox/interface-name.js';
+import { levelFor } from './policy/levels.js';
+import type { Permissions } from './policy/request.js';
 
 export function checkCommandInput(input: unknown, id: string): void {
   if (input === undefined || input === null) return;
@@ -29,8 +31,12 @@ export function fileCapabilityId(file: string): string {
   return `file.${base.replace(/^-+|-+$/g, '') || 'component'}`;
 }
 
-/** A bare component asks for the custom interfaces it imports; the policy decides (default: none). */
-export function fileManifest(file: string, c: CompiledComponent): Manifest {
+/**
+ * A bare component asks for the custom interfaces it imports, plus `request`
+ * (the CLI's --allow-* flags); the policy decides (default: none). Its security
+ * level is the weakest that allows the request.
+ */
+export function fileManifest(file: string, c: CompiledComponent, request: Permissions = {}): Manifest {
   return {
     id: fileCapabilityId(file),
     version: '0.0.0',
@@ -38,7 +44,7 @@ export function fileManifest(file: string, c: CompiledComponent): Manifest {
     component: path.resolve(file),
     digest: c.digest,
     world: c.shape.world ?? 'capability',
-    securityLevel: 'pure',
-    permissions: { host: c.shape.imports.filter((i) => !isWasi(i)) },
+    securityLevel: levelFor(request),
+    permissions: { ...request, host: c.shape.imports.filter((i) => !isWasi(i)) },
   };
 }

@@ -13,15 +13,16 @@ import { checkValue, ioValidators, type Manifest } from './registry/manifest.js'
 import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
 import { AuditTrail } from './run-audit.js';
-import { type CompiledComponent, ComponentCompiler } from './sandbox/compile.js';
+import { type CompiledComponent, ComponentCompiler, defaultCacheDir } from './sandbox/compile.js';
 import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
-import type { CommandInput, Job, JobResult, LogRecord } from './sandbox/job.js';
+import type { CommandInput, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
 import { importDenied } from './sandbox/linker.js';
 import { InlineRunner } from './tiers/inline.js';
 import type { TierRunner } from './tiers/runner.js';
 import { type PoolOptions, WorkerRunner } from './tiers/worker.js';
 import { checkCommandInput, fileCapabilityId, fileManifest } from './run-input.js';
+import type { Permissions } from './policy/request.js';
 
 export interface RuntimeOptions {
   /** Where capabilities live (`<dir>/<id>/capability.json`); default ./capabilities. */
@@ -30,6 +31,8 @@ export interface RuntimeOptions {
   policy?: string | PolicyDocument;
   /** Grants added to the policy's (the CLI's --allow-* flags). */
   extraGrants?: PolicyGrant[];
+  /** What a bare component file requests (the CLI's --allow-* flags); default nothing. */
+  fileRequest?: Permissions;
   /** Audit log path, or false; default $CAPSULE_AUDIT_LOG when set, else off (README: Audit). */
   auditLog?: string | false;
   pool?: PoolOptions;
@@ -63,6 +66,8 @@ export interface RunStats {
 export interface RunResult<T = unknown> {
   output: T;
   stats: RunStats;
+  /** Accesses a granted interface refused during the call (the guest saw EACCES/EPERM). */
+  denials: Denial[];
 }
 
 export interface CommandOutput {
@@ -103,8 +108,10 @@ export class Runtime {
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
-    const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants)]);
     const audit = AuditTrail.open(opts.auditLog);
+    // capsule's own files can never be granted to a guest (docs/security.md).
+    const own = [opts.cacheDir ?? defaultCacheDir(), ...(audit.path ? [audit.path] : [])];
+    const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own)]);
     audit.opened(policy);
     const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts, audit);
     if (opts.pool?.minThreads) rt.runner('worker'); // start workers now, off the first call's path
@@ -141,7 +148,7 @@ export class Runtime {
   async loadFile(file: string): Promise<Loaded> {
     return this.audit.load(fileCapabilityId(file), 'file', async () => {
       const component = await this.compileFile(file);
-      const manifest = fileManifest(file, component);
+      const manifest = fileManifest(file, component, this.opts.fileRequest);
       checkProvider(manifest, this.policy);
       checkSignature(manifest, component.digest, this.policy);
       return { manifest, component };
@@ -209,6 +216,7 @@ export class Runtime {
         release();
       }
       run.memoryBytes = result.memoryBytes;
+      run.denials = result.denials;
       this.forwardLogs(manifest.id, result, world);
       const output = world === 'command' ? commandOutput(result, job) : capabilityOutput(result, job);
       checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
@@ -218,7 +226,7 @@ export class Runtime {
         memoryBytes: result.memoryBytes,
         cache: component.source,
       };
-      return { output: output as T, stats };
+      return { output: output as T, stats, denials: result.denials };
     } catch (e) {
       run.error = e;
       throw e;
@@ -289,7 +297,11 @@ function checkInputSize(job: Job): void {
 }
 
 function failed(r: JobResult): CapsuleError | undefined {
-  return r.outcome.ok ? undefined : CapsuleError.fromData(r.outcome.error);
+  if (r.outcome.ok) return undefined;
+  const { error } = r.outcome;
+  // What the guest was refused often explains why it failed: keep it with the error.
+  if (r.denials.length === 0) return CapsuleError.fromData(error);
+  return CapsuleError.fromData({ ...error, details: { ...error.details, denials: r.denials } });
 }
 
 function tooLarge(job: Job, bytes: number): CapsuleError {

@@ -108,6 +108,35 @@ describe('what is recorded', () => {
     expect(cli(['audit', 'verify', file]).status).toBe(0);
   });
 
+  it("a guest's refused file access is a denial line of its run", async () => {
+    const file = path.join(root, 'guest-denial.jsonl');
+    const data = tempDir('capsule-audit-data-');
+    writeCapability(
+      caps,
+      'test.attack',
+      manifest('test.attack', { world: 'command', securityLevel: 'controlled', permissions: { fs: { read: [data] } } }),
+      fixture('attack-fs'),
+    );
+    const rt = await createRuntime({
+      capabilitiesDir: caps,
+      policy: { grants: [{ capabilities: 'test.attack', fs: { read: [data] } }] },
+      auditLog: file,
+      pool: { minThreads: 0, maxThreads: 1 },
+    });
+    try {
+      await rt.run('test.attack', { args: ['read', `${data}/../../etc/passwd`] });
+    } finally {
+      await rt.close();
+    }
+    const log = lines(file).filter((l) => l.capability === 'test.attack');
+    const denial = log.find((l) => l.event === 'denial' && l.kind === 'fs');
+    expect(denial).toBeDefined();
+    expect(String(denial?.target)).toContain('etc/passwd');
+    const start = log.find((l) => l.event === 'run.start');
+    expect(denial?.run).toBe(start?.run);
+    expect(log.findIndex((l) => l.event === 'denial')).toBeLessThan(log.findIndex((l) => l.event === 'run.end'));
+  });
+
   it('provenance refusals are recorded at load, and no run starts', async () => {
     const file = path.join(root, 'provenance.jsonl');
     const rt = await createRuntime({

@@ -21,7 +21,7 @@ async function job(file: string, input: string): Promise<Job> {
     imports: c.glueImports,
     world: 'capability',
     ...(c.directAbi ? { directAbi: c.directAbi } : {}),
-    grants: { host: [], clocks: false, random: false, env: {} },
+    grants: { host: [], clocks: false, random: false, env: {}, fs: { preopens: [], read: [], write: [], blocked: [] }, net: [] },
     limits: { memoryBytes: 16 << 20, timeoutMs: 5000, outputBytes: 1 << 20, inputBytes: 1 << 20 },
     input,
   };

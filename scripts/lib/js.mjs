@@ -41,7 +41,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const witPath = path.join(root, 'wit', 'capsule.wit');
+const defaultWitPath = path.join(root, 'wit', 'capsule.wit');
 
 // componentize-js engine features, all disabled by default: then the component imports nothing
 // but its world's imports (no wasi:* at all), so it needs no WASI grants. Consequences, checked
@@ -56,11 +56,11 @@ let componentizeFn;
 
 /** The `package ns:name@version;` line of the WIT file, for versioned import specifiers. */
 async function witPackage() {
-  const text = await readFile(witPath, 'utf8').catch((e) => {
-    throw new Error(`buildJs: cannot read ${witPath}: ${e.message}`);
+  const text = await readFile(defaultWitPath, 'utf8').catch((e) => {
+    throw new Error(`buildJs: cannot read ${defaultWitPath}: ${e.message}`);
   });
   const m = /^\s*package\s+([a-z][a-z0-9-]*:[a-z][a-z0-9-]*)(?:@([0-9A-Za-z.+-]+))?\s*;/m.exec(text);
-  if (!m) throw new Error(`buildJs: no "package ns:name@version;" line in ${witPath}`);
+  if (!m) throw new Error(`buildJs: no "package ns:name@version;" line in ${defaultWitPath}`);
   return { name: m[1], version: m[2] };
 }
 
@@ -113,9 +113,10 @@ async function loadComponentize() {
  *   world: world name in wit/capsule.wit ('capability' or 'pure-capability')
  *   disableFeatures: componentize-js engine features to disable (default DEFAULT_DISABLED_FEATURES)
  *   minify: minify the bundle (default false: readable stack traces in error messages)
+ *   witPath: WIT file or directory holding `world` (default wit/capsule.wit)
  * @returns {Promise<Uint8Array>} the component bytes
  */
-export async function buildJs(srcPath, { world, disableFeatures = DEFAULT_DISABLED_FEATURES, minify = false } = {}) {
+export async function buildJs(srcPath, { world, disableFeatures = DEFAULT_DISABLED_FEATURES, minify = false, witPath = defaultWitPath } = {}) {
   if (typeof srcPath !== 'string' || srcPath === '') throw new TypeError('buildJs: srcPath must be a non-empty string');
   if (typeof world !== 'string' || world === '') throw new TypeError('buildJs: options.world must be a world name from wit/capsule.wit');
   const entry = path.resolve(srcPath);

@@ -3,7 +3,9 @@
 import { parseArgs } from 'node:util';
 import { messageOf } from '../errors.js';
 import { usage } from './errors.js';
+import path from 'node:path';
 import type { PolicyGrant } from '../policy/policy.js';
+import type { Permissions } from '../policy/request.js';
 
 const OPTIONS = {
   input: { type: 'string' },
@@ -77,8 +79,33 @@ export function isFileTarget(target: string): boolean {
   return target.endsWith('.wasm') || target.includes('/') || target.includes('\\');
 }
 
-/** One grant for this capability made from the --allow-host flags, added to the policy's. */
+/**
+ * One grant for this capability made from the --allow-* flags, added to the
+ * policy's. Paths are resolved against the current directory here, so that
+ * they do not resolve against the policy file's directory.
+ */
 export function flagGrants(a: ParsedArgs, id: string): PolicyGrant[] {
-  const hosts = a.list('allow-host');
-  return hosts.length === 0 ? [] : [{ capabilities: id, host: hosts }];
+  const p = flagPermissions(a);
+  const g: PolicyGrant = { capabilities: id };
+  if (p.host?.length) g.host = p.host;
+  if (p.fs) g.fs = p.fs;
+  if (p.env?.length) g.env = p.env;
+  if (p.net) g.net = p.net;
+  return Object.keys(g).length === 1 ? [] : [g];
+}
+
+/** What the --allow-* flags ask for: for a bare .wasm they are the request as well as the grant. */
+export function flagPermissions(a: ParsedArgs): Permissions {
+  const paths = (name: string) => a.list(name).map((p) => path.resolve(p));
+  const read = paths('allow-read');
+  const write = paths('allow-write');
+  const p: Permissions = {};
+  const host = a.list('allow-host');
+  if (host.length) p.host = host;
+  if (read.length || write.length) p.fs = { read, write };
+  const env = a.list('allow-env');
+  if (env.length) p.env = env;
+  const net = a.list('allow-net');
+  if (net.length) p.net = { outbound: net };
+  return p;
 }

@@ -2,7 +2,7 @@
 import { type InspectReport, inspectTarget } from '../inspect.js';
 import { Runtime } from '../runtime.js';
 import { fileCapabilityId } from '../run-input.js';
-import { flagGrants, isFileTarget, type ParsedArgs } from './args.js';
+import { flagGrants, flagPermissions, isFileTarget, type ParsedArgs } from './args.js';
 import { bytes } from './format.js';
 import { usage } from './errors.js';
 import { requested } from './list.js';
@@ -21,6 +21,7 @@ export async function inspectCommand(a: ParsedArgs): Promise<number> {
     capabilitiesDir: a.capabilitiesDirs,
     policy: a.values.policy as string | undefined,
     extraGrants: flagGrants(a, isFile ? fileCapabilityId(target) : target),
+    fileRequest: isFile ? flagPermissions(a) : undefined,
   });
   try {
     const report = await inspectTarget(rt, target, isFile);
@@ -56,7 +57,9 @@ function render(r: InspectReport): string {
   }
   if (r.granted) {
     const g = r.granted;
-    const list = [...g.host, ...(g.clocks ? ['clocks'] : []), ...(g.random ? ['random'] : []), ...g.env.map((e) => `env ${e}`)];
+    const list = [...g.host, ...(g.clocks ? ['clocks'] : []), ...(g.random ? ['random'] : []), ...g.env.map((e) => `env ${e}`),
+      ...g.fs.read.map((p) => `read ${p}`), ...g.fs.write.map((p) => `write ${p}`),
+      ...g.fs.blocked.map((p) => `blocked ${p}`), ...g.net.map((h) => `net ${h}`)];
     out.push('granted', `  ${list.join(', ') || '(nothing)'}`);
   }
   if (r.notGranted.length > 0) out.push('not granted', ...r.notGranted.map((n) => `  ${n}`));

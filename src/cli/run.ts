@@ -7,16 +7,11 @@ import { fileCapabilityId } from '../run-input.js';
 import type { Tier } from '../policy/tier.js';
 import { parseBytes } from './format.js';
 import { usage } from './errors.js';
-import { flagGrants, isFileTarget, type ParsedArgs } from './args.js';
-
-const NOT_YET = ['allow-read', 'allow-write', 'allow-env', 'allow-net'] as const;
+import { flagGrants, flagPermissions, isFileTarget, type ParsedArgs } from './args.js';
 
 export async function runCommand(a: ParsedArgs): Promise<number> {
   const target = a.positionals[0];
   if (!target) throw usage('run needs a capability id or a .wasm file');
-  for (const flag of NOT_YET) {
-    if (a.values[flag] !== undefined) throw usage(`--${flag} is not supported yet: filesystem, env and network grants are not implemented`);
-  }
   const isFile = isFileTarget(target);
   const id = isFile ? fileCapabilityId(target) : target;
   const rt = await Runtime.create({
@@ -24,6 +19,7 @@ export async function runCommand(a: ParsedArgs): Promise<number> {
     policy: a.values.policy as string | undefined,
     extraGrants: flagGrants(a, id),
     auditLog: a.values.audit as string | undefined,
+    fileRequest: isFile ? flagPermissions(a) : undefined,
     pool: { minThreads: 1, maxThreads: 1 },
     logger: printGuestLog,
   });
@@ -35,9 +31,10 @@ export async function runCommand(a: ParsedArgs): Promise<number> {
       memoryLimitBytes: a.values.memory === undefined ? undefined : memory(a.values.memory as string),
       tier: a.values.tier as Tier | undefined,
     };
-    const { output, stats } = await rt.runLoaded(loaded, input, opts);
+    const { output, stats, denials } = await rt.runLoaded(loaded, input, opts);
+    for (const d of denials) process.stderr.write(`capsule: PERMISSION_DENIED: ${d.kind} ${d.target}: ${d.reason}\n`);
     if (a.values.json) {
-      process.stdout.write(`${JSON.stringify({ output, stats }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ output, stats, denials }, null, 2)}\n`);
       return 0;
     }
     if (loaded.manifest.world === 'command') {

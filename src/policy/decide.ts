@@ -6,6 +6,8 @@ import { unversioned } from '../sandbox/interface-name.js';
 import { isExpired, type NumberedGrant } from './expiry.js';
 import { matchesAny } from './id-glob.js';
 import type { Policy, PolicyGrant } from './policy.js';
+import { intersectPermissions } from './intersect.js';
+import { checkLevel } from './levels.js';
 
 export const DEFAULT_LIMITS: Limits = {
   memoryBytes: 128 * 1024 * 1024,
@@ -58,16 +60,15 @@ export function decide(m: CapabilityRequest, policy: Policy, call: CallOverrides
   const random = req.random === true && !refused('random');
   if (req.clocks && !clocks) notGranted.push('clocks');
   if (req.random && !random) notGranted.push('random');
-  // fs, env and net grants are not implemented yet: a request for them is never granted.
-  if (req.fs && (req.fs.read?.length || req.fs.write?.length)) notGranted.push('fs');
-  if (req.env?.length) notGranted.push(`env ${req.env.join(', ')}`);
-  if (req.net?.outbound?.length) notGranted.push('net');
+  checkLevel(m.id, m.securityLevel ?? 'pure', req);
+  const scoped = intersectPermissions(m.id, req, policyGrants, policy);
+  notGranted.push(...scoped.notGranted);
 
   const ceilings = policy.doc.ceilings ?? {};
   const pick = (key: keyof Limits, override: number | undefined) =>
     Math.min(m.limits?.[key] ?? DEFAULT_LIMITS[key], ceilings[key] ?? HARD_LIMITS[key], HARD_LIMITS[key], override ?? Infinity);
   return {
-    grants: { host, clocks, random, env: {} },
+    grants: { host, clocks, random, env: scoped.env, fs: scoped.fs, net: scoped.net },
     limits: {
       memoryBytes: pick('memoryBytes', call.memoryLimitBytes),
       timeoutMs: pick('timeoutMs', call.timeoutMs),

@@ -9,6 +9,9 @@ import { type NumberedGrant, numberGrants } from './expiry.js';
 import { parsePublicKey, type TrustedKey } from './keys.js';
 import type { SecurityLevel } from './request.js';
 import type { Tier } from './tier.js';
+import { grantPath } from './fs-paths.js';
+import { checkGrantable, sensitivePaths } from './sensitive.js';
+import { parseHostPattern } from '../sandbox/net/host-pattern.js';
 
 export interface PolicyGrant {
   capabilities: string | string[];
@@ -39,6 +42,8 @@ export interface PolicyDocument {
   deniedProviders?: string[];
   escalate?: string[];
   fallback?: 'worker' | 'process' | null;
+  /** A fs/env/net request no grant covers: refuse the capability at load (default) or drop it. */
+  onUngranted?: 'refuse' | 'drop';
 }
 
 export interface Policy {
@@ -52,21 +57,34 @@ export interface Policy {
   grants: NumberedGrant[];
   /** `doc.trustedKeys`, decoded. */
   keys: TrustedKey[];
+  /** Host paths that can never be granted (system, user secrets, capsule's own files). */
+  sensitive: string[];
 }
 
 const validatePolicy = createAjv().compile(schema);
 
-export async function loadPolicy(input: string | PolicyDocument | undefined, extraGrants: PolicyGrant[] = []): Promise<Policy> {
+/**
+ * `ownFiles`: capsule's own files (audit log, cache dir) that no grant may reach;
+ * the policy file itself is added here.
+ */
+export async function loadPolicy(
+  input: string | PolicyDocument | undefined,
+  extraGrants: PolicyGrant[] = [],
+  ownFiles: string[] = [],
+): Promise<Policy> {
   const loadedAt = Date.now();
-  const policy = await readPolicy(input, loadedAt);
+  const policy = await readPolicy(input, loadedAt, ownFiles);
   if (extraGrants.length === 0) return policy;
+  const own = [...ownFiles, ...(path.isAbsolute(policy.source) ? [policy.source] : [])];
+  // Checked alone first, so that an error names where the bad grant came from.
+  checkPolicy({ grants: extraGrants }, 'extra grants (--allow-* flags)', process.cwd(), loadedAt, own);
   const doc = { ...policy.doc, grants: [...(policy.doc.grants ?? []), ...extraGrants] };
-  return checkPolicy(doc, policy.source, policy.baseDir, loadedAt);
+  return checkPolicy(doc, policy.source, policy.baseDir, loadedAt, own);
 }
 
-async function readPolicy(input: string | PolicyDocument | undefined, loadedAt: number): Promise<Policy> {
-  if (input === undefined) return checkPolicy({}, '(no policy)', process.cwd(), loadedAt);
-  if (typeof input !== 'string') return checkPolicy(input, '(policy object)', process.cwd(), loadedAt);
+async function readPolicy(input: string | PolicyDocument | undefined, loadedAt: number, own: string[]): Promise<Policy> {
+  if (input === undefined) return checkPolicy({}, '(no policy)', process.cwd(), loadedAt, own);
+  if (typeof input !== 'string') return checkPolicy(input, '(policy object)', process.cwd(), loadedAt, own);
   const file = path.resolve(input);
   let value: unknown;
   try {
@@ -74,16 +92,37 @@ async function readPolicy(input: string | PolicyDocument | undefined, loadedAt: 
   } catch (e) {
     throw new CapsuleError('POLICY_INVALID', `${file}: ${messageOf(e)}`);
   }
-  return checkPolicy(value, file, path.dirname(file), loadedAt);
+  return checkPolicy(value, file, path.dirname(file), loadedAt, [...own, file]);
 }
 
-function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: number): Policy {
+function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: number, own: string[]): Policy {
   if (!validatePolicy(value)) {
     const problems = describeErrors(validatePolicy.errors);
     throw new CapsuleError('POLICY_INVALID', `${source}: ${problems.join('; ')}`, { problems });
   }
   const doc = value as PolicyDocument;
-  return { doc, baseDir, source, loadedAt, grants: numberGrants(doc.grants ?? [], loadedAt), keys: trustedKeys(doc, source) };
+  const sensitive = sensitivePaths(own);
+  for (const g of doc.grants ?? []) {
+    for (const [kind, write] of [['read', false], ['write', true]] as const) {
+      for (const entry of g.fs?.[kind] ?? []) {
+        checkGrantable(grantPath(entry, baseDir, 'POLICY_INVALID', source), write, sensitive, source);
+      }
+    }
+    for (const pattern of g.net?.outbound ?? []) {
+      if (!parseHostPattern(pattern)) {
+        throw new CapsuleError('POLICY_INVALID', `${source}: net.outbound ${pattern} is not a host pattern (api.example.com, *.example.org, http://127.0.0.1:8080)`);
+      }
+    }
+  }
+  return {
+    doc,
+    baseDir,
+    source,
+    sensitive,
+    loadedAt,
+    grants: numberGrants(doc.grants ?? [], loadedAt),
+    keys: trustedKeys(doc, source),
+  };
 }
 
 /** Decodes `trustedKeys`; a key that does not decode, or an id used twice, makes the policy invalid. */

@@ -36,6 +36,7 @@ export async function execute(job: Job): Promise<JobResult> {
     env: { ...(command?.env ?? {}), ...job.grants.env },
     stdin: new TextEncoder().encode(command?.stdin ?? ''),
     outputCap: job.limits.outputBytes,
+    timeoutMs: job.limits.timeoutMs,
   });
   const instances: WebAssembly.Instance[] = [];
   let outcome: JobOutcome;
@@ -57,6 +58,8 @@ export async function execute(job: Job): Promise<JobResult> {
       e instanceof ExitSignal
         ? { ok: true, value: '', exitCode: e.code }
         : { ok: false, error: classify(e, job, atMemoryCap(instances, job.limits.memoryBytes)) };
+  } finally {
+    wasi.close();
   }
   return {
     outcome,
@@ -64,6 +67,7 @@ export async function execute(job: Job): Promise<JobResult> {
     stderr: wasi.stderr.text(),
     truncated: wasi.stdout.truncated || wasi.stderr.truncated,
     logs,
+    denials: wasi.denials,
     memoryBytes: linearMemoryBytes(instances),
   };
 }
@@ -80,7 +84,7 @@ function executeDirect(job: Job, abi: DirectAbi): JobResult {
   } catch (e) {
     outcome = { ok: false, error: classify(e, job, atMemoryCap(instances, job.limits.memoryBytes)) };
   }
-  return { outcome, stdout: '', stderr: '', truncated: false, logs: [], memoryBytes: linearMemoryBytes(instances) };
+  return { outcome, stdout: '', stderr: '', truncated: false, logs: [], denials: [], memoryBytes: linearMemoryBytes(instances) };
 }
 
 function module(job: Job, name: string): WebAssembly.Module {

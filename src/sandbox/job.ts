@@ -15,6 +15,34 @@ export interface Grants {
   random: boolean;
   /** Environment the guest sees: granted names with their values, nothing else. */
   env: Record<string, string>;
+  /** Host directories and files the guest may use (nothing when empty). */
+  fs: FsGrant;
+  /** Outbound HTTP host patterns (`api.example.com`, `*.example.org`, `http://127.0.0.1:8080`). */
+  net: string[];
+}
+
+/**
+ * Filesystem grant, all paths absolute and normalized. A granted directory is
+ * visible to the guest at the same absolute path (its preopen).
+ */
+export interface FsGrant {
+  /** Directories preopened for the guest (the granted dirs, or the parent of a granted file). */
+  preopens: string[];
+  /** Paths (directories mean everything below) the guest may read. */
+  read: string[];
+  /** Paths the guest may create, change or remove (and read). */
+  write: string[];
+  /** Absolute globs never accessible, whatever read/write say (blocked wins). */
+  blocked: string[];
+}
+
+export const NO_FS: FsGrant = { preopens: [], read: [], write: [], blocked: [] };
+
+/** One access a granted interface refused during a call (for the caller and the audit log). */
+export interface Denial {
+  kind: 'fs' | 'env' | 'net';
+  target: string;
+  reason: string;
 }
 
 export interface Limits {
@@ -72,6 +100,8 @@ export interface JobResult {
   /** True when the guest wrote more to stdout or stderr than limits.outputBytes. */
   truncated: boolean;
   logs: LogRecord[];
+  /** Accesses refused during the call (PERMISSION_DENIED to the guest as a WASI error code). */
+  denials: Denial[];
   /** Peak linear memory of all the component's memories, in bytes. */
   memoryBytes: number;
 }

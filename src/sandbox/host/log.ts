@@ -1,23 +1,41 @@
 // capsule:host/log: the guest's structured log. Records travel back with the
 // result and reach the runtime's logger tagged with the capability id.
+// Capped three ways, so a chatty or hostile guest cannot flood the host: at most
+// MAX_RECORDS records and MAX_TOTAL bytes per call, each message cut at
+// MAX_MESSAGE, and a rate of RATE_PER_SECOND records (bursts of BURST). What is
+// over a cap is counted and reported once, in the last record.
 import type { LogRecord } from '../job.js';
 
 const MAX_RECORDS = 1000;
 const MAX_MESSAGE = 4096;
+const MAX_TOTAL = 1024 * 1024;
+const RATE_PER_SECOND = 1000;
+const BURST = 200;
 const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 
-export function logInterface(records: LogRecord[]): object {
+export function logInterface(records: LogRecord[], now: () => number = () => performance.now()): object {
   let dropped = 0;
+  let total = 0;
+  let tokens = BURST;
+  let last = now();
+  let noteAt = -1;
+  const drop = () => {
+    dropped += 1;
+    const note: LogRecord = { level: 'warn', message: `capsule: ${dropped} more log records dropped (log caps)` };
+    if (noteAt === records.length - 1 && noteAt >= 0) records[noteAt] = note;
+    else if (records.length < MAX_RECORDS) noteAt = records.push(note) - 1;
+    else records[(noteAt = MAX_RECORDS - 1)] = note;
+  };
   return {
     log(level: string, message: string): void {
-      if (records.length >= MAX_RECORDS) {
-        // Past the cap, count instead of keeping, and say so once at the end.
-        dropped += 1;
-        records[MAX_RECORDS - 1] = { level: 'warn', message: `capsule: ${dropped} more log records dropped` };
-        return;
-      }
+      const t = now();
+      tokens = Math.min(BURST, tokens + ((t - last) / 1000) * RATE_PER_SECOND);
+      last = t;
+      if (tokens < 1 || records.length >= MAX_RECORDS - 1 || total >= MAX_TOTAL) return drop();
+      tokens -= 1;
       const lvl = (LEVELS.has(level) ? level : 'info') as LogRecord['level'];
       const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message;
+      total += text.length;
       records.push({ level: lvl, message: text });
     },
   };

@@ -1,20 +1,265 @@
-// wasi:filesystem/*: with no filesystem grant there are no preopens, so the guest
-// can never obtain a Descriptor. The classes exist only so the glue links.
+// wasi:filesystem/*: capsule's own, scoped to one call's FsGrant. With no grant
+// there are no preopens and the guest can never obtain a Descriptor. With one,
+// each granted directory is preopened at its own absolute path; every path the
+// guest names goes through FsScope (no `..` above a root, no symlink out, blocked
+// wins, read-only unless write is granted). Refusals are WASI error codes
+// (`access` → EACCES, `not-permitted` → EPERM) and are recorded as denials.
+// Host functions are synchronous (no JSPI on Node 20): everything is fs.*Sync.
+import fs from 'node:fs';
+import type { Denial, FsGrant } from '../job.js';
+import { FsScope, type FsErrorCode, type Resolved, type Root } from './fs-scope.js';
+import {
+  attempt,
+  FileInputStream,
+  FileSink,
+  hashOf,
+  statOf,
+  toDate,
+  typeOf,
+  type DescriptorType,
+  type Flags,
+  type NewTimestamp,
+  type OpenFlags,
+  type PathFlags,
+} from './fs-io.js';
+import { InputStream, IoError, OutputStream } from './streams.js';
+
+const symbolDispose: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
+
+/** One call's open files: closed when the guest drops them or when the call ends. */
+class CallFs {
+  readonly open = new Set<number>();
+  constructor(readonly scope: FsScope) {}
+  closeAll(): void {
+    for (const fd of this.open) fs.closeSync(fd);
+    this.open.clear();
+  }
+}
 
 export class Descriptor {
-  private constructor() {}
-}
-export class DirectoryEntryStream {
-  private constructor() {}
+  private constructor(
+    private readonly call: CallFs,
+    /** Where it is, in guest and host terms. */
+    readonly at: Resolved,
+    /** An open file's descriptor; directories are used by (checked) path. */
+    private readonly fd: number | null,
+    private readonly flags: Flags,
+  ) {}
+
+  static preopen(call: CallFs, root: Root): Descriptor {
+    return new Descriptor(call, { root, guest: root.guest, host: root.host }, null, { read: true, mutateDirectory: true });
+  }
+
+  private get scope(): FsScope {
+    return this.call.scope;
+  }
+  private dir(): Resolved {
+    if (this.fd !== null) throw 'not-directory' satisfies FsErrorCode;
+    this.scope.checkStillInside(this.at);
+    return this.at;
+  }
+  private file(): number {
+    if (this.fd === null) throw 'is-directory' satisfies FsErrorCode;
+    return this.fd;
+  }
+  private lookup(rel: string, follow = false): Resolved {
+    const dir = this.dir();
+    return attempt(() => this.scope.resolve(dir.root, dir.host, rel, follow));
+  }
+  private hostStat(): fs.BigIntStats {
+    return attempt(() => (this.fd !== null ? fs.fstatSync(this.fd, { bigint: true }) : fs.statSync(this.at.host, { bigint: true })));
+  }
+
+  readViaStream(offset: bigint): InputStream {
+    if (!this.flags.read) throw 'bad-descriptor' satisfies FsErrorCode;
+    return new FileInputStream(this.file(), Number(offset));
+  }
+  writeViaStream(offset: bigint): OutputStream {
+    if (!this.flags.write) throw 'bad-descriptor' satisfies FsErrorCode;
+    return new OutputStream(new FileSink(this.file(), Number(offset)));
+  }
+  appendViaStream(): OutputStream {
+    if (!this.flags.write) throw 'bad-descriptor' satisfies FsErrorCode;
+    return new OutputStream(new FileSink(this.file(), null));
+  }
+  advise(): void {}
+  syncData(): void {
+    if (this.fd !== null) attempt(() => fs.fdatasyncSync(this.fd as number));
+  }
+  sync(): void {
+    if (this.fd !== null) attempt(() => fs.fsyncSync(this.fd as number));
+  }
+  getFlags(): Flags {
+    return { ...this.flags };
+  }
+  getType(): DescriptorType {
+    return typeOf(this.hostStat());
+  }
+  setSize(size: bigint): void {
+    if (!this.flags.write) throw 'bad-descriptor' satisfies FsErrorCode;
+    attempt(() => fs.ftruncateSync(this.file(), Number(size)));
+  }
+  setTimes(atime: NewTimestamp, mtime: NewTimestamp): void {
+    this.scope.checkWritable(this.at);
+    const st = this.hostStat();
+    const a = toDate(atime, st.atimeNs);
+    const m = toDate(mtime, st.mtimeNs);
+    attempt(() => (this.fd !== null ? fs.futimesSync(this.fd, a, m) : fs.utimesSync(this.dir().host, a, m)));
+  }
+  read(length: bigint, offset: bigint): [Uint8Array, boolean] {
+    if (!this.flags.read) throw 'bad-descriptor' satisfies FsErrorCode;
+    const fd = this.file();
+    const buf = new Uint8Array(Math.min(Number(length), 1 << 20));
+    const n = attempt(() => fs.readSync(fd, buf, 0, buf.length, Number(offset)));
+    return [buf.subarray(0, n), n === 0 && length > 0n];
+  }
+  write(buffer: Uint8Array, offset: bigint): bigint {
+    if (!this.flags.write) throw 'bad-descriptor' satisfies FsErrorCode;
+    const fd = this.file();
+    return BigInt(attempt(() => fs.writeSync(fd, buffer, 0, buffer.length, Number(offset))));
+  }
+  readDirectory(): DirectoryEntryStream {
+    const dir = this.dir();
+    const entries = attempt(() => fs.readdirSync(dir.host, { withFileTypes: true }))
+      .filter((e) => this.scope.visible(`${dir.guest === '/' ? '' : dir.guest}/${e.name}`))
+      .map((e) => ({ name: e.name, type: typeOf(e as unknown as fs.Stats) }));
+    return new DirectoryEntryStream(entries);
+  }
+  createDirectoryAt(rel: string): void {
+    const r = this.lookup(rel);
+    this.scope.checkWritable(r);
+    attempt(() => fs.mkdirSync(r.host));
+  }
+  stat(): ReturnType<typeof statOf> {
+    return statOf(this.hostStat());
+  }
+  statAt(pf: PathFlags, rel: string): ReturnType<typeof statOf> {
+    const r = this.lookup(rel, pf.symlinkFollow === true);
+    this.scope.checkVisible(r);
+    return statOf(attempt(() => fs.lstatSync(r.host, { bigint: true })));
+  }
+  setTimesAt(pf: PathFlags, rel: string, atime: NewTimestamp, mtime: NewTimestamp): void {
+    const r = this.lookup(rel, pf.symlinkFollow === true);
+    this.scope.checkWritable(r);
+    const st = attempt(() => fs.lstatSync(r.host, { bigint: true }));
+    attempt(() => fs.lutimesSync(r.host, toDate(atime, st.atimeNs), toDate(mtime, st.mtimeNs)));
+  }
+  linkAt(_pf: PathFlags, oldPath: string): void {
+    // A hard link could make a file reachable under a second (maybe ungranted) name.
+    throw this.scope.deny('not-permitted', oldPath, 'creating hard links is not permitted');
+  }
+  symlinkAt(oldPath: string, newPath: string): void {
+    // A symlink is a pointer the host itself might later follow: never created by guests.
+    throw this.scope.deny('not-permitted', `${newPath} -> ${oldPath}`, 'creating symlinks is not permitted');
+  }
+  openAt(pf: PathFlags, rel: string, of: OpenFlags, flags: Flags): Descriptor {
+    const r = this.lookup(rel, pf.symlinkFollow !== false);
+    const wantsWrite = flags.write === true || of.create === true || of.truncate === true;
+    if (wantsWrite) this.scope.checkWritable(r);
+    const st = fs.lstatSync(r.host, { throwIfNoEntry: false });
+    if (st?.isDirectory() || (of.directory && !st)) {
+      if (!st) throw 'no-entry' satisfies FsErrorCode;
+      if (flags.write) throw 'is-directory' satisfies FsErrorCode;
+      this.scope.checkVisible(r);
+      return new Descriptor(this.call, r, null, { read: flags.read, mutateDirectory: flags.mutateDirectory });
+    }
+    if (of.directory) throw 'not-directory' satisfies FsErrorCode;
+    if (!wantsWrite) this.scope.checkReadable(r);
+    // A file with several names may be a hard link to something outside the grant.
+    if (wantsWrite && st && st.nlink > 1) {
+      throw this.scope.deny('not-permitted', r.guest, 'file has more than one hard link; writing through it is refused');
+    }
+    let mode = flags.read && flags.write ? fs.constants.O_RDWR : flags.write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY;
+    if (of.create) mode |= fs.constants.O_CREAT;
+    if (of.exclusive) mode |= fs.constants.O_EXCL;
+    if (of.truncate) mode |= fs.constants.O_TRUNC;
+    mode |= fs.constants.O_NOFOLLOW; // the last component was resolved already: never follow a swapped-in link
+    const fd = attempt(() => fs.openSync(r.host, mode, 0o644));
+    try {
+      this.scope.checkOpened(r, fd);
+      if (attempt(() => fs.fstatSync(fd)).isDirectory()) throw 'is-directory' satisfies FsErrorCode;
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+    this.call.open.add(fd);
+    return new Descriptor(this.call, r, fd, { read: flags.read, write: flags.write });
+  }
+  readlinkAt(rel: string): string {
+    const r = this.lookup(rel, false);
+    this.scope.checkReadable(r);
+    const target = attempt(() => fs.readlinkSync(r.host));
+    // Resolving the link itself must stay inside the root; otherwise the guest learns nothing.
+    attempt(() => this.scope.resolve(r.root, this.at.host, rel, true));
+    return target;
+  }
+  removeDirectoryAt(rel: string): void {
+    const r = this.lookup(rel);
+    this.scope.checkWritable(r);
+    if (r.host === r.root.host) throw this.scope.deny('not-permitted', r.guest, 'a granted directory itself cannot be removed');
+    attempt(() => fs.rmdirSync(r.host));
+  }
+  renameAt(oldPath: string, newDir: Descriptor, newPath: string): void {
+    const from = this.lookup(oldPath);
+    const to = newDir.lookup(newPath);
+    if (from.root !== to.root) throw this.scope.deny('cross-device', `${from.guest} -> ${to.guest}`, 'rename across grants');
+    this.scope.checkWritable(from);
+    this.scope.checkWritable(to);
+    if (attempt(() => fs.lstatSync(from.host)).isDirectory()) this.scope.checkMovableDir(from);
+    if (to.host === to.root.host) throw this.scope.deny('not-permitted', to.guest, 'a granted directory itself cannot be replaced');
+    attempt(() => fs.renameSync(from.host, to.host));
+  }
+  unlinkFileAt(rel: string): void {
+    const r = this.lookup(rel);
+    this.scope.checkWritable(r);
+    const st = attempt(() => fs.lstatSync(r.host));
+    if (st.isDirectory()) throw 'is-directory' satisfies FsErrorCode;
+    attempt(() => fs.unlinkSync(r.host));
+  }
+  isSameObject(other: Descriptor): boolean {
+    const a = this.hostStat();
+    const b = other.hostStat();
+    return a.dev === b.dev && a.ino === b.ino;
+  }
+  metadataHash() {
+    return hashOf(this.hostStat());
+  }
+  metadataHashAt(pf: PathFlags, rel: string) {
+    const r = this.lookup(rel, pf.symlinkFollow === true);
+    this.scope.checkVisible(r);
+    return hashOf(attempt(() => fs.lstatSync(r.host, { bigint: true })));
+  }
+  [symbolDispose](): void {
+    if (this.fd !== null && this.call.open.delete(this.fd)) fs.closeSync(this.fd);
+  }
 }
 
-export function filesystemInterfaces(): Record<string, object> {
+export class DirectoryEntryStream {
+  private next = 0;
+  constructor(private readonly entries: { name: string; type: DescriptorType }[]) {}
+  readDirectoryEntry(): { name: string; type: DescriptorType } | undefined {
+    return this.entries[this.next++];
+  }
+}
+
+export interface FilesystemCall {
+  interfaces: Record<string, object>;
+  /** Close every file the guest left open. */
+  close(): void;
+}
+
+export function filesystemInterfaces(grant: FsGrant, denials: Denial[]): FilesystemCall {
+  const call = new CallFs(new FsScope(grant, denials));
+  const preopens = call.scope.roots().map((root): [Descriptor, string] => [Descriptor.preopen(call, root), root.guest]);
   return {
-    'wasi:filesystem/preopens': { getDirectories: (): [Descriptor, string][] => [] },
-    'wasi:filesystem/types': {
-      Descriptor,
-      DirectoryEntryStream,
-      filesystemErrorCode: () => undefined,
+    interfaces: {
+      'wasi:filesystem/preopens': { getDirectories: (): [Descriptor, string][] => preopens.slice() },
+      'wasi:filesystem/types': {
+        Descriptor,
+        DirectoryEntryStream,
+        filesystemErrorCode: (err: unknown) => (err instanceof IoError ? err.code : undefined),
+      },
     },
+    close: () => call.closeAll(),
   };
 }

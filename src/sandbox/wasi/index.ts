@@ -1,13 +1,14 @@
 // Builds capsule's own WASI for one call, from the grants only. Never the
 // preview2-shim defaults (whole process.env, open network): every interface here
 // is deny-by-default and its state belongs to this call alone.
-import type { Grants } from '../job.js';
+import type { Denial, Grants } from '../job.js';
 import { cliInterfaces } from './cli.js';
 import { clockInterfaces } from './clocks.js';
 import { deniedInterface } from './denied.js';
 import { filesystemInterfaces } from './filesystem.js';
 import { randomInterfaces } from './random.js';
 import { socketInterfaces } from './sockets.js';
+import { httpInterfaces } from '../net/http.js';
 import { InputStream, IoError, OutputStream, Pollable, poll, Sink } from './streams.js';
 
 export { ExitSignal } from './cli.js';
@@ -16,6 +17,10 @@ export interface WasiCall {
   interfaces: Record<string, object>;
   stdout: Sink;
   stderr: Sink;
+  /** Accesses refused during this call. */
+  denials: Denial[];
+  /** Release what the call holds (open files). */
+  close(): void;
 }
 
 export interface WasiOptions {
@@ -24,11 +29,15 @@ export interface WasiOptions {
   env: Record<string, string>;
   stdin: Uint8Array;
   outputCap: number;
+  /** Bound on one outgoing HTTP request (the call's wall-clock limit). */
+  timeoutMs: number;
 }
 
 export function createWasi(o: WasiOptions): WasiCall {
   const stdout = new Sink(o.outputCap);
   const stderr = new Sink(o.outputCap);
+  const denials: Denial[] = [];
+  const filesystem = filesystemInterfaces(o.grants.fs, denials);
   const interfaces: Record<string, object> = {
     'wasi:io/error': { Error: IoError },
     'wasi:io/poll': { Pollable, poll },
@@ -40,12 +49,13 @@ export function createWasi(o: WasiOptions): WasiCall {
       stdout: new OutputStream(stdout),
       stderr: new OutputStream(stderr),
     }),
-    ...filesystemInterfaces(),
+    ...filesystem.interfaces,
     ...socketInterfaces(),
+    ...httpInterfaces({ allowed: o.grants.net, denials, timeoutMs: o.timeoutMs }),
     ...(o.grants.clocks ? clockInterfaces() : deniedAll(clockInterfaces(), 'clocks are not granted')),
     ...(o.grants.random ? randomInterfaces() : deniedAll(randomInterfaces(), 'random is not granted')),
   };
-  return { interfaces, stdout, stderr };
+  return { interfaces, stdout, stderr, denials, close: () => filesystem.close() };
 }
 
 function deniedAll(real: Record<string, object>, reason: string): Record<string, object> {

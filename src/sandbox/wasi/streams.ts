@@ -2,10 +2,14 @@
 // stdout/stderr are capped sinks, so a guest can never reach a host descriptor.
 
 /** What a stream operation throws to signal a WIT `stream-error` (jco maps it to err). */
-const CLOSED = { tag: 'closed' } as const;
+export const CLOSED = { tag: 'closed' } as const;
 
 export class IoError {
-  constructor(private readonly text: string) {}
+  /** `code`: the WASI filesystem error code, when a file operation failed (filesystemErrorCode). */
+  constructor(
+    private readonly text: string,
+    readonly code?: string,
+  ) {}
   toDebugString(): string {
     return this.text;
   }
@@ -99,8 +103,13 @@ export class Sink {
 
 const WRITE_BUDGET = 1n << 20n;
 
+/** Where an OutputStream's bytes go: a capped Sink (stdout/stderr) or a file. */
+export interface ByteSink {
+  push(bytes: Uint8Array): void;
+}
+
 export class OutputStream {
-  constructor(private readonly sink: Sink) {}
+  constructor(private readonly sink: ByteSink) {}
 
   checkWrite(): bigint {
     return WRITE_BUDGET;

@@ -1,0 +1,45 @@
+// Security levels (seed CCOS): what a manifest at each level may ask for at most.
+// Defaults are the same at every level: nothing is granted unless the policy
+// grants it. The ceiling is checked against the manifest's request, so a `pure`
+// capability that asks for the network is refused whatever the policy says.
+// `full` additionally always runs in a VM (policy/tier.ts).
+import { CapsuleError } from '../errors.js';
+import type { Permissions, SecurityLevel } from './request.js';
+
+export interface LevelCeiling {
+  fsRead: boolean;
+  fsWrite: boolean;
+  env: boolean;
+  net: boolean;
+}
+
+export const LEVELS: Record<SecurityLevel, LevelCeiling> = {
+  pure: { fsRead: false, fsWrite: false, env: false, net: false },
+  controlled: { fsRead: true, fsWrite: false, env: true, net: false },
+  sandboxed: { fsRead: true, fsWrite: true, env: true, net: true },
+  full: { fsRead: true, fsWrite: true, env: true, net: true },
+};
+
+/** The weakest level whose ceiling allows `p` (used for a bare .wasm run with --allow-* flags). */
+export function levelFor(p: Permissions): SecurityLevel {
+  if (p.fs?.write?.length || p.net?.outbound?.length) return 'sandboxed';
+  if (p.fs?.read?.length || p.env?.length) return 'controlled';
+  return 'pure';
+}
+
+/** Throws MANIFEST_INVALID when the request exceeds its level's ceiling. */
+export function checkLevel(id: string, level: SecurityLevel, p: Permissions): void {
+  const c = LEVELS[level];
+  const over: string[] = [];
+  if (!c.fsRead && p.fs?.read?.length) over.push('fs.read');
+  if (!c.fsWrite && p.fs?.write?.length) over.push('fs.write');
+  if (!c.env && p.env?.length) over.push('env');
+  if (!c.net && p.net?.outbound?.length) over.push('net.outbound');
+  if (over.length > 0) {
+    throw new CapsuleError(
+      'MANIFEST_INVALID',
+      `${id}: securityLevel ${level} does not allow ${over.join(', ')} (see docs/security.md, security levels)`,
+      { field: 'securityLevel', over },
+    );
+  }
+}

@@ -1,0 +1,60 @@
+// Outbound host patterns: `api.example.com`, `*.example.org` (any subdomain,
+// not the bare domain), with an optional scheme and port
+// (`http://127.0.0.1:8080`). Without a scheme both http and https match; without
+// a port, the scheme's default port only.
+
+export interface HostPattern {
+  scheme?: 'http' | 'https';
+  /** Lower-case host, or `*.suffix`. */
+  host: string;
+  port?: number;
+}
+
+const DEFAULT_PORT = { http: 80, https: 443 } as const;
+
+/** Parses a pattern; returns undefined when it is not one. */
+export function parseHostPattern(text: string): HostPattern | undefined {
+  const m = /^(?:(https?):\/\/)?(\*\.)?([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::(\d{1,5}))?\/?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const [, scheme, star, host, port] = m;
+  if (!host || host.startsWith('.') || host.endsWith('.') || host.includes('..')) return undefined;
+  const p = port === undefined ? undefined : Number(port);
+  if (p !== undefined && (p < 1 || p > 65535)) return undefined;
+  return {
+    scheme: scheme?.toLowerCase() as HostPattern['scheme'],
+    host: `${star ?? ''}${host.toLowerCase()}`,
+    ...(p === undefined ? {} : { port: p }),
+  };
+}
+
+function hostMatches(pattern: string, host: string): boolean {
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
+  return pattern === host;
+}
+
+/** Does `url` fall under `p`? */
+export function urlMatches(p: HostPattern, url: URL): boolean {
+  const scheme = url.protocol.replace(/:$/, '');
+  if (scheme !== 'http' && scheme !== 'https') return false;
+  if (p.scheme !== undefined && p.scheme !== scheme) return false;
+  const port = url.port === '' ? DEFAULT_PORT[scheme] : Number(url.port);
+  if ((p.port ?? DEFAULT_PORT[scheme]) !== port) return false;
+  return hostMatches(p.host, url.hostname.toLowerCase());
+}
+
+/** Does granting `outer` cover everything `inner` asks for? */
+export function patternCovers(outer: HostPattern, inner: HostPattern): boolean {
+  if (outer.scheme !== undefined && outer.scheme !== inner.scheme) return false;
+  if (outer.port !== inner.port) return false;
+  if (!outer.host.startsWith('*.')) return outer.host === inner.host;
+  const suffix = outer.host.slice(1); // ".example.org"
+  if (inner.host.startsWith('*.')) return inner.host.slice(1).endsWith(suffix);
+  return hostMatches(outer.host, inner.host);
+}
+
+export function allowedUrl(patterns: string[], url: URL): boolean {
+  return patterns.some((t) => {
+    const p = parseHostPattern(t);
+    return p !== undefined && urlMatches(p, url);
+  });
+}

@@ -1,0 +1,137 @@
+// wasi:http/types + wasi:http/outgoing-handler: outgoing requests only, and
+// only to the granted host patterns. Every refusal is the wasi:http error code
+// HTTP-request-denied to the guest and a denial for the runtime. Redirects are
+// followed here, each location checked against the same allowlist; response
+// bodies are capped. No incoming requests (capsule serves nothing).
+import type { Denial } from '../job.js';
+import { Pollable } from '../wasi/streams.js';
+import {
+  Fields,
+  FutureTrailers,
+  IncomingBody,
+  IncomingResponse,
+  OutgoingBody,
+  OutgoingRequest,
+  RequestOptions,
+  type ErrorCode,
+  type Result,
+} from './http-types.js';
+import { allowedUrl } from './host-pattern.js';
+import { fetchSync, type FetchResult } from './sync-fetch.js';
+
+const MAX_REDIRECTS = 5;
+export const MAX_RESPONSE_BODY = 8 * 1024 * 1024;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Ready as soon as asked: the request runs (blocking) on the first poll or get. */
+class ResponsePollable extends Pollable {
+  constructor(private readonly future: FutureIncomingResponse) {
+    super(null);
+  }
+  override ready(): boolean {
+    this.future.settle();
+    return true;
+  }
+  override block(): void {
+    this.future.settle();
+  }
+}
+
+export class FutureIncomingResponse {
+  private outcome: Result<IncomingResponse, ErrorCode> | undefined;
+  private taken = false;
+  constructor(private readonly send: () => Result<IncomingResponse, ErrorCode>) {}
+  settle(): void {
+    this.outcome ??= this.send();
+  }
+  subscribe(): Pollable {
+    return new ResponsePollable(this);
+  }
+  get(): Result<Result<IncomingResponse, ErrorCode>, void> | undefined {
+    if (this.taken) return { tag: 'err', val: undefined };
+    this.settle();
+    this.taken = true;
+    return { tag: 'ok', val: this.outcome as Result<IncomingResponse, ErrorCode> };
+  }
+}
+
+const refuseIncoming = (what: string) =>
+  class {
+    constructor() {
+      throw new TypeError(`${what}: capsule serves no incoming HTTP`);
+    }
+  };
+
+export interface HttpOptions {
+  allowed: string[];
+  denials: Denial[];
+  timeoutMs: number;
+}
+
+export function httpInterfaces(o: HttpOptions): Record<string, object> {
+  const deny = (url: string, reason: string): ErrorCode => {
+    o.denials.push({ kind: 'net', target: url, reason });
+    return { tag: 'HTTP-request-denied' };
+  };
+
+  function send(req: OutgoingRequest, first: URL): Result<IncomingResponse, ErrorCode> {
+    let url = first;
+    let method = req.method().tag === 'other' ? (req.method().val ?? 'GET') : req.method().tag.toUpperCase();
+    let body = req.bodyBytes();
+    const headers = req
+      .headers()
+      .entries()
+      .filter(([k]) => k !== 'host')
+      .map(([k, v]): [string, string] => [k, dec.decode(v)]);
+    for (let hop = 0; ; hop++) {
+      const r: FetchResult = fetchSync({ url: url.href, method, headers, body, timeoutMs: o.timeoutMs, maxResponseBytes: MAX_RESPONSE_BODY });
+      if (!r.ok) return { tag: 'err', val: { tag: r.code } };
+      const location = r.headers.find(([k]) => k === 'location')?.[1];
+      if (r.status >= 300 && r.status < 400 && location !== undefined) {
+        if (hop >= MAX_REDIRECTS) return { tag: 'err', val: { tag: 'loop-detected' } };
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch {
+          return { tag: 'err', val: { tag: 'HTTP-protocol-error' } };
+        }
+        if (!allowedUrl(o.allowed, next)) return { tag: 'err', val: deny(next.href, `redirect from ${url.href} to a host not granted`) };
+        if (r.status === 303 || ((r.status === 301 || r.status === 302) && method === 'POST')) {
+          method = 'GET';
+          body = undefined;
+        }
+        url = next;
+        continue;
+      }
+      const fields = Fields.frozen(r.headers.map(([k, v]) => [k, enc.encode(v)]));
+      return { tag: 'ok', val: new IncomingResponse(r.status, fields, r.body) };
+    }
+  }
+
+  return {
+    'wasi:http/types': {
+      Fields,
+      OutgoingRequest,
+      OutgoingBody,
+      RequestOptions,
+      FutureIncomingResponse,
+      IncomingResponse,
+      IncomingBody,
+      FutureTrailers,
+      IncomingRequest: refuseIncoming('IncomingRequest'),
+      OutgoingResponse: refuseIncoming('OutgoingResponse'),
+      ResponseOutparam: refuseIncoming('ResponseOutparam'),
+      httpErrorCode: (): ErrorCode | undefined => undefined,
+    },
+    'wasi:http/outgoing-handler': {
+      handle(req: OutgoingRequest): FutureIncomingResponse {
+        const url = req.url();
+        if (!url) throw { tag: 'HTTP-request-URI-invalid' };
+        if (o.allowed.length === 0) throw deny(url.href, 'no network access is granted');
+        if (!allowedUrl(o.allowed, url)) throw deny(url.href, 'host not granted');
+        return new FutureIncomingResponse(() => send(req, url));
+      },
+    },
+  };
+}

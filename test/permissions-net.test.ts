@@ -1,0 +1,141 @@
+// The network half of the attack suite, plus the host-function caps: outgoing
+// HTTP only to granted hosts (redirects re-checked, bodies capped), no sockets,
+// and capsule:host/log capped. Servers listen on 127.0.0.1 and are
+// started and stopped here.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CapsuleError, createRuntime, type Denial, type GuestLog, type Runtime } from '../dist/index.js';
+import { fixture, manifest, tempDir, writeCapability } from './helpers.js';
+
+let server: http.Server;
+let other: http.Server;
+let base: string;
+let otherBase: string;
+let rt: Runtime;
+const logs: GuestLog[] = [];
+const hits: string[] = [];
+
+function listen(handler: http.RequestListener): Promise<http.Server> {
+  const s = http.createServer(handler);
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
+}
+
+async function refusal(p: Promise<unknown>): Promise<CapsuleError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof CapsuleError) return e;
+    throw e;
+  }
+  throw new Error('expected a CapsuleError');
+}
+
+beforeAll(async () => {
+  other = await listen((req, res) => {
+    hits.push(`other ${req.url}`);
+    res.end('SHOULD NOT BE SEEN');
+  });
+  otherBase = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  server = await listen((req, res) => {
+    hits.push(`granted ${req.url}`);
+    if (req.url === '/redirect-inside') return res.writeHead(302, { location: '/hello' }).end();
+    if (req.url === '/redirect-outside') return res.writeHead(302, { location: `${otherBase}/stolen` }).end();
+    if (req.url === '/big') return res.end(Buffer.alloc(9 * 1024 * 1024, 97));
+    if (req.url === '/hang') return; // never answers
+    res.end(`hello ${req.url}`);
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const caps = tempDir('attack-net-caps-');
+  const net = (id: string, outbound: string[], extra: Record<string, unknown> = {}) =>
+    writeCapability(caps, id, manifest(id, { securityLevel: 'sandboxed', permissions: { net: { outbound } }, ...extra }), fixture('attack-net'));
+  net('attack.net', [base]);
+  net('attack.slow', [base], { limits: { timeoutMs: 2000 } }); // long enough to reach the wait under load
+  writeCapability(caps, 'attack.nonet', manifest('attack.nonet', { securityLevel: 'pure' }), fixture('attack-net'));
+  writeCapability(caps, 'attack.log', manifest('attack.log', { permissions: { host: ['capsule:host/log'] } }), fixture('attack-log'));
+  rt = await createRuntime({
+    capabilitiesDir: caps,
+    policy: { grants: [{ capabilities: 'attack.*', net: { outbound: [base] }, host: ['capsule:host/log'] }] },
+    pool: { minThreads: 1, maxThreads: 1 },
+    logger: (r) => logs.push(r),
+  });
+});
+
+afterAll(async () => {
+  await rt.close();
+  server.close();
+  other.close();
+});
+
+describe('outgoing HTTP', () => {
+  it('a granted host answers', async () => {
+    const r = await rt.run('attack.net', { url: `${base}/hello` });
+    expect(r.output).toEqual({ status: 200, body: 'hello /hello', bytes: 12 });
+    expect(r.denials).toEqual([]);
+  });
+
+  it('a redirect inside the grant is followed', async () => {
+    const r = await rt.run('attack.net', { url: `${base}/redirect-inside` });
+    expect(r.output).toMatchObject({ status: 200, body: 'hello /hello' });
+  });
+
+  it('an ungranted host is refused before any connection (HTTP-request-denied)', async () => {
+    const before = hits.length;
+    const e = await refusal(rt.run('attack.net', { url: `${otherBase}/x` }));
+    expect(e.code).toBe('CAPABILITY_ERROR');
+    expect(e.message).toBe('HTTP-request-denied');
+    expect((e.details?.denials as Denial[])[0]).toMatchObject({ kind: 'net', target: `${otherBase}/x`, reason: 'host not granted' });
+    expect(hits.slice(before).filter((h) => h.startsWith('other'))).toEqual([]);
+  });
+
+  it('a redirect to an ungranted host is refused, and the other host is never contacted', async () => {
+    const before = hits.length;
+    const e = await refusal(rt.run('attack.net', { url: `${base}/redirect-outside` }));
+    expect(e.message).toBe('HTTP-request-denied');
+    expect((e.details?.denials as Denial[])[0]?.target).toBe(`${otherBase}/stolen`);
+    expect(hits.slice(before)).toEqual(['granted /redirect-outside']);
+  });
+
+  it('a response body over the cap is an error, not a truncated success', async () => {
+    const e = await refusal(rt.run('attack.net', { url: `${base}/big` }));
+    expect(e.message).toBe('HTTP-response-body-size');
+  });
+
+  it('a capability with no net grant gets HTTP-request-denied', async () => {
+    const e = await refusal(rt.run('attack.nonet', { url: `${base}/hello` }));
+    expect(e.message).toBe('HTTP-request-denied');
+    expect((e.details?.denials as Denial[])[0]?.reason).toBe('no network access is granted');
+  });
+
+  it('a wall-clock TIMEOUT still ends a guest waiting on a request that never answers', async () => {
+    const e = await refusal(rt.run('attack.slow', { url: `${base}/hang` }));
+    expect(e.code).toBe('TIMEOUT');
+    expect(hits).toContain('granted /hang'); // the guest was waiting on the request when it was stopped
+    // The replacement worker serves the next call.
+    expect((await rt.run('attack.net', { url: `${base}/after` })).output).toMatchObject({ body: 'hello /after' });
+  });
+});
+
+describe('sockets stay denied, even with net granted', () => {
+  it('creating a TCP socket fails with access-denied', async () => {
+    const e = await refusal(rt.run('attack.net', { socket: 'tcp' }));
+    expect(e.code).toBe('CAPABILITY_ERROR');
+    expect(e.message).toBe('access-denied');
+  });
+
+});
+
+describe('capsule:host/log caps', () => {
+  it('a guest logging 100 000 records of 5 000 bytes is capped in count, size and total', async () => {
+    logs.length = 0;
+    const r = await rt.run('attack.log', {});
+    expect(r.output).toEqual({ logged: true });
+    const records = logs.filter((l) => l.source === 'log');
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.length).toBeLessThanOrEqual(1000);
+    expect(Math.max(...records.map((l) => l.message.length))).toBeLessThanOrEqual(4097);
+    expect(records.reduce((n, l) => n + l.message.length, 0)).toBeLessThanOrEqual(1024 * 1024 + 4097 + 100);
+    expect(records.at(-1)?.message).toMatch(/^capsule: \d+ more log records dropped/);
+    expect(records.every((l) => l.capability === 'attack.log')).toBe(true);
+  });
+});
