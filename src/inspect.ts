@@ -34,7 +34,7 @@ export interface InspectReport {
 }
 
 export async function inspectTarget(rt: Runtime, target: string, isFile: boolean): Promise<InspectReport> {
-  let component: CompiledComponent;
+  let component: CompiledComponent | undefined;
   let manifest: Manifest;
   if (isFile) {
     component = await rt.compileFile(target);
@@ -46,30 +46,31 @@ export async function inspectTarget(rt: Runtime, target: string, isFile: boolean
     id: manifest.id,
     source: isFile ? 'file' : 'registry',
     manifest: isFile ? undefined : manifest,
-    digest: component.digest,
-    world: component.shape.world,
+    digest: component?.digest ?? '',
+    world: component ? component.shape.world : manifest.world,
     imports: [],
-    exports: component.shape.exports,
+    exports: component?.shape.exports ?? [],
     notGranted: [],
   };
   return planReport(rt, { manifest, component }, report);
 }
 
-function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): InspectReport {
+async function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): Promise<InspectReport> {
   const { manifest, component } = loaded;
   const decision = decide(manifest, rt.policy);
   report.granted = { ...decision.grants, env: Object.keys(decision.grants.env) };
   report.notGranted = decision.notGranted;
   report.limits = decision.limits;
   const granted = new Set(decision.grants.host.map(unversioned));
-  report.imports = component.shape.imports.map((name) => ({
+  report.imports = (component?.shape.imports ?? []).map((name) => ({
     name,
     link: isWasi(name) ? 'wasi' : granted.has(unversioned(name)) ? 'granted' : 'denied',
   }));
   try {
-    rt.plan(loaded);
+    // The tier is shown even when something else would refuse the run.
     report.tier = chooseTier(manifest, rt.policy.doc, decision.policyGrants, undefined);
-    rt.assertTierAvailable(report.tier.tier);
+    const planned = rt.plan(loaded).tier;
+    report.tier = await rt.resolveTier(loaded, planned);
   } catch (e) {
     if (!(e instanceof CapsuleError)) throw e;
     report.refusal = { code: e.code, message: e.message };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { CapsuleError, messageOf } from './errors.js';
 import { decide, type CallOverrides, type Decision } from './policy/decide.js';
 import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
-import { chooseTier, type Tier, type TierDecision } from './policy/tier.js';
+import { chooseTier, fallbackTier, type Tier, type TierDecision } from './policy/tier.js';
 import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
 import { readComponent, Registry } from './registry/registry.js';
 import { type CompiledComponent, ComponentCompiler } from './sandbox/compile.js';
@@ -13,9 +13,11 @@ import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
 import type { CommandInput, Job, JobResult, LogRecord } from './sandbox/job.js';
 import { importDenied } from './sandbox/linker.js';
-import { InlineRunner } from './tiers/inline.js';
-import type { TierRunner } from './tiers/runner.js';
-import { type PoolOptions, WorkerRunner } from './tiers/worker.js';
+import type { ProcessTierOptions } from './tiers/process/runner.js';
+import { Runners } from './tiers/runners.js';
+import type { VmOptions } from './tiers/vm/select.js';
+import type { PoolOptions } from './tiers/worker.js';
+import { runContainerCapability } from './container-run.js';
 import { checkCommandInput, fileManifest } from './run-input.js';
 
 export interface RuntimeOptions {
@@ -28,7 +30,10 @@ export interface RuntimeOptions {
   /** Audit log path, or false. Recorded by the audit layer (see README). */
   auditLog?: string | false;
   pool?: PoolOptions;
-  vm?: { runner?: 'auto' | 'apple-container' | 'docker' | 'podman' | 'off' };
+  /** The VM tier's runner: `auto` (Apple Container when usable), a named CLI, or `off`; plus image and limits. */
+  vm?: VmOptions;
+  /** The process tier: bubblewrap `auto` (when it works here) or `off`. */
+  process?: ProcessTierOptions;
   /** Transpile cache; default $CAPSULE_CACHE_DIR or ~/.cache/capsule. */
   cacheDir?: string;
   /** Receives the guests' log records and, for capability-world guests, their stdout/stderr. */
@@ -37,7 +42,8 @@ export interface RuntimeOptions {
 
 export interface GuestLog extends LogRecord {
   capability: string;
-  source: 'log' | 'stdout' | 'stderr';
+  /** log/stdout/stderr: from the guest. runtime: from capsule about this call (e.g. a tier fallback). */
+  source: 'log' | 'stdout' | 'stderr' | 'runtime';
 }
 
 export interface RunOptions extends CallOverrides {
@@ -49,8 +55,10 @@ export interface RunStats {
   tier: Tier;
   durationMs: number;
   memoryBytes: number;
-  /** How the component was obtained for this call. */
-  cache: CompiledComponent['source'];
+  /** How the component was obtained for this call (`none` for a container capability). */
+  cache: CompiledComponent['source'] | 'none';
+  /** The tier decision and its reason, including a policy fallback (`fallbackFrom`, `warning`). */
+  tierDecision: TierDecision;
 }
 
 export interface RunResult<T = unknown> {
@@ -64,15 +72,15 @@ export interface CommandOutput {
   stderr: string;
 }
 
-/** A capability ready to run: its manifest (real or synthesized) and compiled component. */
+/** A capability ready to run: its manifest (real or synthesized) and compiled component (none for a container capability). */
 export interface Loaded {
   manifest: Manifest;
-  component: CompiledComponent;
+  component?: CompiledComponent;
 }
 
 export class Runtime {
   private readonly loaded = new Map<string, Promise<CompiledComponent>>();
-  private readonly runners = new Map<Tier, TierRunner>();
+  private readonly runners: Runners;
   private closed = false;
 
   private constructor(
@@ -80,13 +88,15 @@ export class Runtime {
     readonly policy: Policy,
     private readonly compiler: ComponentCompiler,
     private readonly opts: RuntimeOptions,
-  ) {}
+  ) {
+    this.runners = new Runners({ pool: opts.pool, vm: opts.vm, process: opts.process });
+  }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
     const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants)]);
     const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts);
-    if (opts.pool?.minThreads) rt.runner('worker'); // start workers now, off the first call's path
+    if (opts.pool?.minThreads) rt.runners.worker(); // start workers now, off the first call's path
     return rt;
   }
 
@@ -103,6 +113,7 @@ export class Runtime {
   async load(id: string): Promise<Loaded> {
     this.assertOpen();
     const { entry, manifest } = this.registry.get(id);
+    if (manifest.runtime === 'container') return { manifest }; // an image, nothing to compile
     let pending = this.loaded.get(id);
     if (!pending) {
       pending = readComponent(entry, manifest).then((bytes) => this.compiler.compile(bytes, id));
@@ -135,24 +146,53 @@ export class Runtime {
    */
   plan(l: Loaded, opts: RunOptions = {}): { decision: Decision; tier: TierDecision } {
     const decision = decide(l.manifest, this.policy, opts);
-    const { shape } = l.component;
-    const denied = ungrantedImports(shape.imports, decision.grants.host);
-    if (denied.length > 0) throw importDenied(denied);
-    if (shape.world === null) throw notAWorld(shape);
-    if (shape.world !== l.manifest.world) throw notAWorld(shape, l.manifest.world);
+    if (l.component) {
+      const { shape } = l.component;
+      const denied = ungrantedImports(shape.imports, decision.grants.host);
+      if (denied.length > 0) throw importDenied(denied);
+      if (shape.world === null) throw notAWorld(shape);
+      if (shape.world !== l.manifest.world) throw notAWorld(shape, l.manifest.world);
+    }
     const tier = chooseTier(l.manifest, this.policy.doc, decision.policyGrants, opts.tier);
     return { decision, tier };
+  }
+
+  /**
+   * The tier a call will really run in: the planned tier when a runner serves it,
+   * else the policy's fallback (with a warning), else ESCALATION_UNAVAILABLE with the
+   * reason. Runs no guest code; inspect and the audit layer read the same decision.
+   */
+  async resolveTier(l: Loaded, planned: TierDecision): Promise<TierDecision> {
+    if (planned.tier === 'process') {
+      const sandbox = await this.runners.process();
+      return { ...planned, runner: sandbox.bwrap ? 'bwrap+node-permissions' : 'node-permissions' };
+    }
+    if (planned.tier !== 'vm') return planned;
+    const vm = await this.runners.vm();
+    if (vm.cli) return { ...planned, runner: vm.cli.kind };
+    const fallback = fallbackTier(l.manifest, this.policy.doc, planned, vm.reason);
+    return this.resolveTier(l, fallback).then((t) => ({ ...t, fallbackFrom: fallback.fallbackFrom, warning: fallback.warning }));
   }
 
   /** Run what `load` or `loadFile` returned (lets a caller look at the manifest first). */
   async runLoaded<T = unknown>(l: Loaded, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
     const started = performance.now();
     const { manifest, component } = l;
-    const { decision, tier } = this.plan(l, opts);
+    const plan = this.plan(l, opts);
+    const { decision } = plan;
     const validators = ioValidators(manifest);
     const world = manifest.world;
     if (world === 'command') checkCommandInput(input, manifest.id);
     checkValue(validators.input, input, 'INPUT_INVALID', manifest.id);
+    const tier = await this.resolveTier(l, plan.tier);
+    this.warn(manifest.id, tier);
+    if (!component) {
+      const runner = await this.runners.container();
+      const output = await runContainerCapability(runner, manifest, decision, (input ?? {}) as CommandInput, opts.signal);
+      checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
+      const stats: RunStats = { tier: tier.tier, durationMs: performance.now() - started, memoryBytes: 0, cache: 'none', tierDecision: tier };
+      return { output: output as T, stats };
+    }
     const job: Job = {
       capabilityId: manifest.id,
       digest: component.digest,
@@ -163,8 +203,9 @@ export class Runtime {
       grants: decision.grants,
       limits: decision.limits,
       input: world === 'command' ? ((input ?? {}) as CommandInput) : JSON.stringify(input ?? null),
+      bundle: component.bundle,
     };
-    const result = await this.runner(tier.tier).run(job, opts.signal);
+    const result = await (await this.runners.get(tier.tier)).run(job, opts.signal);
     this.forwardLogs(manifest.id, result, world);
     const output = world === 'command' ? commandOutput(result, job) : capabilityOutput(result, job);
     checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
@@ -173,27 +214,14 @@ export class Runtime {
       durationMs: performance.now() - started,
       memoryBytes: result.memoryBytes,
       cache: component.source,
+      tierDecision: tier,
     };
     return { output: output as T, stats };
   }
 
-  /** Fails closed: a tier without a usable runner is an error, never a silent weaker run. */
-  assertTierAvailable(tier: Tier): void {
-    if (tier === 'inline' || tier === 'worker') return;
-    throw new CapsuleError(
-      'ESCALATION_UNAVAILABLE',
-      `tier ${tier} has no usable runner in this build of capsule; the capability was not run`,
-    );
-  }
-
-  private runner(tier: Tier): TierRunner {
-    this.assertTierAvailable(tier);
-    let r = this.runners.get(tier);
-    if (!r) {
-      r = tier === 'inline' ? new InlineRunner() : new WorkerRunner(this.opts.pool);
-      this.runners.set(tier, r);
-    }
-    return r;
+  /** A fallback is never silent: it goes to the logger as a runtime warning (and is in stats). */
+  private warn(id: string, tier: TierDecision): void {
+    if (tier.warning) this.opts.logger?.({ level: 'warn', message: tier.warning, capability: id, source: 'runtime' });
   }
 
   private forwardLogs(id: string, r: JobResult, world: Job['world']): void {
@@ -213,8 +241,7 @@ export class Runtime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.runners.values()].map((r) => r.close()));
-    this.runners.clear();
+    await this.runners.close();
   }
 }
 

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { parse } from './args.js';
 import { report, usage } from './errors.js';
+import { doctorCommand } from './doctor.js';
 import { inspectCommand } from './inspect.js';
 import { listCommand } from './list.js';
 import { runCommand } from './run.js';
@@ -15,7 +16,8 @@ usage:
               [--allow-host IFACE] [--timeout MS] [--memory 64MiB] [--tier T]
               [--policy F] [--capabilities DIR] [-- ARGS for a command]
   capsule list [--json]                 capabilities, what they request, their tier
-  capsule inspect <id|file> [--json]    manifest, imports/exports, requested vs granted
+  capsule inspect <id|file> [--json]    manifest, imports/exports, requested vs granted, tier
+  capsule doctor [--json]               Node, each tier and runner: usable here, and why not
   capsule help | --version
 
 options:
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, (a: ReturnType<typeof parse>) => Promise<number>>
   run: runCommand,
   list: listCommand,
   inspect: inspectCommand,
+  doctor: doctorCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

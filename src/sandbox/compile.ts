@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CapsuleError, messageOf } from '../errors.js';
 import { type ComponentShape, shapeFromWit } from './describe.js';
+import type { BundleRef } from './job.js';
 
 export interface CompiledComponent {
   digest: string;
@@ -19,6 +20,8 @@ export interface CompiledComponent {
   shape: ComponentShape;
   /** How this component was obtained: already compiled, from the disk cache, or transpiled now. */
   source: 'memory' | 'disk' | 'transpiled';
+  /** The cache directory holding glue and core files (a child process or VM reads it). */
+  bundle: BundleRef;
 }
 
 interface CacheMeta {
@@ -89,6 +92,7 @@ export class ComponentCompiler {
       glueImports: meta.glueImports,
       shape: shapeFromWit(meta.wit),
       source,
+      bundle: { dir, glue: 'component.js', coreFiles: meta.coreFiles },
     };
   }
 

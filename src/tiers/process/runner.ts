@@ -1,0 +1,70 @@
+// The process tier: each call in a fresh child process running dist/job-runner.js,
+// with Node's permission model (reads only the runner and the bundle; no writes,
+// child processes, workers or addons) and, where bubblewrap works, inside a bwrap
+// sandbox. A timeout or abort SIGKILLs the child's process group.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Job, JobResult } from '../../sandbox/job.js';
+import { toWire } from '../../sandbox/wire.js';
+import { runChildJob } from '../child-job.js';
+import type { Probe } from '../probe.js';
+import type { TierRunner } from '../runner.js';
+import { bwrapArgs, nodePrefix, probeBwrap } from './bwrap.js';
+import { heapMiBFor, nodeArgs, type PermissionFlag, permissionFlag } from './node-flags.js';
+
+// Bundled layout: dist/job-runner.js sits beside the file holding this code.
+export const JOB_RUNNER_FILE = fileURLToPath(new URL('./job-runner.js', import.meta.url));
+
+export interface ProcessTierOptions {
+  /** Use bubblewrap when it works here (`auto`, the default) or never (`off`). */
+  bwrap?: 'auto' | 'off';
+  /** Bound on starting a child and compiling the component; default 30 s. */
+  startTimeoutMs?: number;
+}
+
+export interface ProcessSandbox {
+  permission?: PermissionFlag;
+  bwrap?: string;
+  /** One line per layer in use or missing, for doctor. */
+  notes: string[];
+}
+
+export async function probeProcessSandbox(opts: ProcessTierOptions = {}): Promise<{ sandbox: ProcessSandbox; probe: Probe; bwrap: Probe }> {
+  const permission = permissionFlag();
+  const bwrap: Probe = opts.bwrap === 'off' ? { available: false, reason: 'bwrap off (process.bwrap: off)' } : await probeBwrap();
+  const notes = [
+    permission ? `node ${permission} (reads: runner and bundle only)` : `node ${process.version} has no permission model`,
+    bwrap.available ? `bubblewrap ${bwrap.version}` : `no bubblewrap: ${bwrap.reason}`,
+  ];
+  const sandbox: ProcessSandbox = { permission, bwrap: bwrap.available ? bwrap.path : undefined, notes };
+  return { sandbox, probe: { available: true, reason: notes.join('; ') }, bwrap };
+}
+
+export class ProcessRunner implements TierRunner {
+  constructor(
+    readonly sandbox: ProcessSandbox,
+    private readonly opts: ProcessTierOptions = {},
+    private readonly entry = JOB_RUNNER_FILE,
+  ) {}
+
+  static async create(opts: ProcessTierOptions = {}): Promise<ProcessRunner> {
+    return new ProcessRunner((await probeProcessSandbox(opts)).sandbox, opts);
+  }
+
+  run(job: Job, signal?: AbortSignal): Promise<JobResult> {
+    const wire = toWire(job);
+    const readPaths = [path.dirname(this.entry), wire.bundle.dir];
+    const node = [process.execPath, ...nodeArgs({ entry: this.entry, readPaths, heapMiB: heapMiBFor(job.limits.memoryBytes), permission: this.sandbox.permission })];
+    const prefix = nodePrefix();
+    const [command, ...args] = this.sandbox.bwrap
+      ? [this.sandbox.bwrap, ...bwrapArgs({ readOnly: [...readPaths, ...(prefix ? [prefix] : [])], command: node })]
+      : node;
+    return runChildJob(
+      job,
+      { command, args, env: {}, wire, startTimeoutMs: this.opts.startTimeoutMs ?? 30_000, what: 'its child process' },
+      signal,
+    );
+  }
+
+  async close(): Promise<void> {}
+}
