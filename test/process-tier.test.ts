@@ -1,0 +1,135 @@
+// The process tier runs the job protocol end to end (dist/job-runner.js in a child
+// process, under bubblewrap where it works): the same fixtures give the same answers
+// as in the worker tier, and the limits hold.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CapsuleError, createRuntime, type Runtime } from '../dist/index.js';
+import { corpus, fixture, manifest, tempDir, writeCapability } from './helpers.js';
+import { existsSync } from 'node:fs';
+
+let rt: Runtime;
+let plain: Runtime;
+const logs: { capability: string; message: string; source: string }[] = [];
+
+beforeAll(async () => {
+  const dir = tempDir('capsule-esc-');
+  const cap = (id: string, from: string, extra: Record<string, unknown> = {}) => writeCapability(dir, id, manifest(id, extra), from);
+  cap('esc.counter', fixture('counter'));
+  cap('esc.log', fixture('log'), { permissions: { host: ['capsule:host/log'] } });
+  cap('esc.fail', fixture('fail'));
+  cap('esc.not-json', fixture('not-json'));
+  cap('esc.exit-code', fixture('exit-code'), { world: 'command' });
+  cap('esc.probe', fixture('wasi-probe'), { world: 'command' });
+  cap('esc.hello', corpus('hello_stdout.component.wasm'), { world: 'command' });
+  cap('esc.spin', fixture('esc-spin'), { limits: { timeoutMs: 300 } });
+  cap('esc.logbomb', fixture('esc-logbomb'), { permissions: { host: ['capsule:host/log'] } });
+  cap('esc.isolated', fixture('counter'), { isolation: 'process' });
+  const policy = { grants: [{ capabilities: ['esc.log', 'esc.logbomb'], host: ['capsule:host/log'] }] };
+  rt = await createRuntime({ capabilitiesDir: dir, policy, logger: (r) => logs.push(r), pool: { maxThreads: 1 } });
+  plain = await createRuntime({ capabilitiesDir: dir, policy, process: { bwrap: 'off' } });
+});
+afterAll(async () => {
+  await rt.close();
+  await plain.close();
+});
+
+async function outcome(r: Runtime, id: string, input: unknown, tier: 'worker' | 'process', opts: object = {}) {
+  try {
+    const { output, stats } = await r.run(id, input, { tier, ...opts });
+    return { output, tier: stats.tier };
+  } catch (e) {
+    if (!(e instanceof CapsuleError)) throw e;
+    return { error: e.code, message: e.message.replace(/^.*?: /, '').slice(0, 40), tier };
+  }
+}
+
+describe('same fixtures, same answers as the worker tier', () => {
+  const cases: [string, unknown][] = [
+    ['esc.counter', {}],
+    ['esc.log', {}],
+    ['esc.fail', {}],
+    ['esc.not-json', {}],
+    ['esc.exit-code', { args: ['3'], stdin: 'echo me' }],
+    ['esc.probe', { args: ['a b'], env: { ONLY: 'this' } }],
+    ['esc.hello', {}],
+  ];
+  for (const [id, input] of cases) {
+    it(id, async () => {
+      const inWorker = await outcome(rt, id, input, 'worker');
+      const inProcess = await outcome(rt, id, input, 'process');
+      expect(inProcess.tier).toBe('process');
+      expect({ ...inProcess, tier: 'same' }).toEqual({ ...inWorker, tier: 'same' });
+    });
+  }
+
+  it('a guest log from the process tier reaches the logger like one from a worker', async () => {
+    logs.length = 0;
+    await rt.run('esc.log', {}, { tier: 'process' });
+    expect(logs).toEqual([{ level: 'info', message: 'hello from guest', capability: 'esc.log', source: 'log' }]);
+  });
+
+  it('a guest in the process tier sees no preopens and no host env', async () => {
+    process.env.CAPSULE_TEST_SECRET = 'hunter2';
+    try {
+      const { output } = await rt.run<{ stdout: string }>('esc.probe', {}, { tier: 'process' });
+      const seen = JSON.parse(output.stdout);
+      expect(seen.preopens).toEqual([]);
+      expect(seen.env).toEqual([]);
+      expect(output.stdout).not.toContain('hunter2');
+    } finally {
+      delete process.env.CAPSULE_TEST_SECRET;
+    }
+  });
+});
+
+describe('how the process tier is chosen and built', () => {
+  it('manifest isolation process runs there; opts.tier process (stronger) is always allowed', async () => {
+    const a = await rt.run('esc.isolated', {});
+    expect(a.stats.tier).toBe('process');
+    expect(a.stats.tierDecision).toMatchObject({ tier: 'process', required: 'process' });
+    const b = await rt.run('esc.counter', {}, { tier: 'process' });
+    expect(b.stats.tierDecision).toMatchObject({ tier: 'process', required: 'worker', reason: 'requested process' });
+  });
+
+  it.skipIf(!existsSync('/usr/bin/bwrap'))('uses bubblewrap where it works, and Node permission flags alone when told not to', async () => {
+    const inBwrap = await rt.run('esc.counter', {}, { tier: 'process' });
+    expect(inBwrap.stats.tierDecision.runner).toBe('bwrap+node-permissions');
+    const flagsOnly = await plain.run('esc.counter', {}, { tier: 'process' });
+    expect(flagsOnly.stats.tierDecision.runner).toBe('node-permissions');
+    expect(flagsOnly.output).toEqual({ count: 1 });
+  });
+});
+
+describe('limits in the process tier', () => {
+  it('TIMEOUT on an infinite loop: the child is killed, and the next call runs', async () => {
+    for (const r of [rt, plain]) {
+      const started = Date.now();
+      const e = await r.run('esc.spin', {}, { tier: 'process' }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(CapsuleError);
+      expect((e as CapsuleError).code).toBe('TIMEOUT');
+      expect((e as CapsuleError).message).toMatch(/no result within 300 ms; its child process was killed/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect((await r.run('esc.counter', {}, { tier: 'process' })).output).toEqual({ count: 1 });
+    }
+  });
+
+  it('the worker tier gives TIMEOUT for the same fixture', async () => {
+    const e = await rt.run('esc.spin', {}).catch((x: unknown) => x);
+    expect((e as CapsuleError).code).toBe('TIMEOUT');
+  });
+
+  it('MEMORY_LIMIT when a guest grows the child heap past the call memory limit', async () => {
+    const e = await rt
+      .run('esc.logbomb', {}, { tier: 'process', memoryLimitBytes: 48 * 1024 * 1024, timeoutMs: 20_000 })
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CapsuleError);
+    expect((e as CapsuleError).code).toBe('MEMORY_LIMIT');
+    expect((e as CapsuleError).message).toMatch(/ran out of memory/);
+  });
+
+  it('ABORTED when the caller aborts: the child is killed', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    const e = await rt.run('esc.spin', {}, { tier: 'process', timeoutMs: 20_000, signal: ac.signal }).catch((x: unknown) => x);
+    expect((e as CapsuleError).code).toBe('ABORTED');
+  });
+});
