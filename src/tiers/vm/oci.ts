@@ -69,6 +69,7 @@ export function ociRunArgv(cli: OciCli, spec: ContainerSpec): string[] {
   ];
 }
 
+/** podman would wait 10 s for a graceful stop first; a killed call needs none. */
 export function ociDeleteArgv(cli: OciCli, name: string, runtime?: string): string[] {
-  return [...globalArgs(cli, runtime), 'rm', '-f', name];
+  return [...globalArgs(cli, runtime), 'rm', '-f', ...(cli === 'podman' ? ['-t', '0'] : []), name];
 }

@@ -8,6 +8,7 @@ import type { BundleRef, CommandInput, Job, JobResult } from '../../sandbox/job.
 import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
 import { type BoundedExit, runBounded, spawnGroup } from '../exec.js';
+import { heapMiBFor } from '../process/node-flags.js';
 import { JOB_RUNNER_FILE } from '../process/runner.js';
 import type { TierRunner } from '../runner.js';
 import { appleDeleteArgv, appleMemory, appleRunArgv } from './apple-container.js';
@@ -25,7 +26,11 @@ export interface ContainerCli {
 export interface VmConfig {
   /** Image holding Node and dist/job-runner.js (see Containerfile); default `capsule-runner`. */
   image?: string;
-  /** docker/podman: run the job runner from this host root instead of an image (`--rootfs DIR:O`). */
+  /**
+   * docker/podman: run from this host root (`--rootfs DIR:O`, an overlay discarded
+   * after the run) instead of an image, for wasm jobs and container capabilities alike.
+   * For hosts that cannot pull images (these CI machines); the image is ignored then.
+   */
   rootfs?: string;
   /** docker/podman `--runtime` (kata, runsc, krun, runc). */
   runtime?: string;
@@ -75,7 +80,8 @@ export class ContainerRunner implements TierRunner {
       memoryMiB: memoryMiB(job.limits.memoryBytes, NODE_OVERHEAD_MIB),
       mounts: [{ source: (job.bundle as BundleRef).dir, target: BUNDLE_TARGET, readonly: true }],
       network: networkGranted(job.grants),
-      env: {},
+      // The guest's memory limit caps the job runner's JS heap inside the VM too.
+      env: { NODE_OPTIONS: `--max-old-space-size=${heapMiBFor(job.limits.memoryBytes)}` },
     });
     const what = `container ${spec.name}`;
     try {
@@ -100,7 +106,7 @@ export class ContainerRunner implements TierRunner {
       env: { ...(call.input.env ?? {}), ...call.grants.env },
     });
     const bound = call.limits.timeoutMs + this.startTimeout();
-    const child = spawnGroup(this.cli.command, this.runArgv({ ...spec, rootfs: undefined }), {
+    const child = spawnGroup(this.cli.command, this.runArgv(spec), {
       input: call.input.stdin ?? '',
       env: process.env,
       maxStdoutBytes: call.limits.outputBytes,
