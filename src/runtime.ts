@@ -170,8 +170,8 @@ export class Runtime {
     if (planned.tier !== 'vm') return planned;
     const vm = await this.runners.vm();
     if (vm.cli) return { ...planned, runner: vm.cli.kind };
-    const fallback = fallbackTier(l.manifest, this.policy.doc, planned, vm.reason);
-    return this.resolveTier(l, fallback).then((t) => ({ ...t, fallbackFrom: fallback.fallbackFrom, warning: fallback.warning }));
+    // The fallback's own tier (process or worker) is resolved like any other; its fields carry over.
+    return this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, vm.reason));
   }
 
   /** Run what `load` or `loadFile` returned (lets a caller look at the manifest first). */

@@ -85,7 +85,8 @@ describe('how the process tier is chosen and built', () => {
   it('manifest isolation process runs there; opts.tier process (stronger) is always allowed', async () => {
     const a = await rt.run('esc.isolated', {});
     expect(a.stats.tier).toBe('process');
-    expect(a.stats.tierDecision).toMatchObject({ tier: 'process', required: 'process' });
+    expect(a.stats.tierDecision).toMatchObject({ tier: 'process', reason: 'the manifest asks for isolation process' });
+    expect(a.stats.tierDecision.required).toBeUndefined();
     const b = await rt.run('esc.counter', {}, { tier: 'process' });
     expect(b.stats.tierDecision).toMatchObject({ tier: 'process', required: 'worker', reason: 'requested process' });
   });

@@ -158,7 +158,7 @@ describe('the runner against a CLI test double', () => {
   it('a hanging `container run` is killed at its bound (TIMEOUT), and the container still deleted', async () => {
     process.env.CAPSULE_DOUBLE_RUN = 'hang';
     const started = Date.now();
-    const e = await apple({ startTimeoutMs: 300 }).runCommand({ ...call(['true']), limits: { ...limits, timeoutMs: 200 } }).catch((x: unknown) => x);
+    const e = await apple({ startTimeoutMs: 2_000 }).runCommand({ ...call(['true']), limits: { ...limits, timeoutMs: 200 } }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CapsuleError);
     expect((e as CapsuleError).code).toBe('TIMEOUT');
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -171,11 +171,11 @@ describe('the runner against a CLI test double', () => {
     process.env.CAPSULE_DOUBLE_RUN = 'fail';
     process.env.CAPSULE_DOUBLE_DELETE = 'hang';
     const started = Date.now();
-    const docker = new ContainerRunner({ kind: 'docker', command: path.join(DOUBLES, 'docker') }, { deleteTimeoutMs: 300 });
+    const docker = new ContainerRunner({ kind: 'docker', command: path.join(DOUBLES, 'docker') }, { deleteTimeoutMs: 2_000 });
     const e = await docker.runCommand(call(['true'])).catch((x: unknown) => x);
     expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
     expect((e as CapsuleError).message).toMatch(/docker could not start the container: Error: the docker test double was told to fail/);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - started).toBeLessThan(15_000);
     const [run, del] = calls();
     expect(del.argv).toEqual(['rm', '-f', nameIn(run.argv)]);
   });

@@ -14,8 +14,8 @@ export interface TierDecision {
   tier: Tier;
   /** Why this tier, in one line (shown by inspect, recorded by audit). */
   reason: string;
-  /** The tier the capability needs, before the caller's wishes. */
-  required: Tier;
+  /** The tier the capability needs, when this call runs in another (a stronger tier asked for, or a fallback). */
+  required?: Tier;
   /** Set when the policy's fallback replaced this tier because it had no usable runner. */
   fallbackFrom?: Tier;
   /** A warning the runtime reports (logger, stats, audit), e.g. for a fallback. */
@@ -26,13 +26,13 @@ export interface TierDecision {
 
 /** The tier a capability needs before the caller's wishes are considered. */
 export function requiredTier(m: CapabilityRequest, policy: PolicyDocument): TierDecision {
-  const vm = (reason: string): TierDecision => ({ tier: 'vm', reason, required: 'vm' });
+  const vm = (reason: string): TierDecision => ({ tier: 'vm', reason });
   if (m.runtime === 'container') return vm('a container capability always runs in a VM');
   if (m.securityLevel === 'full') return vm('securityLevel full always runs in a VM');
   if (m.isolation === 'vm') return vm('the manifest asks for isolation vm');
   if (matchesAny(policy.escalate, m.id)) return vm('the policy escalates it (escalate)');
-  if (m.isolation === 'process') return { tier: 'process', reason: 'the manifest asks for isolation process', required: 'process' };
-  return { tier: 'worker', reason: 'default tier', required: 'worker' };
+  if (m.isolation === 'process') return { tier: 'process', reason: 'the manifest asks for isolation process' };
+  return { tier: 'worker', reason: 'default tier' };
 }
 
 /**
@@ -66,13 +66,13 @@ export function chooseTier(
  */
 export function fallbackTier(m: CapabilityRequest, policy: PolicyDocument, decided: TierDecision, why: string): TierDecision {
   const fallback = policy.fallback;
-  const required = decided.required === decided.tier;
+  const required = decided.required === undefined || decided.required === decided.tier;
   if (fallback && required && m.runtime !== 'container') {
     const warning = `${m.id} needs tier ${decided.tier} (${decided.reason}) but ${why}; running it in tier ${fallback} because the policy names fallback ${fallback}`;
     return {
       tier: fallback,
       reason: `policy fallback ${fallback}: ${decided.reason}, and no ${decided.tier} runner is usable`,
-      required: decided.required,
+      required: decided.tier,
       fallbackFrom: decided.tier,
       warning,
     };
