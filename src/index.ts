@@ -21,3 +21,4 @@ export type { ContainerSpec, Mount } from './tiers/vm/spec.js';
 export { ContainerRunner, type ContainerCli, type VmConfig } from './tiers/vm/runner.js';
 export { selectVm, type VmOptions, type VmSelection } from './tiers/vm/select.js';
 export { permissionFlag } from './tiers/process/node-flags.js';
+export { ProcessRunner, type ProcessSandbox, type ProcessTierOptions } from './tiers/process/runner.js';

@@ -1,10 +1,13 @@
 // The process tier runs the job protocol end to end (dist/job-runner.js in a child
 // process, under bubblewrap where it works): the same fixtures give the same answers
 // as in the worker tier, and the limits hold.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapsuleError, createRuntime, type Runtime } from '../dist/index.js';
-import { corpus, fixture, manifest, tempDir, writeCapability } from './helpers.js';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CapsuleError, createRuntime, ProcessRunner, type Runtime } from '../dist/index.js';
+import { corpus, fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
 
 let rt: Runtime;
 let plain: Runtime;
@@ -132,5 +135,38 @@ describe('limits in the process tier', () => {
     setTimeout(() => ac.abort(), 200);
     const e = await rt.run('esc.spin', {}, { tier: 'process', timeoutMs: 20_000, signal: ac.signal }).catch((x: unknown) => x);
     expect((e as CapsuleError).code).toBe('ABORTED');
+  });
+});
+
+describe('what a process-tier child can reach', () => {
+  const probe = path.join(ROOT, 'test', 'probes', 'esc-escape.mjs');
+  const escape = async (sandbox: ProcessRunner, port: number) => {
+    const bundle = tempDir('capsule-esc-bundle-');
+    const { command, args } = sandbox.command(probe, [bundle], 64);
+    const r = spawnSync(command, [...args, String(port)], { encoding: 'utf8', env: {}, timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout) as Record<string, string | number>;
+  };
+  let server: Server;
+  let port: number;
+  beforeAll(async () => {
+    server = createServer((s) => s.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('Node permission flags alone: only its own directory and the bundle are readable; no writes, processes or workers', async () => {
+    const r = await escape(await ProcessRunner.create({ bwrap: 'off' }), port);
+    expect(r).toMatchObject({ readOwnDir: 'allowed', readEtc: 'ERR_ACCESS_DENIED', readHome: 'ERR_ACCESS_DENIED' });
+    expect(r).toMatchObject({ writeTmp: 'ERR_ACCESS_DENIED', spawn: 'ERR_ACCESS_DENIED', worker: 'ERR_ACCESS_DENIED', env: '' });
+  });
+
+  it.skipIf(!existsSync('/usr/bin/bwrap'))('in bubblewrap as well: no network, not even the host loopback', async () => {
+    const runner = await ProcessRunner.create();
+    expect(runner.sandbox.bwrap).toBeDefined();
+    const r = await escape(runner, port);
+    expect(r).toMatchObject({ readOwnDir: 'allowed', readEtc: 'ERR_ACCESS_DENIED', writeTmp: 'ERR_ACCESS_DENIED', spawn: 'ERR_ACCESS_DENIED', env: 'PWD' }); // bwrap sets PWD=/ and nothing else
+    expect(r.connect).toBe('ECONNREFUSED');
   });
 });

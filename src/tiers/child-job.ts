@@ -56,13 +56,14 @@ export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): 
     signal?.removeEventListener('abort', onAbort);
   }
   if (stopped === 'aborted') throw aborted(job);
+  // A result that arrived just before the kill is still the guest's answer.
+  if (result) return result;
   if (stopped === 'timeout') {
     throw new CapsuleError('TIMEOUT', `${job.capabilityId}: no result within ${job.limits.timeoutMs} ms; ${c.what} was killed`);
   }
   if (stopped === 'start-timeout') {
     throw new CapsuleError('TIMEOUT', `${job.capabilityId}: ${c.what} did not start the job within ${c.startTimeoutMs} ms and was killed`);
   }
-  if (result) return result;
   throw childFailure(job, c, exit);
 }
 

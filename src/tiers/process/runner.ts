@@ -53,17 +53,25 @@ export class ProcessRunner implements TierRunner {
 
   run(job: Job, signal?: AbortSignal): Promise<JobResult> {
     const wire = toWire(job);
-    const readPaths = [path.dirname(this.entry), wire.bundle.dir];
-    const node = [process.execPath, ...nodeArgs({ entry: this.entry, readPaths, heapMiB: heapMiBFor(job.limits.memoryBytes), permission: this.sandbox.permission })];
-    const prefix = nodePrefix();
-    const [command, ...args] = this.sandbox.bwrap
-      ? [this.sandbox.bwrap, ...bwrapArgs({ readOnly: [...readPaths, ...(prefix ? [prefix] : [])], command: node })]
-      : node;
+    const { command, args } = this.command(this.entry, [wire.bundle.dir], heapMiBFor(job.limits.memoryBytes));
     return runChildJob(
       job,
       { command, args, env: {}, wire, startTimeoutMs: this.opts.startTimeoutMs ?? 30_000, what: 'its child process' },
       signal,
     );
+  }
+
+  /**
+   * The child's command line: `node` with permission flags reading only the entry's
+   * directory and `readPaths`, inside bwrap when available. Public so tests can run
+   * their own probe script under exactly the same sandbox.
+   */
+  command(entry: string, readPaths: string[], heapMiB: number): { command: string; args: string[] } {
+    const reads = [path.dirname(entry), ...readPaths];
+    const node = [process.execPath, ...nodeArgs({ entry, readPaths: reads, heapMiB, permission: this.sandbox.permission })];
+    if (!this.sandbox.bwrap) return { command: node[0], args: node.slice(1) };
+    const prefix = nodePrefix();
+    return { command: this.sandbox.bwrap, args: bwrapArgs({ readOnly: [...reads, ...(prefix ? [prefix] : [])], command: node }) };
   }
 
   async close(): Promise<void> {}
