@@ -26,6 +26,8 @@ beforeAll(async () => {
   cap('esc.spin', fixture('esc-spin'), { limits: { timeoutMs: 300 } });
   cap('esc.logbomb', fixture('esc-logbomb'), { permissions: { host: ['capsule:host/log'] } });
   cap('esc.isolated', fixture('counter'), { isolation: 'process' });
+  cap('esc.grow', fixture('esc-grow'));
+  cap('esc.wordcount', path.join(ROOT, 'capabilities', 'demo.text.wordcount', 'component.wasm'));
   const policy = { grants: [{ capabilities: ['esc.log', 'esc.logbomb'], host: ['capsule:host/log'] }] };
   rt = await createRuntime({ capabilitiesDir: dir, policy, logger: (r) => logs.push(r), pool: { maxThreads: 1 } });
   plain = await createRuntime({ capabilitiesDir: dir, policy, process: { bwrap: 'off' } });
@@ -130,6 +132,21 @@ describe('limits in the process tier', () => {
     expect((e as CapsuleError).message).toMatch(/ran out of memory/);
   });
 
+  it('linear memory stops growing at the call memory limit (V8 --wasm-max-mem-pages in the child)', async () => {
+    for (const [limit, pages] of [[1 << 20, 16], [2 << 20, 32]]) {
+      const { output, stats } = await rt.run('esc.grow', {}, { tier: 'process', memoryLimitBytes: limit });
+      expect(output).toEqual({ pages });
+      expect(stats.memoryBytes).toBe(pages * 65536);
+    }
+  });
+
+  it('MEMORY_LIMIT when a module needs more linear memory than the limit to start', async () => {
+    // wordcount's memory starts at 2 pages; a 1-page limit cannot hold it.
+    const e = await rt.run('esc.wordcount', { text: 'a' }, { tier: 'process', memoryLimitBytes: 65536 }).catch((x: unknown) => x);
+    expect((e as CapsuleError).code).toBe('MEMORY_LIMIT');
+    expect((await rt.run('esc.wordcount', { text: 'a b' }, { tier: 'process', memoryLimitBytes: 1 << 20 })).output).toMatchObject({ words: 2 });
+  });
+
   it('ABORTED when the caller aborts: the child is killed', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 200);
@@ -142,7 +159,7 @@ describe('what a process-tier child can reach', () => {
   const probe = path.join(ROOT, 'test', 'probes', 'esc-escape.mjs');
   const escape = async (sandbox: ProcessRunner, port: number) => {
     const bundle = tempDir('capsule-esc-bundle-');
-    const { command, args } = sandbox.command(probe, [bundle], 64);
+    const { command, args } = sandbox.command(probe, [bundle], 64 << 20);
     const r = spawnSync(command, [...args, String(port)], { encoding: 'utf8', env: {}, timeout: 30_000 });
     expect(r.stderr).toBe('');
     return JSON.parse(r.stdout) as Record<string, string | number>;

@@ -23,6 +23,7 @@ describe.skipIf(!podman.available)(`podman --rootfs (${podman.reason})`, () => {
       manifest('esc.logbomb', { securityLevel: 'full', permissions: { host: ['capsule:host/log'] } }),
       fixture('esc-logbomb'),
     );
+    writeCapability(dir, 'esc.grow', manifest('esc.grow', { securityLevel: 'full' }), fixture('esc-grow'));
     writeCapability(dir, 'esc.tool', manifest('esc.tool', { runtime: 'container', world: 'command', container: { image: 'ignored-in-rootfs-mode', command: ['sh', '-c', 'wc -w; id -u; cat /proc/net/dev | wc -l'] } }));
     rt = await createRuntime({ capabilitiesDir: dir, policy, vm: { runner: 'podman', runtime: 'runc', rootfs: '/' } });
   });
@@ -49,6 +50,11 @@ describe.skipIf(!podman.available)(`podman --rootfs (${podman.reason})`, () => {
     const e = await rt.run('esc.spin', {}).catch((x: unknown) => x);
     expect((e as CapsuleError).code).toBe('TIMEOUT');
     expect(ours()).toEqual([]);
+  });
+
+  it('linear memory stops at the call memory limit inside the container', async () => {
+    const { output } = await rt.run('esc.grow', {}, { memoryLimitBytes: 1 << 20 });
+    expect(output).toEqual({ pages: 16 });
   });
 
   it('MEMORY_LIMIT from the heap limit inside the container', async () => {

@@ -216,7 +216,8 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     const run = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((c) => c.argv[0] === 'run');
     expect(run.argv[run.argv.indexOf('--network') + 1]).toBe('none');
     expect(run.argv.find((a: string) => a.startsWith('type=bind'))).toMatch(/^type=bind,source=\/.+,target=\/capsule\/bundle,readonly$/);
-    expect(run.argv.at(-1)).toBe('capsule-runner');
+    // The image's entrypoint is node; the runner passes the limits and the job runner.
+    expect(run.argv.slice(-4)).toEqual(['capsule-runner', '--max-old-space-size=128', '--wasm-max-mem-pages=2048', '/capsule/app/job-runner.js']);
   });
 
   it('TIMEOUT inside the vm tier kills the container run and deletes the container', async () => {

@@ -22,13 +22,26 @@ function failure(e: unknown): JobResult {
   return { outcome: { ok: false, error }, stdout: '', stderr: '', truncated: false, logs: [], memoryBytes: 0 };
 }
 
+/**
+ * This process runs with --wasm-max-mem-pages (the call's memory limit); V8 reports
+ * a memory that cannot have its pages as a RangeError, which execute() sees as a
+ * generic failure. Name it for what it is.
+ */
+const WASM_OOM = /Out of memory: Cannot allocate Wasm memory|Maximum memory size exceeded/;
+
+function namedMemoryLimit(r: JobResult): JobResult {
+  if (r.outcome.ok || r.outcome.error.code !== 'TRAP' || !WASM_OOM.test(r.outcome.error.message)) return r;
+  const message = `guest needs more linear memory than its limit allows: ${r.outcome.error.message}`;
+  return { ...r, outcome: { ok: false, error: { code: 'MEMORY_LIMIT', message } } };
+}
+
 async function main(): Promise<void> {
   let result: JobResult;
   try {
     const wire = JSON.parse(await readStdin()) as WireJob;
     const job = await fromWire(wire);
     await send({ type: 'started' });
-    result = await execute(job);
+    result = namedMemoryLimit(await execute(job));
   } catch (e) {
     result = failure(e);
   }

@@ -14,17 +14,30 @@ export interface NodeChild {
   entry: string;
   /** The only paths the child may read (the runner's directory and the component bundle). */
   readPaths: string[];
-  heapMiB: number;
+  /** The call's memory limit. */
+  memoryBytes: number;
   permission?: PermissionFlag;
 }
 
 /** Node's own arguments for a process-tier child: no writes, no child processes, no workers, no addons. */
 export function nodeArgs(c: NodeChild): string[] {
   const permission = c.permission ? [c.permission, ...c.readPaths.map((p) => `--allow-fs-read=${p}`)] : [];
-  return [...permission, `--max-old-space-size=${c.heapMiB}`, '--no-warnings', c.entry];
+  return [...permission, ...limitFlags(c.memoryBytes), '--no-warnings', c.entry];
 }
 
-/** The child's JS heap follows the call's memory limit, with a floor Node needs to start at all. */
+/**
+ * The call's memory limit as V8 flags: the JS heap (with a floor Node needs to start
+ * at all) and each wasm memory's page count, so `memory.grow` fails at the limit in
+ * a child process or VM whatever the compile step did.
+ */
+export function limitFlags(memoryBytes: number): string[] {
+  return [`--max-old-space-size=${heapMiBFor(memoryBytes)}`, `--wasm-max-mem-pages=${wasmPagesFor(memoryBytes)}`];
+}
+
 export function heapMiBFor(memoryBytes: number): number {
   return Math.max(32, Math.ceil(memoryBytes / (1024 * 1024)));
+}
+
+export function wasmPagesFor(memoryBytes: number): number {
+  return Math.max(1, Math.floor(memoryBytes / 65536));
 }

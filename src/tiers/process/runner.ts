@@ -10,7 +10,7 @@ import { runChildJob } from '../child-job.js';
 import type { Probe } from '../probe.js';
 import type { TierRunner } from '../runner.js';
 import { bwrapArgs, nodePrefix, probeBwrap } from './bwrap.js';
-import { heapMiBFor, nodeArgs, type PermissionFlag, permissionFlag } from './node-flags.js';
+import { nodeArgs, type PermissionFlag, permissionFlag } from './node-flags.js';
 
 // Bundled layout: dist/job-runner.js sits beside the file holding this code.
 export const JOB_RUNNER_FILE = fileURLToPath(new URL('./job-runner.js', import.meta.url));
@@ -53,7 +53,7 @@ export class ProcessRunner implements TierRunner {
 
   run(job: Job, signal?: AbortSignal): Promise<JobResult> {
     const wire = toWire(job);
-    const { command, args } = this.command(this.entry, [wire.bundle.dir], heapMiBFor(job.limits.memoryBytes));
+    const { command, args } = this.command(this.entry, [wire.bundle.dir], job.limits.memoryBytes);
     return runChildJob(
       job,
       { command, args, env: {}, wire, startTimeoutMs: this.opts.startTimeoutMs ?? 30_000, what: 'its child process' },
@@ -66,9 +66,9 @@ export class ProcessRunner implements TierRunner {
    * directory and `readPaths`, inside bwrap when available. Public so tests can run
    * their own probe script under exactly the same sandbox.
    */
-  command(entry: string, readPaths: string[], heapMiB: number): { command: string; args: string[] } {
+  command(entry: string, readPaths: string[], memoryBytes: number): { command: string; args: string[] } {
     const reads = [path.dirname(entry), ...readPaths];
-    const node = [process.execPath, ...nodeArgs({ entry, readPaths: reads, heapMiB, permission: this.sandbox.permission })];
+    const node = [process.execPath, ...nodeArgs({ entry, readPaths: reads, memoryBytes, permission: this.sandbox.permission })];
     if (!this.sandbox.bwrap) return { command: node[0], args: node.slice(1) };
     const prefix = nodePrefix();
     return { command: this.sandbox.bwrap, args: bwrapArgs({ readOnly: [...reads, ...(prefix ? [prefix] : [])], command: node }) };

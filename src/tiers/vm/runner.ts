@@ -8,7 +8,7 @@ import type { BundleRef, CommandInput, Job, JobResult } from '../../sandbox/job.
 import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
 import { type BoundedExit, runBounded, spawnGroup } from '../exec.js';
-import { heapMiBFor } from '../process/node-flags.js';
+import { limitFlags } from '../process/node-flags.js';
 import { JOB_RUNNER_FILE } from '../process/runner.js';
 import type { TierRunner } from '../runner.js';
 import { appleDeleteArgv, appleMemory, appleRunArgv } from './apple-container.js';
@@ -43,6 +43,9 @@ export interface VmConfig {
   deleteTimeoutMs?: number;
 }
 
+/** Where the Containerfile puts the job runner in the image. */
+export const IMAGE_JOB_RUNNER = '/capsule/app/job-runner.js';
+
 /** Where the component bundle appears inside the VM. */
 export const BUNDLE_TARGET = '/capsule/bundle';
 
@@ -76,12 +79,14 @@ export class ContainerRunner implements TierRunner {
     const wire = toWire(job, BUNDLE_TARGET);
     const spec = this.spec(job.capabilityId, {
       image: this.config.image ?? 'capsule-runner',
-      command: this.config.rootfs ? [process.execPath, JOB_RUNNER_FILE] : [],
+      // The image's entrypoint is `node`; the runner passes the limits and the script.
+      command: this.config.rootfs
+        ? [process.execPath, ...limitFlags(job.limits.memoryBytes), JOB_RUNNER_FILE]
+        : [...limitFlags(job.limits.memoryBytes), IMAGE_JOB_RUNNER],
       memoryMiB: memoryMiB(job.limits.memoryBytes, NODE_OVERHEAD_MIB),
       mounts: [{ source: (job.bundle as BundleRef).dir, target: BUNDLE_TARGET, readonly: true }],
       network: networkGranted(job.grants),
-      // The guest's memory limit caps the job runner's JS heap inside the VM too.
-      env: { NODE_OPTIONS: `--max-old-space-size=${heapMiBFor(job.limits.memoryBytes)}` },
+      env: {},
     });
     const what = `container ${spec.name}`;
     try {
