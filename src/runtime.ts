@@ -89,7 +89,12 @@ export class Runtime {
     private readonly compiler: ComponentCompiler,
     private readonly opts: RuntimeOptions,
   ) {
-    this.runners = new Runners({ pool: opts.pool, vm: opts.vm, process: opts.process });
+    this.runners = new Runners({
+      pool: opts.pool,
+      vm: opts.vm,
+      process: opts.process,
+      onNote: (capability, message) => opts.logger?.({ level: 'info', message, capability, source: 'runtime' }),
+    });
   }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {

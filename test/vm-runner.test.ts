@@ -130,7 +130,9 @@ describe('the runner against a CLI test double', () => {
   const limits = { memoryBytes: 64 << 20, timeoutMs: 2_000, outputBytes: 1 << 20 };
   const grants = { host: [], clocks: false, random: false, env: {} };
   const call = (command: string[], stdin = '') => ({ capabilityId: 'esc.tool', image: 'alpine:3', command, input: { stdin }, grants, limits });
-  const apple = (config = {}) => new ContainerRunner({ kind: 'apple-container', command: path.join(DOUBLES, 'container') }, config);
+  const notes: string[] = [];
+  const apple = (config = {}) =>
+    new ContainerRunner({ kind: 'apple-container', command: path.join(DOUBLES, 'container') }, config, (id, note) => notes.push(`${id}: ${note}`));
 
   beforeAll(() => {
     logFile = path.join(tempDir('capsule-esc-double-'), 'calls.jsonl');
@@ -151,6 +153,7 @@ describe('the runner against a CLI test double', () => {
     expect(nameIn(run.argv)).toMatch(/^capsule-esc-tool-[0-9a-f]{8}$/);
     expect(run.argv.slice(run.argv.indexOf('--memory'), run.argv.indexOf('--memory') + 2)).toEqual(['--memory', '200M']);
     expect(r.notes.at(-1)).toMatch(/memory 64 MiB raised to 200 MiB/);
+    expect(notes.at(-1)).toBe('esc.tool: memory 64 MiB raised to 200 MiB, the least Apple Container accepts');
     expect(run.argv.slice(-4)).toEqual(['alpine:3', 'sh', '-c', 'cat; echo oops >&2; exit 3']);
     expect(del.argv).toEqual(['delete', '--force', nameIn(run.argv)]);
   });

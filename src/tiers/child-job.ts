@@ -64,7 +64,7 @@ export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): 
   if (stopped === 'start-timeout') {
     throw new CapsuleError('TIMEOUT', `${job.capabilityId}: ${c.what} did not start the job within ${c.startTimeoutMs} ms and was killed`);
   }
-  throw childFailure(job, c, exit);
+  throw childFailure(job.capabilityId, job.limits.memoryBytes, c.what, exit);
 }
 
 function parseMessage(line: string): WireMessage | undefined {
@@ -83,19 +83,16 @@ function aborted(job: Job): CapsuleError {
 /** V8's last words when a heap limit (--max-old-space-size) is hit. */
 const HEAP_OOM = /JavaScript heap out of memory|Reached heap limit|Allocation failed - process out of memory/;
 
-/** Why a child ended without a result, as the error the caller sees. */
-export function childFailure(job: Job, c: Pick<ChildJob, 'what'>, exit: Exit): CapsuleError {
+/** Why a child (`what`) ended without a result, as the error the caller sees. */
+export function childFailure(id: string, memoryBytes: number, what: string, exit: Exit): CapsuleError {
   if (exit.overflow) {
-    return new CapsuleError('OUTPUT_TOO_LARGE', `${job.capabilityId}: ${c.what} wrote more than the job protocol allows`);
+    return new CapsuleError('OUTPUT_TOO_LARGE', `${id}: ${what} wrote more than the job protocol allows`);
   }
   if (HEAP_OOM.test(exit.stderr)) {
-    return new CapsuleError(
-      'MEMORY_LIMIT',
-      `${job.capabilityId}: ${c.what} ran out of memory (heap limit for a ${job.limits.memoryBytes}-byte memory limit)`,
-    );
+    return new CapsuleError('MEMORY_LIMIT', `${id}: ${what} ran out of memory (heap limit for a ${memoryBytes}-byte memory limit)`);
   }
   if (exit.signal === 'SIGKILL' || exit.code === 137) {
-    return new CapsuleError('MEMORY_LIMIT', `${job.capabilityId}: ${c.what} was killed (SIGKILL), most likely by the out-of-memory killer`);
+    return new CapsuleError('MEMORY_LIMIT', `${id}: ${what} was killed (SIGKILL), most likely by the out-of-memory killer`);
   }
-  return new CapsuleError('INTERNAL', `${job.capabilityId}: ${describeExit(c.what, exit)}`);
+  return new CapsuleError('INTERNAL', `${id}: ${describeExit(what, exit)}`);
 }

@@ -13,12 +13,15 @@ export interface RunnerOptions {
   pool?: PoolOptions;
   vm?: VmOptions;
   process?: ProcessTierOptions;
+  /** What a runner has to say about one call (e.g. memory raised to a runner's minimum). */
+  onNote?: (capabilityId: string, note: string) => void;
 }
 
 export class Runners {
   private readonly runners = new Map<Tier, TierRunner>();
   private vmSelection?: Promise<VmSelection>;
   private processSandbox?: Promise<ProcessSandbox>;
+  private vmRunner?: ContainerRunner;
 
   constructor(private readonly opts: RunnerOptions = {}) {}
 
@@ -54,8 +57,11 @@ export class Runners {
   async container(): Promise<ContainerRunner> {
     const selection = await this.vm();
     if (!selection.cli) throw new CapsuleError('ESCALATION_UNAVAILABLE', selection.reason);
-    const cli = selection.cli;
-    return this.cached('vm', () => new ContainerRunner(cli, this.opts.vm)) as ContainerRunner;
+    if (!this.vmRunner) {
+      this.vmRunner = new ContainerRunner(selection.cli, this.opts.vm, this.opts.onNote);
+      this.runners.set('vm', this.vmRunner);
+    }
+    return this.vmRunner;
   }
 
   private cached(tier: Tier, make: () => TierRunner): TierRunner {

@@ -4,7 +4,7 @@
 // deleted by that name whatever happened (`container run` can hang: APPLE_CONTAINER.md).
 import { randomBytes } from 'node:crypto';
 import { CapsuleError } from '../../errors.js';
-import type { BundleRef, CommandInput, Job, JobResult } from '../../sandbox/job.js';
+import type { CommandInput, Job, JobResult } from '../../sandbox/job.js';
 import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
 import { type BoundedExit, runBounded, spawnGroup } from '../exec.js';
@@ -66,16 +66,18 @@ export interface ContainerOutput {
 }
 
 export class ContainerRunner implements TierRunner {
-  /** Notes about the last calls (e.g. memory raised to Apple's minimum), for stats and tests. */
+  /** Notes about the last calls (e.g. memory raised to Apple's minimum); each also goes to `onNote`. */
   readonly notes: string[] = [];
 
   constructor(
     readonly cli: ContainerCli,
     private readonly config: VmConfig = {},
+    private readonly onNote?: (capabilityId: string, note: string) => void,
   ) {}
 
   /** A wasm Job: the job runner inside the container, the bundle mounted read-only. */
   async run(job: Job, signal?: AbortSignal): Promise<JobResult> {
+    const bundleDir = toWire(job).bundle.dir;
     const wire = toWire(job, BUNDLE_TARGET);
     const spec = this.spec(job.capabilityId, {
       image: this.config.image ?? 'capsule-runner',
@@ -84,7 +86,7 @@ export class ContainerRunner implements TierRunner {
         ? [process.execPath, ...limitFlags(job.limits.memoryBytes), JOB_RUNNER_FILE]
         : [...limitFlags(job.limits.memoryBytes), IMAGE_JOB_RUNNER],
       memoryMiB: memoryMiB(job.limits.memoryBytes, NODE_OVERHEAD_MIB),
-      mounts: [{ source: (job.bundle as BundleRef).dir, target: BUNDLE_TARGET, readonly: true }],
+      mounts: [{ source: bundleDir, target: BUNDLE_TARGET, readonly: true }],
       network: networkGranted(job.grants),
       env: {},
     });
@@ -138,8 +140,7 @@ export class ContainerRunner implements TierRunner {
         throw new CapsuleError('OUTPUT_TOO_LARGE', `${id}: output over the limit of ${call.limits.outputBytes} bytes`);
       }
       if (exit.spawnError || exit.code === null) {
-        const job = { capabilityId: id, limits: call.limits } as Job;
-        throw childFailure(job, { what: `container ${spec.name}` }, exit);
+        throw childFailure(id, call.limits.memoryBytes, `container ${spec.name}`, exit);
       }
       if (this.cli.kind !== 'apple-container' && exit.code === 125) {
         // docker/podman's own failure (no such image, bad flag), not the command's exit code.
@@ -163,7 +164,7 @@ export class ContainerRunner implements TierRunner {
     };
     if (this.cli.kind === 'apple-container') {
       const note = appleMemory(spec.memoryMiB).note;
-      if (note) this.note(`${id}: ${note}`);
+      if (note) this.note(id, note);
     }
     return spec;
   }
@@ -188,9 +189,10 @@ export class ContainerRunner implements TierRunner {
     return this.config.startTimeoutMs ?? 60_000;
   }
 
-  private note(text: string): void {
-    this.notes.push(text);
+  private note(id: string, text: string): void {
+    this.notes.push(`${id}: ${text}`);
     if (this.notes.length > 50) this.notes.shift();
+    this.onNote?.(id, text);
   }
 
   async close(): Promise<void> {}
