@@ -11,10 +11,11 @@ import { corpus, fixture, manifest, ROOT, tempDir, writeCapability } from './hel
 
 let rt: Runtime;
 let plain: Runtime;
+let dir: string;
 const logs: { capability: string; message: string; source: string }[] = [];
 
 beforeAll(async () => {
-  const dir = tempDir('capsule-esc-');
+  dir = tempDir('capsule-esc-');
   const cap = (id: string, from: string, extra: Record<string, unknown> = {}) => writeCapability(dir, id, manifest(id, extra), from);
   cap('esc.counter', fixture('counter'));
   cap('esc.log', fixture('log'), { permissions: { host: ['capsule:host/log'] } });
@@ -145,6 +146,14 @@ describe('limits in the process tier', () => {
     const e = await rt.run('esc.wordcount', { text: 'a' }, { tier: 'process', memoryLimitBytes: 65536 }).catch((x: unknown) => x);
     expect((e as CapsuleError).code).toBe('MEMORY_LIMIT');
     expect((await rt.run('esc.wordcount', { text: 'a b' }, { tier: 'process', memoryLimitBytes: 1 << 20 })).output).toMatchObject({ words: 2 });
+  });
+
+  it('closing the runtime kills its children', async () => {
+    const own = await createRuntime({ capabilitiesDir: dir });
+    const pending = own.run('esc.spin', {}, { tier: 'process', timeoutMs: 60_000 }).catch((x: unknown) => x);
+    await new Promise((r) => setTimeout(r, 300));
+    await own.close();
+    expect(((await pending) as CapsuleError).code).toBe('ABORTED');
   });
 
   it('ABORTED when the caller aborts: the child is killed', async () => {

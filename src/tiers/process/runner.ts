@@ -41,6 +41,9 @@ export async function probeProcessSandbox(opts: ProcessTierOptions = {}): Promis
 }
 
 export class ProcessRunner implements TierRunner {
+  /** Aborted by close(): no child outlives its runtime. */
+  private readonly closing = new AbortController();
+
   constructor(
     readonly sandbox: ProcessSandbox,
     private readonly opts: ProcessTierOptions = {},
@@ -57,7 +60,7 @@ export class ProcessRunner implements TierRunner {
     return runChildJob(
       job,
       { command, args, env: {}, wire, startTimeoutMs: this.opts.startTimeoutMs ?? 30_000, what: 'its child process' },
-      signal,
+      signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal,
     );
   }
 
@@ -74,5 +77,7 @@ export class ProcessRunner implements TierRunner {
     return { command: this.sandbox.bwrap, args: bwrapArgs({ readOnly: [...reads, ...(prefix ? [prefix] : [])], command: node }) };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closing.abort();
+  }
 }

@@ -66,6 +66,8 @@ export interface ContainerOutput {
 }
 
 export class ContainerRunner implements TierRunner {
+  /** Aborted by close(): in-flight containers are killed and deleted. */
+  private readonly closing = new AbortController();
   /** Notes about the last calls (e.g. memory raised to Apple's minimum); each also goes to `onNote`. */
   readonly notes: string[] = [];
 
@@ -95,7 +97,7 @@ export class ContainerRunner implements TierRunner {
       return await runChildJob(
         job,
         { command: this.cli.command, args: this.runArgv(spec), env: process.env, wire, startTimeoutMs: this.startTimeout(), what },
-        signal,
+        this.withClose(signal),
       );
     } finally {
       await this.remove(spec.name);
@@ -103,7 +105,8 @@ export class ContainerRunner implements TierRunner {
   }
 
   /** A container capability: stdin in, stdout/stderr/exit code out, bounded by timeout + start time. */
-  async runCommand(call: ContainerCall, signal?: AbortSignal): Promise<ContainerOutput> {
+  async runCommand(call: ContainerCall, callerSignal?: AbortSignal): Promise<ContainerOutput> {
+    const signal = this.withClose(callerSignal);
     const spec = this.spec(call.capabilityId, {
       image: call.image,
       command: [...call.command, ...(call.input.args ?? [])],
@@ -128,7 +131,8 @@ export class ContainerRunner implements TierRunner {
       stopped ??= 'aborted';
       child.kill();
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       const exit = await child.done;
       const id = call.capabilityId;
@@ -149,7 +153,7 @@ export class ContainerRunner implements TierRunner {
       return { exitCode: exit.code, stdout: exit.stdout, stderr: exit.stderr };
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
       await this.remove(spec.name);
     }
   }
@@ -195,5 +199,11 @@ export class ContainerRunner implements TierRunner {
     this.onNote?.(id, text);
   }
 
-  async close(): Promise<void> {}
+  private withClose(signal?: AbortSignal): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+  }
 }
