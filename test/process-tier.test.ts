@@ -25,6 +25,7 @@ beforeAll(async () => {
   cap('esc.probe', fixture('wasi-probe'), { world: 'command' });
   cap('esc.hello', corpus('hello_stdout.component.wasm'), { world: 'command' });
   cap('esc.spin', fixture('esc-spin'), { limits: { timeoutMs: 300 } });
+  cap('esc.spin-long', fixture('esc-spin'), { limits: { timeoutMs: 60_000 } });
   cap('esc.logbomb', fixture('esc-logbomb'), { permissions: { host: ['capsule:host/log'] } });
   cap('esc.isolated', fixture('counter'), { isolation: 'process' });
   cap('esc.grow', fixture('esc-grow'));
@@ -150,7 +151,7 @@ describe('limits in the process tier', () => {
 
   it('closing the runtime kills its children', async () => {
     const own = await createRuntime({ capabilitiesDir: dir });
-    const pending = own.run('esc.spin', {}, { tier: 'process', timeoutMs: 60_000 }).catch((x: unknown) => x);
+    const pending = own.run('esc.spin-long', {}, { tier: 'process' }).catch((x: unknown) => x);
     await new Promise((r) => setTimeout(r, 300));
     await own.close();
     expect(((await pending) as CapsuleError).code).toBe('ABORTED');
@@ -159,7 +160,7 @@ describe('limits in the process tier', () => {
   it('ABORTED when the caller aborts: the child is killed', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 200);
-    const e = await rt.run('esc.spin', {}, { tier: 'process', timeoutMs: 20_000, signal: ac.signal }).catch((x: unknown) => x);
+    const e = await rt.run('esc.spin-long', {}, { tier: 'process', signal: ac.signal }).catch((x: unknown) => x);
     expect((e as CapsuleError).code).toBe('ABORTED');
   });
 });
