@@ -17,10 +17,14 @@ export function toWire(job: Job, bundleDir?: string): WireJob {
 }
 
 /**
- * Compiles a bundle's core files. This is where the other side of the boundary
- * applies the same compile step as the host (the memory-cap rewrite belongs here too).
+ * Compiles a bundle's core files for a call with `memoryBytes` of memory. This is
+ * where the other side of the boundary must apply the host's compile step: once the
+ * memory-cap rewrite (sandbox/memory-cap.ts on main) is here, each file's bytes go
+ * through `capMemories(bytes, pagesFor(memoryBytes))` before compiling. Until then
+ * the job runner's V8 flag --wasm-max-mem-pages enforces the same cap per memory.
  */
-export async function compileBundle(bundle: BundleRef): Promise<Record<string, WebAssembly.Module>> {
+export async function compileBundle(bundle: BundleRef, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
+  void memoryBytes;
   const modules: Record<string, WebAssembly.Module> = {};
   for (const file of bundle.coreFiles) {
     if (path.basename(file) !== file) throw new CapsuleError('INTERNAL', `bundle core file ${file} is not a plain file name`);
@@ -34,7 +38,7 @@ export async function fromWire(wire: WireJob): Promise<Job> {
   const { bundle } = wire;
   return {
     ...wire,
-    modules: await compileBundle(bundle),
+    modules: await compileBundle(bundle, wire.limits.memoryBytes),
     glueUrl: pathToFileURL(path.join(bundle.dir, bundle.glue)).href,
     bundle,
   };
