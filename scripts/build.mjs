@@ -1,4 +1,4 @@
-// Bundles the CLI, the library entry and the worker entry with esbuild, and emits
+// Bundles the CLI, the library entry, the worker entry and the job runner with esbuild, and emits
 // type declarations for the library. Runs on `npm install` (prepare) and before tests.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +16,8 @@ await build({
     index: 'src/index.ts',
     cli: 'src/cli/main.ts',
     worker: 'src/tiers/worker-entry.ts',
+    // The job protocol's entrypoint for the process tier and inside a VM.
+    'job-runner': 'src/tiers/job-entry.ts',
   },
   absWorkingDir: root,
   outdir: dist,

@@ -43,7 +43,7 @@ export interface InspectReport {
 }
 
 export async function inspectTarget(rt: Runtime, target: string, isFile: boolean): Promise<InspectReport> {
-  let component: CompiledComponent;
+  let component: CompiledComponent | undefined;
   let manifest: Manifest;
   let signedBy: string | undefined;
   if (isFile) {
@@ -55,17 +55,17 @@ export async function inspectTarget(rt: Runtime, target: string, isFile: boolean
     id: manifest.id,
     source: isFile ? 'file' : 'registry',
     manifest: isFile ? undefined : manifest,
-    digest: component.digest,
+    digest: component?.digest ?? '',
     ...(signedBy === undefined ? {} : { signedBy }),
-    world: component.shape.world,
+    world: component ? component.shape.world : manifest.world,
     imports: [],
-    exports: component.shape.exports,
+    exports: component?.shape.exports ?? [],
     notGranted: [],
   };
   return planReport(rt, { manifest, component }, report);
 }
 
-function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): InspectReport {
+async function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): Promise<InspectReport> {
   const { manifest, component } = loaded;
   let decision;
   try {
@@ -74,7 +74,7 @@ function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): Inspect
     if (!(e instanceof CapsuleError)) throw e;
     report.refusal = { code: e.code, message: e.message };
     report.notGranted = Array.isArray(e.details?.notGranted) ? (e.details.notGranted as string[]) : [];
-    report.imports = component.shape.imports.map((name) => ({ name, link: isWasi(name) ? 'wasi' : 'denied' }));
+    report.imports = (component?.shape.imports ?? []).map((name) => ({ name, link: isWasi(name) ? 'wasi' : 'denied' }));
     return report;
   }
   const { fs, env, ...rest } = decision.grants;
@@ -82,14 +82,15 @@ function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): Inspect
   report.notGranted = decision.notGranted;
   report.limits = decision.limits;
   const granted = new Set(decision.grants.host.map(unversioned));
-  report.imports = component.shape.imports.map((name) => ({
+  report.imports = (component?.shape.imports ?? []).map((name) => ({
     name,
     link: isWasi(name) ? 'wasi' : granted.has(unversioned(name)) ? 'granted' : 'denied',
   }));
   try {
-    rt.plan(loaded);
+    // The tier is shown even when something else would refuse the run.
     report.tier = chooseTier(manifest, rt.policy.doc, decision.policyGrants, undefined);
-    rt.assertTierAvailable(report.tier.tier);
+    const planned = rt.plan(loaded).tier;
+    report.tier = await rt.resolveTier(loaded, planned);
   } catch (e) {
     if (!(e instanceof CapsuleError)) throw e;
     report.refusal = { code: e.code, message: e.message };

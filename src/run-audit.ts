@@ -50,7 +50,7 @@ export class AuditTrail {
   }
 
   /** Records a load (registry capability or bare file) and its provenance, or why it failed. */
-  async load(id: string, source: string, load: () => Promise<{ manifest: Manifest; component: CompiledComponent; signedBy?: string }>) {
+  async load(id: string, source: string, load: () => Promise<{ manifest: Manifest; component?: CompiledComponent; signedBy?: string }>) {
     try {
       const l = await load();
       const m = l.manifest;
@@ -62,7 +62,7 @@ export class AuditTrail {
         version: m.version,
         provider: m.provider.name,
         securityLevel: m.securityLevel ?? 'pure',
-        digest: l.component.digest,
+        digest: l.component?.digest ?? null,
         pinned: m.digest !== undefined && source !== 'file',
         signedBy: l.signedBy ?? null,
       });
@@ -78,9 +78,8 @@ export class AuditTrail {
    * links, an escalation to a stronger tier; or the denial that stops it.
    */
   plan<P extends { decision: Decision; tier: TierDecision }>(
-    l: { manifest: Manifest; component: CompiledComponent },
+    l: { manifest: Manifest; component?: CompiledComponent },
     plan: () => P,
-    assertTier: (t: Tier) => void,
   ): P {
     const id = l.manifest.id;
     let p: P;
@@ -94,29 +93,41 @@ export class AuditTrail {
     this.record({
       event: 'grant',
       capability: id,
-      grants: { host: g.host, clocks: g.clocks, random: g.random, env: Object.keys(g.env) },
+      grants: { host: g.host, clocks: g.clocks, random: g.random, env: Object.keys(g.env), fs: g.fs, net: g.net },
       notGranted: p.decision.notGranted,
       limits: p.decision.limits,
       tier: p.tier.tier,
       tierReason: p.tier.reason,
     });
-    const granted = new Set(g.host.map(unversioned));
-    const imports = l.component.shape.imports.map((name) => ({
-      name,
-      link: isWasi(name) ? 'capsule-wasi' : granted.has(unversioned(name)) ? 'granted' : 'denied',
-    }));
-    this.record({ event: 'link', capability: id, imports });
-    if (p.tier.tier === 'process' || p.tier.tier === 'vm') {
-      try {
-        assertTier(p.tier.tier);
-        this.record({ event: 'escalation', capability: id, tier: p.tier.tier, reason: p.tier.reason, outcome: 'ok' });
-      } catch (e) {
-        this.record({ event: 'escalation', capability: id, tier: p.tier.tier, reason: p.tier.reason, ...failure(e) });
-        throw e;
-      }
+    if (l.component) {
+      const granted = new Set(g.host.map(unversioned));
+      const imports = l.component.shape.imports.map((name) => ({
+        name,
+        link: isWasi(name) ? 'capsule-wasi' : granted.has(unversioned(name)) ? 'granted' : 'denied',
+      }));
+      this.record({ event: 'link', capability: id, imports });
     }
     return p;
   }
+
+  /**
+   * Records how a call that needs a stronger tier (process, vm) is served: the
+   * runner, a fallback the policy named (a warning), or ESCALATION_UNAVAILABLE.
+   */
+  async escalation(id: string, planned: TierDecision, resolve: () => Promise<TierDecision>): Promise<TierDecision> {
+    if (planned.tier !== 'process' && planned.tier !== 'vm') return resolve();
+    const base = { event: 'escalation' as const, capability: id, tier: planned.tier, reason: planned.reason };
+    try {
+      const t = await resolve();
+      const fallback = t.fallbackFrom ? { fallbackFrom: t.fallbackFrom, ranIn: t.tier, warning: t.warning ?? null } : {};
+      this.record({ ...base, outcome: 'ok', runner: t.runner ?? null, ...fallback });
+      return t;
+    } catch (e) {
+      this.record({ ...base, ...failure(e) });
+      throw e;
+    }
+  }
+
 
   /** Written before the job is dispatched. */
   runStart(job: Job, tier: Tier): RunRecord {

@@ -8,7 +8,7 @@ import { CapsuleError, messageOf } from './errors.js';
 import { assertNotExpired } from './policy/expired-needs.js';
 import { decide, type CallOverrides, type Decision } from './policy/decide.js';
 import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
-import { chooseTier, type Tier, type TierDecision } from './policy/tier.js';
+import { chooseTier, fallbackTier, type Tier, type TierDecision } from './policy/tier.js';
 import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
 import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
@@ -18,9 +18,11 @@ import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
 import type { CommandInput, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
 import { importDenied } from './sandbox/linker.js';
-import { InlineRunner } from './tiers/inline.js';
-import type { TierRunner } from './tiers/runner.js';
-import { type PoolOptions, WorkerRunner } from './tiers/worker.js';
+import type { ProcessTierOptions } from './tiers/process/runner.js';
+import { Runners } from './tiers/runners.js';
+import type { VmOptions } from './tiers/vm/select.js';
+import type { PoolOptions, WorkerRunner } from './tiers/worker.js';
+import { runContainerCapability } from './container-run.js';
 import { checkCommandInput, fileCapabilityId, fileManifest } from './run-input.js';
 import type { Permissions } from './policy/request.js';
 
@@ -38,7 +40,10 @@ export interface RuntimeOptions {
   pool?: PoolOptions;
   /** Runtime-wide memory budget and wait queue for calls (see README: Limits). */
   admission?: AdmissionOptions;
-  vm?: { runner?: 'auto' | 'apple-container' | 'docker' | 'podman' | 'off' };
+  /** The VM tier's runner: `auto` (Apple Container when usable), a named CLI, or `off`; plus image and limits. */
+  vm?: VmOptions;
+  /** The process tier: bubblewrap `auto` (when it works here) or `off`. */
+  process?: ProcessTierOptions;
   /** Transpile cache; default $CAPSULE_CACHE_DIR or ~/.cache/capsule. */
   cacheDir?: string;
   /** Receives the guests' log records and, for capability-world guests, their stdout/stderr. */
@@ -47,7 +52,8 @@ export interface RuntimeOptions {
 
 export interface GuestLog extends LogRecord {
   capability: string;
-  source: 'log' | 'stdout' | 'stderr';
+  /** log/stdout/stderr: from the guest. runtime: from capsule about this call (e.g. a tier fallback). */
+  source: 'log' | 'stdout' | 'stderr' | 'runtime';
 }
 
 export interface RunOptions extends CallOverrides {
@@ -59,8 +65,10 @@ export interface RunStats {
   tier: Tier;
   durationMs: number;
   memoryBytes: number;
-  /** How the component was obtained for this call. */
-  cache: CompiledComponent['source'];
+  /** How the component was obtained for this call (`none` for a container capability). */
+  cache: CompiledComponent['source'] | 'none';
+  /** The tier decision and its reason, including a policy fallback (`fallbackFrom`, `warning`). */
+  tierDecision: TierDecision;
 }
 
 export interface RunResult<T = unknown> {
@@ -76,17 +84,17 @@ export interface CommandOutput {
   stderr: string;
 }
 
-/** A capability ready to run: its manifest (real or synthesized) and compiled component. */
+/** A capability ready to run: its manifest (real or synthesized) and compiled component (none for a container capability). */
 export interface Loaded {
   manifest: Manifest;
-  component: CompiledComponent;
+  component?: CompiledComponent;
   /** The trusted key that signed the manifest, if it is signed. */
   signedBy?: string;
 }
 
 export class Runtime {
   private readonly loaded = new Map<string, Promise<Loaded>>();
-  private readonly runners = new Map<Tier, TierRunner>();
+  private readonly runners: Runners;
   private closed = false;
   readonly admission: Admission;
 
@@ -99,6 +107,12 @@ export class Runtime {
   ) {
     const a = opts.admission ?? {};
     this.admission = new Admission(a.memoryBytes ?? Math.min(totalmem() / 2, 16 * 1024 ** 3), a.queueLength ?? 1024);
+    this.runners = new Runners({
+      pool: opts.pool,
+      vm: opts.vm,
+      process: opts.process,
+      onNote: (capability, message) => opts.logger?.({ level: 'info', message, capability, source: 'runtime' }),
+    });
   }
 
   /** The audit file this runtime appends to (absolute), or undefined when auditing is off. */
@@ -114,7 +128,7 @@ export class Runtime {
     const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own)]);
     audit.opened(policy);
     const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts, audit);
-    if (opts.pool?.minThreads) rt.runner('worker'); // start workers now, off the first call's path
+    if (opts.pool?.minThreads) rt.runners.worker(); // start workers now, off the first call's path
     return rt;
   }
 
@@ -135,6 +149,11 @@ export class Runtime {
       // Provenance (provider, digest, signature) is checked before the component is compiled.
       pending = this.audit.load(id, 'registry', async () => {
         const { entry, manifest } = this.registry.get(id);
+        if (manifest.runtime === 'container') {
+          // An image, nothing to compile; the provider rule still applies.
+          checkProvider(manifest, this.policy);
+          return { manifest };
+        }
         const { bytes, signedBy } = await readVerified(entry, manifest, this.policy);
         return { manifest, component: await this.compiler.compile(bytes, id), signedBy };
       });
@@ -174,24 +193,53 @@ export class Runtime {
   plan(l: Loaded, opts: RunOptions = {}): { decision: Decision; tier: TierDecision } {
     const decision = decide(l.manifest, this.policy, opts);
     assertNotExpired(l.manifest, this.policy, opts);
-    const { shape } = l.component;
-    const denied = ungrantedImports(shape.imports, decision.grants.host);
-    if (denied.length > 0) throw importDenied(denied);
-    if (shape.world === null) throw notAWorld(shape);
-    if (shape.world !== l.manifest.world) throw notAWorld(shape, l.manifest.world);
+    if (l.component) {
+      const { shape } = l.component;
+      const denied = ungrantedImports(shape.imports, decision.grants.host);
+      if (denied.length > 0) throw importDenied(denied);
+      if (shape.world === null) throw notAWorld(shape);
+      if (shape.world !== l.manifest.world) throw notAWorld(shape, l.manifest.world);
+    }
     const tier = chooseTier(l.manifest, this.policy.doc, decision.policyGrants, opts.tier);
     return { decision, tier };
+  }
+
+  /**
+   * The tier a call will really run in: the planned tier when a runner serves it,
+   * else the policy's fallback (with a warning), else ESCALATION_UNAVAILABLE with the
+   * reason. Runs no guest code; inspect and the audit layer read the same decision.
+   */
+  async resolveTier(l: Loaded, planned: TierDecision): Promise<TierDecision> {
+    if (planned.tier === 'process') {
+      const sandbox = await this.runners.process();
+      return { ...planned, runner: sandbox.bwrap ? 'bwrap+node-permissions' : 'node-permissions' };
+    }
+    if (planned.tier !== 'vm') return planned;
+    const vm = await this.runners.vm();
+    if (vm.cli) return { ...planned, runner: vm.cli.kind };
+    // The fallback's own tier (process or worker) is resolved like any other; its fields carry over.
+    return this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, vm.reason));
   }
 
   /** Run what `load` or `loadFile` returned (lets a caller look at the manifest first). */
   async runLoaded<T = unknown>(l: Loaded, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
     const started = performance.now();
     const { manifest, component } = l;
-    const { decision, tier } = this.audit.plan(l, () => this.plan(l, opts), (t) => this.assertTierAvailable(t));
+    const plan = this.audit.plan(l, () => this.plan(l, opts));
+    const { decision } = plan;
     const validators = ioValidators(manifest);
     const world = manifest.world;
     if (world === 'command') checkCommandInput(input, manifest.id);
     checkValue(validators.input, input, 'INPUT_INVALID', manifest.id);
+    const tier = await this.audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier));
+    this.warn(manifest.id, tier);
+    if (!component) {
+      const runner = await this.runners.container();
+      const output = await runContainerCapability(runner, manifest, decision, (input ?? {}) as CommandInput, opts.signal);
+      checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
+      const stats: RunStats = { tier: tier.tier, durationMs: performance.now() - started, memoryBytes: 0, cache: 'none', tierDecision: tier };
+      return { output: output as T, stats, denials: [] };
+    }
     const job: Job = {
       capabilityId: manifest.id,
       digest: component.digest,
@@ -203,11 +251,12 @@ export class Runtime {
       grants: decision.grants,
       limits: decision.limits,
       input: world === 'command' ? ((input ?? {}) as CommandInput) : JSON.stringify(input ?? null),
+      bundle: component.bundle,
     };
     const run = this.audit.runStart(job, tier.tier);
     try {
       checkInputSize(job);
-      const runner = this.runner(tier.tier);
+      const runner = await this.runners.get(tier.tier);
       const release = await this.admission.acquire(job.limits.memoryBytes, manifest.id, opts.signal);
       let result: JobResult;
       try {
@@ -225,6 +274,7 @@ export class Runtime {
         durationMs: performance.now() - started,
         memoryBytes: result.memoryBytes,
         cache: component.source,
+        tierDecision: tier,
       };
       return { output: output as T, stats, denials: result.denials };
     } catch (e) {
@@ -235,29 +285,16 @@ export class Runtime {
     }
   }
 
+
   /** Live figures for monitoring and the soak script. */
   poolInfo(): { workers: number; inFlightBytes: number; waiting: number } {
-    const worker = this.runners.get('worker') as WorkerRunner | undefined;
-    return { workers: worker?.threads ?? 0, inFlightBytes: this.admission.inFlightBytes, waiting: this.admission.waiting };
+    const worker = this.runners.worker() as WorkerRunner;
+    return { workers: worker.threads, inFlightBytes: this.admission.inFlightBytes, waiting: this.admission.waiting };
   }
 
-  /** Fails closed: a tier without a usable runner is an error, never a silent weaker run. */
-  assertTierAvailable(tier: Tier): void {
-    if (tier === 'inline' || tier === 'worker') return;
-    throw new CapsuleError(
-      'ESCALATION_UNAVAILABLE',
-      `tier ${tier} has no usable runner in this build of capsule; the capability was not run`,
-    );
-  }
-
-  private runner(tier: Tier): TierRunner {
-    this.assertTierAvailable(tier);
-    let r = this.runners.get(tier);
-    if (!r) {
-      r = tier === 'inline' ? new InlineRunner() : new WorkerRunner(this.opts.pool);
-      this.runners.set(tier, r);
-    }
-    return r;
+  /** A fallback is never silent: it goes to the logger as a runtime warning (and is in stats). */
+  private warn(id: string, tier: TierDecision): void {
+    if (tier.warning) this.opts.logger?.({ level: 'warn', message: tier.warning, capability: id, source: 'runtime' });
   }
 
   private forwardLogs(id: string, r: JobResult, world: Job['world']): void {
@@ -278,8 +315,7 @@ export class Runtime {
     if (this.closed) return;
     this.closed = true;
     this.audit.closed();
-    await Promise.all([...this.runners.values()].map((r) => r.close()));
-    this.runners.clear();
+    await this.runners.close();
   }
 }
 

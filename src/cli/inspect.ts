@@ -39,11 +39,18 @@ function render(r: InspectReport): string {
   out.push(m ? `${r.id} ${m.version} (${m.provider.name})` : r.id);
   if (m?.description) field('description', m.description);
   field('source', r.source === 'file' ? 'file (no manifest)' : 'registry');
-  field('digest', r.digest);
+  if (r.digest) field('digest', r.digest);
   if (r.signedBy) field('signed by', `${r.signedBy} (verified)`);
   field('world', r.world ?? 'none (not a capability or a command)');
   if (m) field('level', m.securityLevel ?? 'pure');
-  if (r.tier) field('tier', `${r.tier.tier} (${r.tier.reason})`);
+  if (m?.runtime === 'container' && m.container) {
+    field('container', [m.container.image, ...(m.container.command ?? [])].join(' '));
+  }
+  if (r.tier) {
+    const via = r.tier.runner ? `, runner ${r.tier.runner}` : '';
+    field('tier', `${r.tier.tier} (${r.tier.reason}${via})`);
+    if (r.tier.warning) field('warning', r.tier.warning);
+  }
   if (r.limits) {
     field('limits', `memory ${bytes(r.limits.memoryBytes)}, timeout ${r.limits.timeoutMs} ms, output ${bytes(r.limits.outputBytes)}`);
   }

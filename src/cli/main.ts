@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { parse } from './args.js';
 import { report, usage } from './errors.js';
 import { auditCommand } from './audit.js';
+import { doctorCommand } from './doctor.js';
 import { inspectCommand } from './inspect.js';
 import { keygenCommand } from './keygen.js';
 import { listCommand } from './list.js';
@@ -19,7 +20,8 @@ usage:
               [--allow-host IFACE] [--timeout MS] [--memory 64MiB] [--tier T]
               [--policy F] [--capabilities DIR] [--audit F] [-- ARGS for a command]
   capsule list [--json]                 capabilities, what they request, their tier
-  capsule inspect <id|file> [--json]    manifest, imports/exports, requested vs granted
+  capsule inspect <id|file> [--json]    manifest, imports/exports, requested vs granted, tier
+  capsule doctor [--json]               Node, each tier and runner: usable here, and why not
   capsule keygen [--out DIR] [--id NAME]
                                         new Ed25519 key: DIR/<id>.key (0600); prints the
                                         trustedKeys entry for the policy
@@ -46,6 +48,7 @@ const COMMANDS: Record<string, (a: ReturnType<typeof parse>) => Promise<number>>
   sign: signCommand,
   verify: verifyCommand,
   audit: auditCommand,
+  doctor: doctorCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

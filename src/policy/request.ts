@@ -4,6 +4,8 @@ import type { World } from '../sandbox/job.js';
 
 export type SecurityLevel = 'pure' | 'controlled' | 'sandboxed' | 'full';
 export type Isolation = 'auto' | 'inline' | 'worker' | 'process' | 'vm';
+/** `wasm`: a WebAssembly component (the default). `container`: an OCI image, always in the VM tier. */
+export type CapabilityRuntime = 'wasm' | 'container';
 
 export interface Permissions {
   host?: string[];
@@ -29,4 +31,5 @@ export interface CapabilityRequest {
   permissions?: Permissions;
   limits?: RequestedLimits;
   isolation?: Isolation;
+  runtime?: CapabilityRuntime;
 }

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import schema from '../../schema/capability.schema.json' with { type: 'json' };
 import { CapsuleError, messageOf } from '../errors.js';
-import type { CapabilityRequest } from '../policy/request.js';
+import type { CapabilityRequest, CapabilityRuntime } from '../policy/request.js';
 import { createAjv, describeErrors, type Validator } from '../json-schema.js';
 
 export type { Isolation, SecurityLevel } from '../policy/request.js';
@@ -12,7 +12,11 @@ export interface Manifest extends CapabilityRequest {
   version: string;
   provider: { name: string; version?: string; url?: string };
   description?: string;
-  component: string;
+  /** The component file (runtime wasm); a container capability has none. */
+  component?: string;
+  /** `container`: run an OCI image (always in the VM tier) instead of a component. */
+  runtime?: CapabilityRuntime;
+  container?: { image: string; command?: string[] };
   digest?: string;
   signature?: string;
   inputSchema?: object | boolean;
@@ -46,6 +50,7 @@ export function checkManifest(value: unknown, file: string): Manifest {
     throw new CapsuleError('MANIFEST_INVALID', `${file}: ${problems.join('; ')}`, { file, problems });
   }
   const manifest = value as unknown as Manifest;
+  containerRules(manifest, file);
   for (const field of ['inputSchema', 'outputSchema'] as const) {
     const s = manifest[field];
     if (s === undefined) continue;
@@ -59,6 +64,17 @@ export function checkManifest(value: unknown, file: string): Manifest {
     }
   }
   return manifest;
+}
+
+/** The rules for `runtime: "container"` that the schema states as if/then, said plainly. */
+function containerRules(m: Manifest, file: string): void {
+  const bad = (field: string, why: string) =>
+    new CapsuleError('MANIFEST_INVALID', `${file}: /${field} ${why}`, { file, problems: [`/${field}`] });
+  if (m.runtime === 'container') {
+    if (m.world !== 'command') throw bad('world', 'must be "command" for runtime container (stdin/args in, stdout/stderr/exit code out)');
+  } else if (m.container !== undefined) {
+    throw bad('container', 'is only for runtime "container"');
+  }
 }
 
 /** Validators for a capability's input and output, compiled once per manifest. */

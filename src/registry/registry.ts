@@ -84,6 +84,9 @@ async function loadEntry(dir: string, name: string): Promise<CapabilityEntry> {
 
 /** Reads a capability's component, refusing paths that leave its directory and checking the digest pin. */
 export async function readComponent(entry: CapabilityEntry, manifest: Manifest): Promise<Uint8Array> {
+  if (manifest.component === undefined) {
+    throw new CapsuleError('MANIFEST_INVALID', `${entry.manifestPath}: missing field /component`);
+  }
   const file = path.resolve(entry.dir, manifest.component);
   let bytes: Uint8Array;
   try {

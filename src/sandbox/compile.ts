@@ -12,13 +12,11 @@ import { CapsuleError, messageOf } from '../errors.js';
 import { type ComponentShape, shapeFromWit } from './describe.js';
 import { type DirectAbi, directAbiFromWat } from './direct-abi.js';
 import { capMemories, pagesFor } from './memory-cap.js';
+import type { BundleRef } from './job.js';
 
 export interface CompiledComponent {
   digest: string;
   glueUrl: string;
-  /** Directory of the transpiled glue and core wasm files. */
-  dir: string;
-  coreFiles: string[];
   /** Import names exactly as the glue looks them up. */
   glueImports: string[];
   shape: ComponentShape;
@@ -26,6 +24,8 @@ export interface CompiledComponent {
   directAbi?: DirectAbi;
   /** How this component was obtained: already compiled, from the disk cache, or transpiled now. */
   source: 'memory' | 'disk' | 'transpiled';
+  /** The cache directory holding glue and core files (a child process or VM reads it). */
+  bundle: BundleRef;
 }
 
 interface CacheMeta {
@@ -90,12 +90,11 @@ export class ComponentCompiler {
     return {
       digest,
       glueUrl: pathToFileURL(path.join(dir, 'component.js')).href,
-      dir,
-      coreFiles: meta.coreFiles,
       glueImports: meta.glueImports,
       shape: shapeFromWit(meta.wit),
       ...(meta.directAbi ? { directAbi: meta.directAbi } : {}),
       source,
+      bundle: { dir, glue: 'component.js', coreFiles: meta.coreFiles },
     };
   }
 
@@ -108,7 +107,7 @@ export class ComponentCompiler {
     const key = `${c.digest}/${pages}`;
     let modules = this.capped.get(key);
     if (!modules) {
-      modules = compileCapped(c, pages);
+      modules = compileBundle(c.bundle, memoryBytes);
       this.capped.set(key, modules);
       modules.catch(() => this.capped.delete(key));
     }
@@ -157,11 +156,17 @@ export class ComponentCompiler {
 
 }
 
-async function compileCapped(c: CompiledComponent, pages: number): Promise<Record<string, WebAssembly.Module>> {
+/**
+ * Compiles a bundle's core files with every memory capped for a call with
+ * `memoryBytes` of linear memory. Used here and by the job runner across a
+ * process or VM boundary, so every tier applies the same cap.
+ */
+export async function compileBundle(bundle: BundleRef, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
+  const pages = pagesFor(memoryBytes);
   const modules: Record<string, WebAssembly.Module> = {};
-  for (const file of c.coreFiles) {
-    const bytes = capMemories(await readFile(path.join(c.dir, file)), pages);
-    modules[file] = await WebAssembly.compile(bytes);
+  for (const file of bundle.coreFiles) {
+    if (path.basename(file) !== file) throw new CapsuleError('INTERNAL', `bundle core file ${file} is not a plain file name`);
+    modules[file] = await WebAssembly.compile(capMemories(await readFile(path.join(bundle.dir, file)), pages));
   }
   return modules;
 }

@@ -76,7 +76,27 @@ export interface Job {
    * wall-clock limit covers the guest, not the wait for a worker to be ready.
    */
   startedFlag?: Int32Array;
+  /** Where the transpiled files live, for tiers across a process or VM boundary (see WireJob). */
+  bundle?: BundleRef;
 }
+
+/** A transpiled component on disk: one directory holding the glue and its core modules. */
+export interface BundleRef {
+  dir: string;
+  glue: string;
+  coreFiles: string[];
+}
+
+/**
+ * A Job as JSON, for a child process or a VM. Compiled WebAssembly.Modules cannot
+ * cross a process boundary, so the other side compiles the bundle's core files itself.
+ */
+export interface WireJob extends Omit<Job, 'modules' | 'glueUrl' | 'bundle'> {
+  bundle: BundleRef;
+}
+
+/** What a child process or VM writes on stdout, one JSON message per line. */
+export type WireMessage = { type: 'started' } | { type: 'result'; result: JobResult };
 
 export interface CommandInput {
   args?: string[];

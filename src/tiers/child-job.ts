@@ -1,0 +1,98 @@
+// Runs one Job in another process that speaks the job protocol (dist/job-runner.js,
+// directly, under bubblewrap or inside a container): the WireJob goes in on stdin,
+// newline-delimited messages come back on stdout. The guest's clock starts at the
+// child's "started" message; starting has its own bound. Either running out kills
+// the whole process group.
+import { CapsuleError } from '../errors.js';
+import type { Job, JobResult, WireJob, WireMessage } from '../sandbox/job.js';
+import { describeExit, type Exit, spawnGroup } from './exec.js';
+
+export interface ChildJob {
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  wire: WireJob;
+  /** How long the child may take to start and compile before the guest runs. */
+  startTimeoutMs: number;
+  /** How the child is named in messages: `its child process`, `container capsule-x-1`. */
+  what: string;
+}
+
+/** Room for the result's JSON escaping and logs beyond the guest's capped output. */
+const PROTOCOL_SLACK_BYTES = 16 * 1024 * 1024;
+
+export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): Promise<JobResult> {
+  if (signal?.aborted) throw aborted(job);
+  let result: JobResult | undefined;
+  let stage: 'starting' | 'running' = 'starting';
+  let stopped: 'start-timeout' | 'timeout' | 'aborted' | undefined;
+  const child = spawnGroup(c.command, c.args, {
+    input: JSON.stringify(c.wire),
+    env: c.env ?? {},
+    maxStdoutBytes: 4 * job.limits.outputBytes + PROTOCOL_SLACK_BYTES,
+    onLine: (line) => {
+      const message = parseMessage(line);
+      if (message?.type === 'started' && stage === 'starting') {
+        stage = 'running';
+        clearTimeout(timer);
+        timer = setTimeout(() => stop('timeout'), job.limits.timeoutMs);
+      } else if (message?.type === 'result') {
+        result = message.result;
+      }
+    },
+  });
+  const stop = (why: NonNullable<typeof stopped>) => {
+    stopped ??= why;
+    child.kill();
+  };
+  let timer = setTimeout(() => stop('start-timeout'), c.startTimeoutMs);
+  const onAbort = () => stop('aborted');
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let exit: Exit;
+  try {
+    exit = await child.done;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (stopped === 'aborted') throw aborted(job);
+  // A result that arrived just before the kill is still the guest's answer.
+  if (result) return result;
+  if (stopped === 'timeout') {
+    throw new CapsuleError('TIMEOUT', `${job.capabilityId}: no result within ${job.limits.timeoutMs} ms; ${c.what} was killed`);
+  }
+  if (stopped === 'start-timeout') {
+    throw new CapsuleError('TIMEOUT', `${job.capabilityId}: ${c.what} did not start the job within ${c.startTimeoutMs} ms and was killed`);
+  }
+  throw childFailure(job.capabilityId, job.limits.memoryBytes, c.what, exit);
+}
+
+function parseMessage(line: string): WireMessage | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as WireMessage;
+  } catch {
+    return undefined;
+  }
+}
+
+function aborted(job: Job): CapsuleError {
+  return new CapsuleError('ABORTED', `${job.capabilityId}: the caller aborted the call`);
+}
+
+/** V8's last words when a heap limit (--max-old-space-size) is hit. */
+const HEAP_OOM = /JavaScript heap out of memory|Reached heap limit|Allocation failed - process out of memory/;
+
+/** Why a child (`what`) ended without a result, as the error the caller sees. */
+export function childFailure(id: string, memoryBytes: number, what: string, exit: Exit): CapsuleError {
+  if (exit.overflow) {
+    return new CapsuleError('OUTPUT_TOO_LARGE', `${id}: ${what} wrote more than the job protocol allows`);
+  }
+  if (HEAP_OOM.test(exit.stderr)) {
+    return new CapsuleError('MEMORY_LIMIT', `${id}: ${what} ran out of memory (heap limit for a ${memoryBytes}-byte memory limit)`);
+  }
+  if (exit.signal === 'SIGKILL' || exit.code === 137) {
+    return new CapsuleError('MEMORY_LIMIT', `${id}: ${what} was killed (SIGKILL), most likely by the out-of-memory killer`);
+  }
+  return new CapsuleError('INTERNAL', `${id}: ${describeExit(what, exit)}`);
+}

@@ -1,0 +1,135 @@
+// Child processes with bounds: each one leads its own process group so a kill
+// reaches everything it started (SIGKILL to the group), output is capped, and
+// `runBounded` gives every CLI call its own wall-clock limit.
+import { spawn } from 'node:child_process';
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  /** The last few KiB of stderr (enough to explain a failure). */
+  stderr: string;
+  /** stdout (or a capped stderr) went over its cap; the process was killed. */
+  overflow: boolean;
+  /** The command could not be started (not found, not executable). */
+  spawnError?: string;
+}
+
+export interface SpawnOptions {
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Kill the group once stdout exceeds this many bytes. */
+  maxStdoutBytes?: number;
+  /** Keep all of stderr up to this many bytes (then kill the group) instead of only its tail. */
+  maxStderrBytes?: number;
+  /** Called with each complete stdout line as it arrives. */
+  onLine?: (line: string) => void;
+}
+
+export interface Spawned {
+  done: Promise<Exit>;
+  /** SIGKILL the whole process group; safe to call more than once or after exit. */
+  kill(): void;
+}
+
+const STDERR_TAIL = 8 * 1024;
+
+export function spawnGroup(command: string, args: string[], o: SpawnOptions = {}): Spawned {
+  const child = spawn(command, args, { detached: true, env: o.env ?? {}, stdio: ['pipe', 'pipe', 'pipe'] });
+  let exited = false;
+  const kill = () => {
+    if (exited || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL'); // the group is gone already; make sure the leader is too
+    }
+  };
+  const done = new Promise<Exit>((resolve) => {
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let overflow = false;
+    let pending = '';
+    let err = '';
+    const errChunks: Buffer[] = [];
+    let errBytes = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (overflow) return;
+      outBytes += chunk.length;
+      if (o.maxStdoutBytes !== undefined && outBytes > o.maxStdoutBytes) {
+        overflow = true;
+        kill();
+        return;
+      }
+      out.push(chunk);
+      if (o.onLine) {
+        pending += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = pending.indexOf('\n')) >= 0) {
+          o.onLine(pending.slice(0, nl));
+          pending = pending.slice(nl + 1);
+        }
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (o.maxStderrBytes === undefined) {
+        err = (err + chunk.toString('utf8')).slice(-STDERR_TAIL);
+        return;
+      }
+      if (overflow) return;
+      errBytes += chunk.length;
+      if (errBytes > o.maxStderrBytes) {
+        overflow = true;
+        kill();
+        return;
+      }
+      errChunks.push(chunk);
+      err = Buffer.concat(errChunks).toString('utf8');
+    });
+    child.stdin.on('error', () => {}); // the child may exit before reading all its input
+    child.on('error', (e) => {
+      exited = true;
+      resolve({ code: null, signal: null, stdout: '', stderr: err, overflow, spawnError: e.message });
+    });
+    child.on('close', (code, signal) => {
+      exited = true;
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: err, overflow });
+    });
+  });
+  if (o.input !== undefined) child.stdin.end(o.input);
+  else child.stdin.end();
+  return { done, kill };
+}
+
+export interface BoundedExit extends Exit {
+  timedOut: boolean;
+}
+
+/** Run a command to completion within `timeoutMs`, killing its process group when the time is up. */
+export async function runBounded(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+  o: SpawnOptions = {},
+): Promise<BoundedExit> {
+  const p = spawnGroup(command, args, { env: process.env, ...o });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    p.kill();
+  }, timeoutMs);
+  try {
+    return { ...(await p.done), timedOut };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One line saying how a command ended, for error messages. */
+export function describeExit(command: string, e: BoundedExit | Exit): string {
+  if (e.spawnError) return `${command} could not start: ${e.spawnError}`;
+  if ('timedOut' in e && e.timedOut) return `${command} did not finish in time and was killed`;
+  const how = e.signal ? `was killed by ${e.signal}` : `exited with ${e.code}`;
+  const last = e.stderr.trim().split('\n').pop();
+  return last ? `${command} ${how}: ${last}` : `${command} ${how}`;
+}

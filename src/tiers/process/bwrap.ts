@@ -1,0 +1,81 @@
+// bubblewrap for the process tier: a new user/pid/net/ipc/uts/cgroup namespace,
+// read-only binds of only the system directories Node needs plus the runner and
+// the component bundle, fresh /proc, /dev and /tmp, no environment, no capabilities.
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { runBounded } from '../exec.js';
+import type { Probe } from '../probe.js';
+import { which } from '../which.js';
+
+/** System directories a dynamically linked node needs (bound read-only, or recreated as symlinks). */
+const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64'];
+
+export async function probeBwrap(): Promise<Probe> {
+  const found = which('bwrap');
+  if (!found) return { available: false, reason: 'bwrap not found on PATH (apt-get install bubblewrap)' };
+  const version = await runBounded(found, ['--version'], 5_000);
+  const v = version.stdout.trim().replace(/^bubblewrap\s+/, '');
+  // Installed is not enough: some hosts forbid namespaces. Try one tiny sandbox.
+  const smoke = await runBounded(found, ['--ro-bind', '/', '/', '--unshare-all', '--die-with-parent', '--', 'true'], 5_000);
+  if (smoke.code !== 0) {
+    const why = smoke.stderr.trim().split('\n').pop() ?? `exit ${smoke.code}`;
+    return { available: false, path: found, version: v, reason: `bwrap ${v} is installed but cannot create a sandbox here: ${why}` };
+  }
+  return { available: true, path: found, version: v, reason: `bwrap ${v} (${found})` };
+}
+
+/** `--ro-bind` or `--symlink` for each system directory that exists on this host. */
+export function systemBinds(dirs = SYSTEM_DIRS): string[] {
+  const args: string[] = [];
+  for (const dir of dirs) {
+    let st;
+    try {
+      st = lstatSync(dir);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(dir), dir);
+    else if (st.isDirectory()) args.push('--ro-bind', dir, dir);
+  }
+  return args;
+}
+
+export interface BwrapCommand {
+  /** Host paths bound read-only at the same place (runner, bundle, node's install prefix). */
+  readOnly: string[];
+  /** The command to run inside, argv[0] an absolute path. */
+  command: string[];
+  system?: string[];
+}
+
+export function bwrapArgs(c: BwrapCommand): string[] {
+  const binds = c.readOnly.flatMap((p) => ['--ro-bind', p, p]);
+  return [
+    '--unshare-all',
+    '--die-with-parent',
+    '--new-session',
+    '--clearenv',
+    '--cap-drop',
+    'ALL',
+    // Mounts apply in order: the fresh /tmp first, so binds beneath it stay visible.
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
+    ...(c.system ?? systemBinds()),
+    ...binds,
+    '--chdir',
+    '/',
+    '--',
+    ...c.command,
+  ];
+}
+
+/** Node's install prefix, when it is not already under a system directory. */
+export function nodePrefix(execPath = process.execPath): string | undefined {
+  const real = realpathSync(execPath);
+  if (SYSTEM_DIRS.some((d) => real.startsWith(`${d}/`))) return undefined;
+  return path.dirname(path.dirname(real));
+}

@@ -1,0 +1,43 @@
+// Node's permission model for the process tier: `--permission` where this Node has
+// it (23.5+, 22.13+), `--experimental-permission` on Node 20/21/early 22. Asked of
+// Node itself rather than guessed from the version number.
+export type PermissionFlag = '--permission' | '--experimental-permission';
+
+export function permissionFlag(flags: ReadonlySet<string> = process.allowedNodeEnvironmentFlags): PermissionFlag | undefined {
+  if (flags.has('--permission')) return '--permission';
+  if (flags.has('--experimental-permission')) return '--experimental-permission';
+  return undefined;
+}
+
+export interface NodeChild {
+  /** The job runner script. */
+  entry: string;
+  /** The only paths the child may read (the runner's directory and the component bundle). */
+  readPaths: string[];
+  /** The call's memory limit. */
+  memoryBytes: number;
+  permission?: PermissionFlag;
+}
+
+/** Node's own arguments for a process-tier child: no writes, no child processes, no workers, no addons. */
+export function nodeArgs(c: NodeChild): string[] {
+  const permission = c.permission ? [c.permission, ...c.readPaths.map((p) => `--allow-fs-read=${p}`)] : [];
+  return [...permission, ...limitFlags(c.memoryBytes), '--no-warnings', c.entry];
+}
+
+/**
+ * The call's memory limit as V8 flags: the JS heap (with a floor Node needs to start
+ * at all) and each wasm memory's page count, so `memory.grow` fails at the limit in
+ * a child process or VM whatever the compile step did.
+ */
+export function limitFlags(memoryBytes: number): string[] {
+  return [`--max-old-space-size=${heapMiBFor(memoryBytes)}`, `--wasm-max-mem-pages=${wasmPagesFor(memoryBytes)}`];
+}
+
+export function heapMiBFor(memoryBytes: number): number {
+  return Math.max(32, Math.ceil(memoryBytes / (1024 * 1024)));
+}
+
+export function wasmPagesFor(memoryBytes: number): number {
+  return Math.max(1, Math.floor(memoryBytes / 65536));
+}

@@ -1,0 +1,80 @@
+// The runners a Runtime uses, one per tier, created on first use. Probing (bwrap,
+// VM runner CLIs) happens once per runtime, off every call's path after the first.
+import { CapsuleError } from '../errors.js';
+import type { Tier } from '../policy/tier.js';
+import { InlineRunner } from './inline.js';
+import { ProcessRunner, type ProcessSandbox, type ProcessTierOptions, probeProcessSandbox } from './process/runner.js';
+import type { TierRunner } from './runner.js';
+import { ContainerRunner } from './vm/runner.js';
+import { selectVm, type VmOptions, type VmSelection } from './vm/select.js';
+import { type PoolOptions, WorkerRunner } from './worker.js';
+
+export interface RunnerOptions {
+  pool?: PoolOptions;
+  vm?: VmOptions;
+  process?: ProcessTierOptions;
+  /** What a runner has to say about one call (e.g. memory raised to a runner's minimum). */
+  onNote?: (capabilityId: string, note: string) => void;
+}
+
+export class Runners {
+  private readonly runners = new Map<Tier, TierRunner>();
+  private vmSelection?: Promise<VmSelection>;
+  private processSandbox?: Promise<ProcessSandbox>;
+  private vmRunner?: ContainerRunner;
+
+  constructor(private readonly opts: RunnerOptions = {}) {}
+
+  /** Which VM runner (if any) serves the vm tier here, and why. */
+  vm(): Promise<VmSelection> {
+    this.vmSelection ??= selectVm(this.opts.vm);
+    return this.vmSelection;
+  }
+
+  /** The process tier's layers: Node permission flags, bubblewrap when it works. */
+  process(): Promise<ProcessSandbox> {
+    this.processSandbox ??= probeProcessSandbox(this.opts.process).then((p) => p.sandbox);
+    return this.processSandbox;
+  }
+
+  /** The worker tier's runner, synchronously (to start the pool early). */
+  worker(): TierRunner {
+    return this.cached('worker', () => new WorkerRunner(this.opts.pool));
+  }
+
+  async get(tier: Tier): Promise<TierRunner> {
+    const known = this.runners.get(tier);
+    if (known) return known;
+    if (tier === 'inline') return this.cached(tier, () => new InlineRunner());
+    if (tier === 'worker') return this.worker();
+    if (tier === 'process') {
+      const sandbox = await this.process();
+      return this.cached(tier, () => new ProcessRunner(sandbox, this.opts.process));
+    }
+    return this.container();
+  }
+
+  async container(): Promise<ContainerRunner> {
+    const selection = await this.vm();
+    if (!selection.cli) throw new CapsuleError('ESCALATION_UNAVAILABLE', selection.reason);
+    if (!this.vmRunner) {
+      this.vmRunner = new ContainerRunner(selection.cli, this.opts.vm, this.opts.onNote);
+      this.runners.set('vm', this.vmRunner);
+    }
+    return this.vmRunner;
+  }
+
+  private cached(tier: Tier, make: () => TierRunner): TierRunner {
+    let r = this.runners.get(tier);
+    if (!r) {
+      r = make();
+      this.runners.set(tier, r);
+    }
+    return r;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.close()));
+    this.runners.clear();
+  }
+}

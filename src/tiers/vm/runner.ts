@@ -1,0 +1,209 @@
+// The VM tier: one container (one lightweight VM with Apple's `container`, or an
+// OCI runtime such as kata under docker/podman) per call. Every CLI call has its own
+// wall-clock bound, the container has a name chosen before it starts, and it is
+// deleted by that name whatever happened (`container run` can hang: APPLE_CONTAINER.md).
+import { randomBytes } from 'node:crypto';
+import { CapsuleError } from '../../errors.js';
+import type { CommandInput, Job, JobResult } from '../../sandbox/job.js';
+import { toWire } from '../../sandbox/wire.js';
+import { childFailure, runChildJob } from '../child-job.js';
+import { type BoundedExit, runBounded, spawnGroup } from '../exec.js';
+import { limitFlags } from '../process/node-flags.js';
+import { JOB_RUNNER_FILE } from '../process/runner.js';
+import type { TierRunner } from '../runner.js';
+import { appleDeleteArgv, appleMemory, appleRunArgv } from './apple-container.js';
+import { type OciCli, ociDeleteArgv, ociRunArgv } from './oci.js';
+import { type ContainerSpec, containerName, grantMounts, memoryMiB, networkGranted, NODE_OVERHEAD_MIB } from './spec.js';
+
+export type VmRunnerKind = 'apple-container' | OciCli;
+
+export interface ContainerCli {
+  kind: VmRunnerKind;
+  /** The CLI to run (absolute path, or a name looked up on PATH). */
+  command: string;
+}
+
+export interface VmConfig {
+  /** Image holding Node and dist/job-runner.js (see Containerfile); default `capsule-runner`. */
+  image?: string;
+  /**
+   * docker/podman: run from this host root (`--rootfs DIR:O`, an overlay discarded
+   * after the run) instead of an image, for wasm jobs and container capabilities alike.
+   * For hosts that cannot pull images (these CI machines); the image is ignored then.
+   */
+  rootfs?: string;
+  /** docker/podman `--runtime` (kata, runsc, krun, runc). */
+  runtime?: string;
+  cpus?: number;
+  /** Pass --memory (default true). Some hosts' cgroups refuse limits (see README). */
+  memoryLimit?: boolean;
+  /** Bound on starting the container and compiling, before the guest's clock starts; default 60 s. */
+  startTimeoutMs?: number;
+  /** Bound on `delete --force` / `rm -f`; default 15 s. */
+  deleteTimeoutMs?: number;
+}
+
+/** Where the Containerfile puts the job runner in the image. */
+export const IMAGE_JOB_RUNNER = '/capsule/app/job-runner.js';
+
+/** Where the component bundle appears inside the VM. */
+export const BUNDLE_TARGET = '/capsule/bundle';
+
+/** A container capability's call: image and command from the manifest, input as for the command world. */
+export interface ContainerCall {
+  capabilityId: string;
+  image: string;
+  command: string[];
+  input: CommandInput;
+  grants: Job['grants'];
+  limits: Job['limits'];
+}
+
+export interface ContainerOutput {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class ContainerRunner implements TierRunner {
+  /** Aborted by close(): in-flight containers are killed and deleted. */
+  private readonly closing = new AbortController();
+  /** Notes about the last calls (e.g. memory raised to Apple's minimum); each also goes to `onNote`. */
+  readonly notes: string[] = [];
+
+  constructor(
+    readonly cli: ContainerCli,
+    private readonly config: VmConfig = {},
+    private readonly onNote?: (capabilityId: string, note: string) => void,
+  ) {}
+
+  /** A wasm Job: the job runner inside the container, the bundle mounted read-only. */
+  async run(job: Job, signal?: AbortSignal): Promise<JobResult> {
+    const bundleDir = toWire(job).bundle.dir;
+    const wire = toWire(job, BUNDLE_TARGET);
+    const spec = this.spec(job.capabilityId, {
+      image: this.config.image ?? 'capsule-runner',
+      // The image's entrypoint is `node`; the runner passes the limits and the script.
+      command: this.config.rootfs
+        ? [process.execPath, ...limitFlags(job.limits.memoryBytes), JOB_RUNNER_FILE]
+        : [...limitFlags(job.limits.memoryBytes), IMAGE_JOB_RUNNER],
+      memoryMiB: memoryMiB(job.limits.memoryBytes, NODE_OVERHEAD_MIB),
+      mounts: [{ source: bundleDir, target: BUNDLE_TARGET, readonly: true }, ...grantMounts(job.grants, false, job.capabilityId)],
+      network: networkGranted(job.grants),
+      env: {},
+    });
+    const what = `container ${spec.name}`;
+    try {
+      return await runChildJob(
+        job,
+        { command: this.cli.command, args: this.runArgv(spec), env: process.env, wire, startTimeoutMs: this.startTimeout(), what },
+        this.withClose(signal),
+      );
+    } finally {
+      await this.remove(spec.name);
+    }
+  }
+
+  /** A container capability: stdin in, stdout/stderr/exit code out, bounded by timeout + start time. */
+  async runCommand(call: ContainerCall, callerSignal?: AbortSignal): Promise<ContainerOutput> {
+    const signal = this.withClose(callerSignal);
+    const spec = this.spec(call.capabilityId, {
+      image: call.image,
+      command: [...call.command, ...(call.input.args ?? [])],
+      memoryMiB: memoryMiB(call.limits.memoryBytes),
+      mounts: grantMounts(call.grants, true, call.capabilityId),
+      network: networkGranted(call.grants),
+      env: { ...(call.input.env ?? {}), ...call.grants.env },
+    });
+    const bound = call.limits.timeoutMs + this.startTimeout();
+    const child = spawnGroup(this.cli.command, this.runArgv(spec), {
+      input: call.input.stdin ?? '',
+      env: process.env,
+      maxStdoutBytes: call.limits.outputBytes,
+      maxStderrBytes: call.limits.outputBytes,
+    });
+    let stopped: 'timeout' | 'aborted' | undefined;
+    const timer = setTimeout(() => {
+      stopped ??= 'timeout';
+      child.kill();
+    }, bound);
+    const onAbort = () => {
+      stopped ??= 'aborted';
+      child.kill();
+    };
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const exit = await child.done;
+      const id = call.capabilityId;
+      if (stopped === 'aborted') throw new CapsuleError('ABORTED', `${id}: the caller aborted the call`);
+      if (stopped === 'timeout') {
+        throw new CapsuleError('TIMEOUT', `${id}: no result within ${call.limits.timeoutMs} ms (+ ${this.startTimeout()} ms to start); container ${spec.name} was killed`);
+      }
+      if (exit.overflow) {
+        throw new CapsuleError('OUTPUT_TOO_LARGE', `${id}: output over the limit of ${call.limits.outputBytes} bytes`);
+      }
+      if (exit.spawnError || exit.code === null) {
+        throw childFailure(id, call.limits.memoryBytes, `container ${spec.name}`, exit);
+      }
+      if (this.cli.kind !== 'apple-container' && exit.code === 125) {
+        // docker/podman's own failure (no such image, bad flag), not the command's exit code.
+        throw new CapsuleError('ESCALATION_UNAVAILABLE', `${id}: ${this.cli.kind} could not start the container: ${exit.stderr.trim().split('\n').pop()}`);
+      }
+      return { exitCode: exit.code, stdout: exit.stdout, stderr: exit.stderr };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      await this.remove(spec.name);
+    }
+  }
+
+  private spec(id: string, s: Omit<ContainerSpec, 'name' | 'cpus' | 'runtime' | 'rootfs'>): ContainerSpec {
+    const spec: ContainerSpec = {
+      ...s,
+      name: containerName(id, randomBytes(4).toString('hex')),
+      cpus: this.config.cpus ?? 1,
+      runtime: this.config.runtime,
+      rootfs: this.config.rootfs,
+    };
+    if (this.cli.kind === 'apple-container') {
+      const note = appleMemory(spec.memoryMiB).note;
+      if (note) this.note(id, note);
+    }
+    return spec;
+  }
+
+  runArgv(spec: ContainerSpec): string[] {
+    const argv = this.cli.kind === 'apple-container' ? appleRunArgv(spec) : ociRunArgv(this.cli.kind, spec);
+    if (this.config.memoryLimit !== false) return argv;
+    const i = argv.indexOf('--memory');
+    return [...argv.slice(0, i), ...argv.slice(i + 2)];
+  }
+
+  deleteArgv(name: string): string[] {
+    return this.cli.kind === 'apple-container' ? appleDeleteArgv(name) : ociDeleteArgv(this.cli.kind, name, this.config.runtime);
+  }
+
+  /** Delete by name, bounded; a container already gone (--rm) is fine. */
+  private async remove(name: string): Promise<BoundedExit> {
+    return runBounded(this.cli.command, this.deleteArgv(name), this.config.deleteTimeoutMs ?? 15_000);
+  }
+
+  private startTimeout(): number {
+    return this.config.startTimeoutMs ?? 60_000;
+  }
+
+  private note(id: string, text: string): void {
+    this.notes.push(`${id}: ${text}`);
+    if (this.notes.length > 50) this.notes.shift();
+    this.onNote?.(id, text);
+  }
+
+  private withClose(signal?: AbortSignal): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+  }
+}

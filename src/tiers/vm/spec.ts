@@ -1,0 +1,72 @@
+// What one container run needs, whichever CLI starts it: built from a Job (or a
+// container capability's request) by the VM runner, turned into argv by
+// apple-container.ts or oci.ts. Plain data, so argv builders are pure and testable.
+import { CapsuleError } from '../../errors.js';
+import type { Grants } from '../../sandbox/job.js';
+
+export interface Mount {
+  source: string;
+  target: string;
+  readonly: boolean;
+}
+
+export interface ContainerSpec {
+  /** Deterministic per call, so the runner can always delete it by name. */
+  name: string;
+  /** The OCI image; ignored when `rootfs` is set. */
+  image: string;
+  /** docker/podman only: run from a host directory instead of an image (`--rootfs DIR:O`). */
+  rootfs?: string;
+  /** Arguments after the image (empty: the image's entrypoint). */
+  command: string[];
+  cpus: number;
+  memoryMiB: number;
+  mounts: Mount[];
+  /** Only when a net grant exists; otherwise no network at all. */
+  network: boolean;
+  env: Record<string, string>;
+  /** docker/podman `--runtime` (kata, runsc, krun, runc). */
+  runtime?: string;
+}
+
+export const MIB = 1024 * 1024;
+
+/** Memory for the VM or container: the call's limit, plus room for Node when a wasm job runs inside. */
+export function memoryMiB(limitBytes: number, overheadMiB = 0): number {
+  return Math.ceil(limitBytes / MIB) + overheadMiB;
+}
+
+/** Node, V8 and the job runner inside the VM, beside the guest's own linear memory. */
+export const NODE_OVERHEAD_MIB = 128;
+
+/** `capsule-demo-text-wc-1a2b3c4d`: a name docker, podman and Apple's container all accept. */
+export function containerName(capabilityId: string, unique: string): string {
+  const slug = capabilityId.replace(/[^a-zA-Z0-9-]+/g, '-').slice(0, 40);
+  return `capsule-${slug}-${unique}`;
+}
+
+/** Network only when a net grant exists (per-host rules apply to wasm guests, not to a container's own traffic). */
+export function networkGranted(grants: Grants): boolean {
+  return grants.net.length > 0;
+}
+
+/**
+ * Filesystem grants as bind mounts at the same path: read-only unless write is granted.
+ * For a wasm job, capsule's WASI inside the VM still applies `blocked`; a native
+ * container capability has no such layer, so a grant with blocked globs is refused
+ * for it rather than mounted whole.
+ */
+export function grantMounts(grants: Grants, native: boolean, capabilityId: string): Mount[] {
+  if (native && grants.fs.blocked.length > 0) {
+    throw new CapsuleError(
+      'PERMISSION_DENIED',
+      `${capabilityId}: a container capability cannot honour blocked paths (${grants.fs.blocked.join(', ')}); grant it directories without blocked entries`,
+    );
+  }
+  const write = new Set(grants.fs.write);
+  const read = grants.fs.read.filter((p) => !write.has(p));
+  return [
+    ...read.map((p) => ({ source: p, target: p, readonly: true })),
+    ...[...write].map((p) => ({ source: p, target: p, readonly: false })),
+  ];
+}

@@ -1,0 +1,240 @@
+// The VM runner: pure argv builders checked against the flags in APPLE_CONTAINER.md,
+// Apple Container's system validation with a pretend host, and the runner's own
+// behaviour (naming, timeouts, delete whatever happened) against a test double of
+// the `container` / `docker` CLIs on PATH (test/fixtures-bin, clearly a double).
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  appleDeleteArgv,
+  appleRunArgv,
+  CapsuleError,
+  ContainerRunner,
+  type ContainerSpec,
+  createRuntime,
+  type HostInfo,
+  ociDeleteArgv,
+  ociRunArgv,
+  probeAppleContainer,
+  type Runtime,
+} from '../dist/index.js';
+import { fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
+
+const DOUBLES = path.join(ROOT, 'test', 'fixtures-bin');
+const JOB_RUNNER = path.join(ROOT, 'dist', 'job-runner.js');
+
+const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({
+  name: 'capsule-demo-echo-0001',
+  image: 'capsule-runner',
+  command: [],
+  cpus: 1,
+  memoryMiB: 512,
+  mounts: [{ source: '/abs/bundle', target: '/capsule/bundle', readonly: true }],
+  network: false,
+  env: {},
+  ...over,
+});
+
+describe('Apple container argv', () => {
+  it('is the command in APPLE_CONTAINER.md', () => {
+    expect(appleRunArgv(spec({ env: { KEY: 'VALUE' }, command: ['ARG1'] }))).toEqual([
+      'run', '--rm', '-i', '--name', 'capsule-demo-echo-0001',
+      '--network', 'none', '--no-dns',
+      '--cpus', '1', '--memory', '512M',
+      '--read-only', '--tmpfs', '/tmp',
+      '--mount', 'type=bind,source=/abs/bundle,target=/capsule/bundle,readonly',
+      '-e', 'KEY=VALUE',
+      'capsule-runner', 'ARG1',
+    ]);
+    expect(appleDeleteArgv('capsule-demo-echo-0001')).toEqual(['delete', '--force', 'capsule-demo-echo-0001']);
+  });
+
+  it('never asks for less than 200 MiB, the least the API server accepts', () => {
+    const argv = appleRunArgv(spec({ memoryMiB: 16 }));
+    expect(argv[argv.indexOf('--memory') + 1]).toBe('200M');
+  });
+
+  it('--cpus is a whole number; network only with a net grant', () => {
+    const argv = appleRunArgv(spec({ cpus: 2.4, network: true }));
+    expect(argv[argv.indexOf('--cpus') + 1]).toBe('2');
+    expect(argv).not.toContain('--network');
+    expect(argv).not.toContain('--no-dns');
+  });
+
+  it('a writable grant mount has no readonly option', () => {
+    const argv = appleRunArgv(spec({ mounts: [{ source: '/srv/out', target: '/srv/out', readonly: false }] }));
+    expect(argv).toContain('type=bind,source=/srv/out,target=/srv/out');
+  });
+});
+
+describe('docker and podman argv', () => {
+  it('docker takes --runtime after run; podman before it', () => {
+    const d = ociRunArgv('docker', spec({ runtime: 'kata' }));
+    expect(d.slice(0, 5)).toEqual(['run', '--rm', '-i', '--name', 'capsule-demo-echo-0001']);
+    expect(d[d.indexOf('--runtime') + 1]).toBe('kata');
+    const p = ociRunArgv('podman', spec({ runtime: 'runsc' }));
+    expect(p.slice(0, 3)).toEqual(['--runtime', 'runsc', 'run']);
+    expect(ociDeleteArgv('podman', 'n', 'runsc')).toEqual(['--runtime', 'runsc', 'rm', '-f', '-t', '0', 'n']);
+    expect(ociDeleteArgv('docker', 'n')).toEqual(['rm', '-f', 'n']);
+  });
+
+  it('no network, no capabilities, read-only root, memory and cpus', () => {
+    const d = ociRunArgv('docker', spec());
+    for (const flag of [['--network', 'none'], ['--cap-drop', 'ALL'], ['--memory', '512m'], ['--cpus', '1']]) {
+      expect(d[d.indexOf(flag[0]) + 1]).toBe(flag[1]);
+    }
+    expect(d).toContain('--read-only');
+    expect(d.at(-1)).toBe('capsule-runner');
+  });
+
+  it('--rootfs mode runs from a host root overlay instead of an image', () => {
+    const p = ociRunArgv('podman', spec({ rootfs: '/', command: ['/usr/bin/node', '/x/job-runner.js'] }));
+    expect(p.slice(-4)).toEqual(['--rootfs', '/:O', '/usr/bin/node', '/x/job-runner.js']);
+    expect(p).not.toContain('capsule-runner');
+  });
+});
+
+describe('Apple Container system validation', () => {
+  const host = (platform: NodeJS.Platform, arch: string, macos?: string): HostInfo => ({
+    platform,
+    arch,
+    macosVersion: async () => macos,
+  });
+  it('needs macOS 26 on Apple silicon', async () => {
+    expect((await probeAppleContainer(host('linux', 'x64'))).reason).toBe(
+      'Apple Container needs macOS 26 on Apple silicon; this is Linux x86_64',
+    );
+    expect((await probeAppleContainer(host('darwin', 'x64', '26.0'))).reason).toMatch(/this is macOS x86_64$/);
+    const old = await probeAppleContainer(host('darwin', 'arm64', '15.5'));
+    expect(old).toMatchObject({ available: false, reason: 'Apple Container needs macOS 26 on Apple silicon; this is macOS 15.5' });
+  });
+
+  it('then the CLI and a running system (checked with the test double)', async () => {
+    const mac = host('darwin', 'arm64', '26.1');
+    expect((await probeAppleContainer(mac, path.join(DOUBLES, 'nothing-here'))).reason).toMatch(/CLI not found/);
+    process.env.CAPSULE_DOUBLE_STATUS = 'stopped';
+    const stopped = await probeAppleContainer(mac, path.join(DOUBLES, 'container'));
+    expect(stopped).toMatchObject({ available: false, version: '0.0.0-double' });
+    expect(stopped.reason).toMatch(/container system start/);
+    delete process.env.CAPSULE_DOUBLE_STATUS;
+    const ok = await probeAppleContainer(mac, path.join(DOUBLES, 'container'));
+    expect(ok).toMatchObject({ available: true, version: '0.0.0-double' });
+  });
+});
+
+describe('the runner against a CLI test double', () => {
+  let logFile: string;
+  const calls = (): { cli: string; argv: string[] }[] =>
+    readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const nameIn = (argv: string[]) => argv[argv.indexOf('--name') + 1];
+  const limits = { memoryBytes: 64 << 20, timeoutMs: 2_000, outputBytes: 1 << 20, inputBytes: 1 << 20 };
+  const grants = { host: [], clocks: false, random: false, env: {}, fs: { preopens: [], read: [], write: [], blocked: [] }, net: [] };
+  const call = (command: string[], stdin = '') => ({ capabilityId: 'esc.tool', image: 'alpine:3', command, input: { stdin }, grants, limits });
+  const notes: string[] = [];
+  const apple = (config = {}) =>
+    new ContainerRunner({ kind: 'apple-container', command: path.join(DOUBLES, 'container') }, config, (id, note) => notes.push(`${id}: ${note}`));
+
+  beforeAll(() => {
+    logFile = path.join(tempDir('capsule-esc-double-'), 'calls.jsonl');
+    process.env.CAPSULE_DOUBLE_LOG = logFile;
+  });
+  afterEach(() => {
+    rmSync(logFile, { force: true });
+    delete process.env.CAPSULE_DOUBLE_RUN;
+    delete process.env.CAPSULE_DOUBLE_DELETE;
+  });
+
+  it('runs a container command: stdin in, stdout, stderr and exit code out; then deletes it by name', async () => {
+    const r = apple();
+    const out = await r.runCommand(call(['sh', '-c', 'cat; echo oops >&2; exit 3'], 'piped in'));
+    expect(out).toEqual({ exitCode: 3, stdout: 'piped in', stderr: 'oops\n' });
+    const [run, del] = calls();
+    expect(run.argv.slice(0, 4)).toEqual(['run', '--rm', '-i', '--name']);
+    expect(nameIn(run.argv)).toMatch(/^capsule-esc-tool-[0-9a-f]{8}$/);
+    expect(run.argv.slice(run.argv.indexOf('--memory'), run.argv.indexOf('--memory') + 2)).toEqual(['--memory', '200M']);
+    expect(r.notes.at(-1)).toMatch(/memory 64 MiB raised to 200 MiB/);
+    expect(notes.at(-1)).toBe('esc.tool: memory 64 MiB raised to 200 MiB, the least Apple Container accepts');
+    expect(run.argv.slice(-4)).toEqual(['alpine:3', 'sh', '-c', 'cat; echo oops >&2; exit 3']);
+    expect(del.argv).toEqual(['delete', '--force', nameIn(run.argv)]);
+  });
+
+  it('a hanging `container run` is killed at its bound (TIMEOUT), and the container still deleted', async () => {
+    process.env.CAPSULE_DOUBLE_RUN = 'hang';
+    const started = Date.now();
+    const e = await apple({ startTimeoutMs: 2_000 }).runCommand({ ...call(['true']), limits: { ...limits, timeoutMs: 200 } }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CapsuleError);
+    expect((e as CapsuleError).code).toBe('TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const [run, del] = calls();
+    expect((e as CapsuleError).message).toContain(`container ${nameIn(run.argv)} was killed`);
+    expect(del.argv).toEqual(['delete', '--force', nameIn(run.argv)]);
+  });
+
+  it('a failing run still deletes; a hanging delete is bounded too', async () => {
+    process.env.CAPSULE_DOUBLE_RUN = 'fail';
+    process.env.CAPSULE_DOUBLE_DELETE = 'hang';
+    const started = Date.now();
+    const docker = new ContainerRunner({ kind: 'docker', command: path.join(DOUBLES, 'docker') }, { deleteTimeoutMs: 2_000 });
+    const e = await docker.runCommand(call(['true'])).catch((x: unknown) => x);
+    expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
+    expect((e as CapsuleError).message).toMatch(/docker could not start the container: Error: the docker test double was told to fail/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const [run, del] = calls();
+    expect(del.argv).toEqual(['rm', '-f', nameIn(run.argv)]);
+  });
+
+  it('each call gets its own name', async () => {
+    const r = apple();
+    await r.runCommand(call(['true']));
+    await r.runCommand(call(['true']));
+    const names = calls().filter((c) => c.argv[0] === 'run').map((c) => nameIn(c.argv));
+    expect(new Set(names).size).toBe(2);
+  });
+});
+
+describe('the vm tier through a runtime, with the docker double as its runner', () => {
+  let rt: Runtime;
+  let logFile: string;
+  const savedPath = process.env.PATH;
+  beforeAll(async () => {
+    process.env.PATH = `${DOUBLES}${path.delimiter}${savedPath}`;
+    process.env.CAPSULE_DOUBLE_JOB_RUNNER = JOB_RUNNER;
+    logFile = path.join(tempDir('capsule-esc-double-'), 'calls.jsonl');
+    process.env.CAPSULE_DOUBLE_LOG = logFile;
+    const dir = tempDir('capsule-esc-');
+    writeCapability(dir, 'esc.full', manifest('esc.full', { securityLevel: 'full' }), fixture('counter'));
+    writeCapability(dir, 'esc.spin', manifest('esc.spin', { securityLevel: 'full', limits: { timeoutMs: 300 } }), fixture('esc-spin'));
+    writeCapability(dir, 'esc.tool', manifest('esc.tool', { runtime: 'container', world: 'command', container: { image: 'alpine:3', command: ['wc', '-w'] } }));
+    rt = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' } });
+  });
+  afterAll(async () => {
+    process.env.PATH = savedPath;
+    await rt.close();
+  });
+
+  it('a full capability runs through the job runner with its bundle mounted read-only, no network', async () => {
+    const { output, stats } = await rt.run('esc.full', {});
+    expect(output).toEqual({ count: 1 });
+    expect(stats.tierDecision).toMatchObject({ tier: 'vm', runner: 'docker' });
+    const run = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((c) => c.argv[0] === 'run');
+    expect(run.argv[run.argv.indexOf('--network') + 1]).toBe('none');
+    expect(run.argv.find((a: string) => a.startsWith('type=bind'))).toMatch(/^type=bind,source=\/.+,target=\/capsule\/bundle,readonly$/);
+    // The image's entrypoint is node; the runner passes the limits and the job runner.
+    expect(run.argv.slice(-4)).toEqual(['capsule-runner', '--max-old-space-size=128', '--wasm-max-mem-pages=2048', '/capsule/app/job-runner.js']);
+  });
+
+  it('TIMEOUT inside the vm tier kills the container run and deletes the container', async () => {
+    rmSync(logFile, { force: true });
+    const e = await rt.run('esc.spin', {}).catch((x: unknown) => x);
+    expect((e as CapsuleError).code).toBe('TIMEOUT');
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const name = lines[0].argv[lines[0].argv.indexOf('--name') + 1];
+    expect(lines.at(-1).argv).toEqual(['rm', '-f', name]);
+  });
+
+  it('a container capability: command-world input and output', async () => {
+    const { output, stats } = await rt.run('esc.tool', { stdin: 'one two three\n' });
+    expect(output).toEqual({ exitCode: 0, stdout: expect.stringMatching(/^\s*3\s*$/), stderr: '' });
+    expect(stats.tier).toBe('vm');
+  });
+});
