@@ -12,3 +12,5 @@ export type {
 export type { Manifest } from './registry/manifest.js';
 export type { PolicyDocument, PolicyGrant } from './policy/policy.js';
 export type { Tier } from './policy/tier.js';
+export { runBench, type BenchOptions, type BenchRun } from './bench/harness.js';
+export type { BenchResult } from './bench/types.js';

@@ -19,6 +19,12 @@ const OPTIONS = {
   'allow-write': { type: 'string', multiple: true },
   'allow-env': { type: 'string', multiple: true },
   'allow-net': { type: 'string', multiple: true },
+  tiers: { type: 'string', multiple: true },
+  workloads: { type: 'string', multiple: true },
+  peers: { type: 'string', multiple: true },
+  duration: { type: 'string' },
+  quick: { type: 'boolean' },
+  out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { parse } from './args.js';
 import { report, usage } from './errors.js';
+import { benchCommand } from './bench.js';
 import { inspectCommand } from './inspect.js';
 import { listCommand } from './list.js';
 import { runCommand } from './run.js';
@@ -16,6 +17,9 @@ usage:
               [--policy F] [--capabilities DIR] [-- ARGS for a command]
   capsule list [--json]                 capabilities, what they request, their tier
   capsule inspect <id|file> [--json]    manifest, imports/exports, requested vs granted
+  capsule bench [--tiers inline,worker,process,vm] [--workloads echo,echo-1mib,fib,markdown,wc]
+                [--peers extism|none] [--duration S] [--quick] [--out DIR] [--json]
+                                        what each tier costs, beside baselines and Extism
   capsule help | --version
 
 options:
@@ -27,6 +31,7 @@ const COMMANDS: Record<string, (a: ReturnType<typeof parse>) => Promise<number>>
   run: runCommand,
   list: listCommand,
   inspect: inspectCommand,
+  bench: benchCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,57 @@
+// What a bench run needs on disk: the package's own capabilities, and the bench
+// fixtures (fixtures/build/bench-*.wasm) registered as capabilities in a temp dir
+// with their digests pinned, plus the policy that lets every workload run inline.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PolicyDocument } from '../policy/policy.js';
+
+/** dist/*.js sits one level below the package root. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CAPABILITIES_DIR = path.join(PACKAGE_ROOT, 'capabilities');
+export const FIXTURES_DIR = path.join(PACKAGE_ROOT, 'fixtures', 'build');
+
+export const fixturePath = (name: string) => path.join(FIXTURES_DIR, `${name}.wasm`);
+
+/** Bench-only capabilities made from fixtures: id → fixture file name and manifest extras. */
+const BENCH_CAPABILITIES: Record<string, { fixture: string; limits: Record<string, number> }> = {
+  'bench.fib': { fixture: 'bench-fib', limits: { memoryBytes: 16 << 20, timeoutMs: 5000, outputBytes: 4096 } },
+  'bench.spin': { fixture: 'bench-spin', limits: { memoryBytes: 16 << 20, timeoutMs: 100, outputBytes: 4096 } },
+};
+
+/** Writes `<dir>/<id>/capability.json` + component.wasm for each bench fixture that exists; returns the ids written. */
+export async function writeBenchCapabilities(dir: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const [id, { fixture, limits }] of Object.entries(BENCH_CAPABILITIES)) {
+    const src = fixturePath(fixture);
+    if (!existsSync(src)) continue;
+    const bytes = await readFile(src);
+    const capDir = path.join(dir, id);
+    await mkdir(capDir, { recursive: true });
+    await copyFile(src, path.join(capDir, 'component.wasm'));
+    const manifest = {
+      id,
+      version: '1.0.0',
+      provider: { name: 'capsule bench' },
+      description: `capsule bench fixture ${fixture}`,
+      component: 'component.wasm',
+      digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+      world: 'capability',
+      securityLevel: 'pure',
+      limits,
+    };
+    await writeFile(path.join(capDir, 'capability.json'), JSON.stringify(manifest, null, 2));
+    written.push(id);
+  }
+  return written;
+}
+
+/** The bench policy: the JS plugin gets its log import, and every workload may run inline (the baseline tier). */
+export const BENCH_POLICY: PolicyDocument = {
+  grants: [
+    { capabilities: 'demo.markdown.render', host: ['capsule:host/log'] },
+    { capabilities: ['demo.echo', 'demo.markdown.render', 'demo.text.wc', 'bench.*'], tier: 'inline' },
+  ],
+};
