@@ -6,7 +6,8 @@ export function ms(x: number | undefined): string {
   if (x === undefined || !Number.isFinite(x)) return '–';
   if (x < 1) return `${(x * 1000).toFixed(x < 0.01 ? 2 : 1)} µs`;
   if (x < 100) return `${x.toFixed(2)} ms`;
-  return `${x.toFixed(0)} ms`;
+  if (x < 10_000) return `${x.toFixed(0)} ms`;
+  return `${(x / 1000).toFixed(1)} s`;
 }
 
 export function count(x: number | undefined): string {

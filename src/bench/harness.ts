@@ -98,7 +98,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
 
     const freshInstance = freshInstances(rows);
     const result: BenchResult = {
-      environment: env,
+      environment: { ...env, loadAverageAtEnd: environment(env.capsuleVersion).loadAverage },
       command: opts.command ?? 'runBench()',
       settings: { tiers, workloads: workloadNames, peers, durationS, quick },
       rows,

@@ -19,7 +19,7 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
   out.push(
     `Node ${e.node} (V8 ${e.v8}), ${e.platform} ${e.arch}, ${e.cpuModel}, ${e.cores} cores ` +
       `(available parallelism ${e.availableParallelism}), ${(e.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ` +
-      `load average at start ${e.loadAverage.join(' / ')}. capsule ${e.capsuleVersion}. ` +
+      `load average at start ${e.loadAverage.join(' / ')}${e.loadAverageAtEnd ? `, at end ${e.loadAverageAtEnd.join(' / ')}` : ''}. capsule ${e.capsuleVersion}. ` +
       `${r.settings.durationS} s per measurement, run took ${r.elapsedS.toFixed(0)} s.`,
   );
   out.push('');

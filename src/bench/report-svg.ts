@@ -8,7 +8,7 @@ const LABEL_W = 230;
 const PLOT_W = 560;
 const BAR_H = 14;
 const GAP = 4;
-const TOP = 48;
+const TOP = 66;
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -61,7 +61,7 @@ export function toSvg(r: BenchResult): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${LABEL_W + PLOT_W + 90}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="8" y="16" font-size="13" font-weight="bold">${escape(title)}</text>`,
-    `<text x="8" y="${TOP - 24}" fill="#666">blue: capsule tiers · grey: baselines · orange: Extism</text>`,
+    `<text x="8" y="34" fill="#666">blue: capsule tiers · grey: baselines · orange: Extism</text>`,
     ...grid,
     ...parts,
     '</svg>',

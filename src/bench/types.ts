@@ -87,7 +87,9 @@ export interface Environment {
   availableParallelism: number;
   totalMemoryBytes: number;
   capsuleVersion: string;
+  /** 1/5/15-minute load averages when the run started and ended: other work on the machine skews figures. */
   loadAverage: number[];
+  loadAverageAtEnd?: number[];
   startedAt: string;
 }
 
