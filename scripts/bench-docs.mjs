@@ -47,8 +47,8 @@ Every figure below was measured in that one run; none is estimated.
   two threads; Extism and postMessage get one plugin or worker per caller).
 - **Guest memory**: peak linear memory of one call (\`stats.memoryBytes\`); it does not include the worker thread's own heap.
 - **Timeout overshoot**: \`fixtures/src/bench-spin.wat\` never returns; it is called with a 100 ms limit and the overshoot is the
-  time from the call to its \`TIMEOUT\` rejection minus 100 ms. **First call after a kill**: a \`demo.echo\` call made right after
-  each \`TIMEOUT\`, on the default pool. The inline tier cannot stop a spinning guest, so it has no overshoot.
+  time from the call to its \`TIMEOUT\` rejection minus 100 ms. **First call after a kill**: an echo call (\`demo.echo\`'s component, registered
+  with a 30 s limit so that a slow worker start is measured, not timed out) made right after each \`TIMEOUT\`, on the default pool. The inline tier cannot stop a spinning guest, so it has no overshoot.
 - **Differences in kind**: capsule instantiates every call afresh; an Extism plugin keeps its instance between calls
   (SDK 1.0.3 also needs \`reset()\` every few thousand calls, which the bench does inside the timed calls). The reused-instance
   direct baseline starts a new instance once its bump allocator passes 8 MiB, which makes it slower than a fresh instance for

@@ -22,7 +22,7 @@ export async function measureLimits(ctx: CapsuleContext, tier: Tier, repeats: nu
   // The default pool, as an application gets it from createRuntime().
   const rt = await createRuntime({ capabilitiesDir: ctx.capabilitiesDirs, policy: ctx.policy });
   try {
-    for (let i = 0; i < 3; i++) await rt.run('demo.echo', null, { tier });
+    for (let i = 0; i < 3; i++) await rt.run('bench.echo', null, { tier });
     await rt.load('bench.spin');
     const overshoot: number[] = [];
     const after: number[] = [];
@@ -36,11 +36,11 @@ export async function measureLimits(ctx: CapsuleContext, tier: Tier, repeats: nu
       }
       overshoot.push(performance.now() - t - TIMEOUT_MS);
       const u = performance.now();
-      await rt.run('demo.echo', null, { tier });
+      await rt.run('bench.echo', null, { tier });
       after.push(performance.now() - u);
       // Let the pool replace its worker before the next round, so each round starts alike.
       await sleep(SETTLE_MS);
-      await rt.run('demo.echo', null, { tier });
+      await rt.run('bench.echo', null, { tier });
     }
     return { tier, status: 'ok', overshoot: summarize(overshoot), firstCallAfterKill: summarize(after) };
   } finally {
