@@ -37,7 +37,9 @@ Every figure below was measured in that one run; none is estimated.
   ABI, JSON in and out, on one reused instance or on a fresh \`WebAssembly.Instance\` per call. The peer is the Extism JS SDK
   (\`@extism/extism\`) running an equivalent Extism-ABI plugin written in WAT (\`fixtures/src/bench-extism-*.wat\`), in the calling
   thread (foreground) and with \`runInWorker: true\`.
-- **Workloads.** echo: \`demo.echo\` of a small JSON object. echo-1mib: a 1 MiB string in and out. fib: \`fixtures/src/bench-fib.wat\`,
+- **Workloads.** echo: \`demo.echo\`'s component on a small JSON object. echo-1mib: the same with a 1 MiB string in and out
+  (both run as \`bench.echo\`, the same component with a 30 s limit instead of 1 s: a call's limit also covers waiting for a worker
+  to start, and on a busy machine that wait alone can pass 1 s). fib: \`fixtures/src/bench-fib.wat\`,
   fib(27) by naive recursion. markdown: \`demo.markdown.render\`, a JavaScript plugin built with componentize-js (granted
   \`capsule:host/log\`). wc: \`demo.text.wc\`, a C \`wasi:cli/command\` program fed through stdin. The peer and the direct baseline
   exist only where an equivalent plugin or a plain core module exists (echo, echo-1mib, fib).
@@ -47,8 +49,8 @@ Every figure below was measured in that one run; none is estimated.
   two threads; Extism and postMessage get one plugin or worker per caller).
 - **Guest memory**: peak linear memory of one call (\`stats.memoryBytes\`); it does not include the worker thread's own heap.
 - **Timeout overshoot**: \`fixtures/src/bench-spin.wat\` never returns; it is called with a 100 ms limit and the overshoot is the
-  time from the call to its \`TIMEOUT\` rejection minus 100 ms. **First call after a kill**: an echo call (\`demo.echo\`'s component, registered
-  with a 30 s limit so that a slow worker start is measured, not timed out) made right after each \`TIMEOUT\`, on the default pool. The inline tier cannot stop a spinning guest, so it has no overshoot.
+  time from the call to its \`TIMEOUT\` rejection minus 100 ms. **First call after a kill**: an echo call made right after each \`TIMEOUT\`, on the
+  default pool. The inline tier cannot stop a spinning guest, so it has no overshoot.
 - **Differences in kind**: capsule instantiates every call afresh; an Extism plugin keeps its instance between calls
   (SDK 1.0.3 also needs \`reset()\` every few thousand calls, which the bench does inside the timed calls). The reused-instance
   direct baseline starts a new instance once its bump allocator passes 8 MiB, which makes it slower than a fresh instance for

@@ -39,20 +39,20 @@ export function capsuleTarget(ctx: CapsuleContext, tier: Tier, w: Workload): Tar
 }
 
 /**
- * Runs echo once in `tier` to learn whether the tier has a runner; returns the reason it has not, or null.
+ * Runs echo once in `tier` to learn whether the tier has a runner; returns why it cannot run, or null.
  * It transpiles into a throwaway cache, so the transpiler is loaded before any cold call is timed
  * and no tier's cold figure carries that one-time cost.
  */
-export async function probeTier(ctx: CapsuleContext, tier: Tier): Promise<string | null> {
+export async function probeTier(ctx: CapsuleContext, tier: Tier): Promise<{ status: 'unavailable' | 'failed'; reason: string } | null> {
   const cacheDir = await mkdtemp(path.join(tmpdir(), 'capsule-bench-cache-'));
   const rt = await createRuntime({ capabilitiesDir: ctx.capabilitiesDirs, policy: ctx.policy, cacheDir, pool: { minThreads: 0, maxThreads: 1 } });
   try {
-    await rt.run('demo.echo', null, { tier });
+    await rt.run('bench.echo', null, { tier });
     return null;
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'ESCALATION_UNAVAILABLE') return (e as Error).message;
-    throw e;
+    const reason = (e as Error).message ?? String(e);
+    return code === 'ESCALATION_UNAVAILABLE' ? { status: 'unavailable', reason } : { status: 'failed', reason: `${code ?? 'error'}: ${reason}` };
   } finally {
     await rt.close();
     await rm(cacheDir, { recursive: true, force: true });

@@ -18,7 +18,7 @@ import { toMarkdown } from './report-markdown.js';
 import { toSvg } from './report-svg.js';
 import { BENCH_POLICY, CAPABILITIES_DIR, writeBenchCapabilities } from './setup.js';
 import type { Budget } from './stats.js';
-import type { BenchResult, LimitRow, Row } from './types.js';
+import type { BenchResult, LimitRow, Missing, Row } from './types.js';
 import { WORKLOAD_NAMES, WORKLOADS, type Workload } from './workloads.js';
 
 export const PEERS = ['extism'] as const;
@@ -78,11 +78,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
     p?.start(jobs.length + tiers.length * 2);
 
     const rows: Row[] = [];
-    const unavailable = new Map<Tier, string>();
+    const unavailable = new Map<Tier, Missing>();
     for (const tier of tiers) {
       p?.step(`probing tier ${tier}`);
-      const reason = await probeTier(ctx, tier);
-      if (reason) unavailable.set(tier, reason);
+      const missing = await probeTier(ctx, tier);
+      if (missing) unavailable.set(tier, missing);
     }
     for (const job of jobs) {
       p?.step(`${job.subject} × ${job.workload.name}`);
@@ -91,8 +91,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
     const limits: LimitRow[] = [];
     for (const tier of tiers) {
       p?.step(`timeout overshoot, ${tier}`);
-      const reason = unavailable.get(tier);
-      limits.push(reason ? { tier, status: 'unavailable', reason } : await limitsOrFailure(ctx, tier, repeats));
+      const missing = unavailable.get(tier);
+      limits.push(missing ? { tier, ...missing } : await limitsOrFailure(ctx, tier, repeats));
     }
     p?.done();
 
@@ -101,6 +101,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
       environment: { ...env, loadAverageAtEnd: environment(env.capsuleVersion).loadAverage },
       command: opts.command ?? 'runBench()',
       settings: { tiers, workloads: workloadNames, peers, durationS, quick },
+      workloads: Object.fromEntries(workloads.map((w) => [w.name, w.description])),
       rows,
       limits,
       freshInstance,
@@ -161,10 +162,10 @@ async function directFor(ctx: CapsuleContext, w: Workload, fresh: boolean): Prom
   }
 }
 
-async function runJob(job: Job, budget: Budget, unavailable: Map<Tier, string>): Promise<Row> {
+async function runJob(job: Job, budget: Budget, unavailable: Map<Tier, Missing>): Promise<Row> {
   const base = { subject: job.subject, kind: job.kind, workload: job.workload.name };
-  const reason = job.tier && unavailable.get(job.tier);
-  if (reason) return { ...base, status: 'unavailable', reason };
+  const missing = job.tier && unavailable.get(job.tier);
+  if (missing) return { ...base, ...missing };
   try {
     const target = await job.target();
     if (typeof target === 'string') return { ...base, status: 'unavailable', reason: target };

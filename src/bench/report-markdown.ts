@@ -23,6 +23,10 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
       `${r.settings.durationS} s per measurement, run took ${r.elapsedS.toFixed(0)} s.`,
   );
   out.push('');
+  out.push('Workloads:');
+  out.push('');
+  for (const [name, what] of Object.entries(r.workloads)) out.push(`- ${name}: ${what}`);
+  out.push('');
   out.push('## Ratios');
   out.push('');
   out.push(

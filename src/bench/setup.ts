@@ -19,11 +19,12 @@ export const fixturePath = (name: string) => path.join(FIXTURES_DIR, `${name}.wa
 const BENCH_CAPABILITIES: Record<string, { file: string; limits: Record<string, number> }> = {
   'bench.fib': { file: fixturePath('bench-fib'), limits: { memoryBytes: 16 << 20, timeoutMs: 5000, outputBytes: 4096 } },
   'bench.spin': { file: fixturePath('bench-spin'), limits: { memoryBytes: 16 << 20, timeoutMs: 100, outputBytes: 4096 } },
-  // demo.echo with a 30 s limit: the first call after a kill waits for a new worker, and on a
-  // busy machine that can take longer than demo.echo's own 1 s limit; the bench measures it instead.
+  // demo.echo's component with a 30 s limit instead of 1 s. A call's limit also covers waiting for
+  // a worker to start (a cold call, the first call after a kill), and on a busy machine that wait
+  // alone can pass 1 s: the bench is there to measure it, not to fail on it.
   'bench.echo': {
     file: path.join(CAPABILITIES_DIR, 'demo.echo', 'component.wasm'),
-    limits: { memoryBytes: 16 << 20, timeoutMs: 30_000, outputBytes: 4096 },
+    limits: { memoryBytes: 16 << 20, timeoutMs: 30_000, outputBytes: 8 << 20 },
   },
 };
 
@@ -57,6 +58,6 @@ export async function writeBenchCapabilities(dir: string): Promise<string[]> {
 export const BENCH_POLICY: PolicyDocument = {
   grants: [
     { capabilities: 'demo.markdown.render', host: ['capsule:host/log'] },
-    { capabilities: ['demo.echo', 'demo.markdown.render', 'demo.text.wc', 'bench.*'], tier: 'inline' },
+    { capabilities: ['demo.markdown.render', 'demo.text.wc', 'bench.*'], tier: 'inline' },
   ],
 };

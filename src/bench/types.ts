@@ -97,6 +97,8 @@ export interface BenchResult {
   environment: Environment;
   command: string;
   settings: { tiers: string[]; workloads: string[]; peers: string[]; durationS: number; quick: boolean };
+  /** What each workload runs, by name. */
+  workloads: Record<string, string>;
   rows: Row[];
   limits: LimitRow[];
   freshInstance: FreshInstance[];

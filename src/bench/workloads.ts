@@ -34,8 +34,8 @@ function expectEqual(expected: unknown) {
 export const WORKLOADS: Workload[] = [
   {
     name: 'echo',
-    description: 'demo.echo of a small JSON value (capsule overhead)',
-    capability: 'demo.echo',
+    description: "demo.echo's component (as bench.echo, 30 s limit) on a small JSON value: capsule's overhead",
+    capability: 'bench.echo',
     input: () => SMALL,
     check: expectEqual(SMALL),
     direct: true,
@@ -44,8 +44,8 @@ export const WORKLOADS: Workload[] = [
   },
   {
     name: 'echo-1mib',
-    description: 'demo.echo of a 1 MiB string, in and out',
-    capability: 'demo.echo',
+    description: "demo.echo's component (as bench.echo) on a 1 MiB string, in and out",
+    capability: 'bench.echo',
     input: bigString,
     check: (o) => {
       if (typeof o !== 'string' || o.length !== MIB) throw new Error('1 MiB echo came back wrong');
