@@ -10,7 +10,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dist = path.join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
-const external = ['piscina', 'ajv', 'ajv/*', 'ajv-formats', '@bytecodealliance/jco-transpile', '@bytecodealliance/jco-transpile/*'];
+const external = ['piscina', 'ajv', 'ajv/*', 'ajv-formats', '@bytecodealliance/jco-transpile', '@bytecodealliance/jco-transpile/*', '@extism/extism'];
 await build({
   entryPoints: {
     index: 'src/index.ts',

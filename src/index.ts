@@ -24,3 +24,5 @@ export { ContainerRunner, type ContainerCli, type VmConfig } from './tiers/vm/ru
 export { selectVm, type VmOptions, type VmSelection } from './tiers/vm/select.js';
 export { permissionFlag } from './tiers/process/node-flags.js';
 export { ProcessRunner, type ProcessSandbox, type ProcessTierOptions } from './tiers/process/runner.js';
+export { runBench, type BenchOptions, type BenchRun } from './bench/harness.js';
+export type { BenchResult } from './bench/types.js';

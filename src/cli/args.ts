@@ -26,6 +26,11 @@ const OPTIONS = {
   key: { type: 'string' },
   id: { type: 'string' },
   lines: { type: 'string', short: 'n' },
+  tiers: { type: 'string', multiple: true },
+  workloads: { type: 'string', multiple: true },
+  peers: { type: 'string', multiple: true },
+  duration: { type: 'string' },
+  quick: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;

@@ -6,6 +6,7 @@ import { parse } from './args.js';
 import { report, usage } from './errors.js';
 import { auditCommand } from './audit.js';
 import { doctorCommand } from './doctor.js';
+import { benchCommand } from './bench.js';
 import { inspectCommand } from './inspect.js';
 import { keygenCommand } from './keygen.js';
 import { listCommand } from './list.js';
@@ -31,6 +32,9 @@ usage:
   capsule audit verify [FILE]           check the audit log's hash chain; names the first broken line
   capsule audit tail [FILE] [-n N] [--json]
                                         the last N lines (default 20), readable
+  capsule bench [--tiers inline,worker,process,vm] [--workloads echo,echo-1mib,fib,markdown,wc]
+                [--peers extism|none] [--duration S] [--quick] [--out DIR] [--json]
+                                        what each tier costs, beside baselines and Extism
   capsule help | --version
 
 options:
@@ -49,6 +53,7 @@ const COMMANDS: Record<string, (a: ReturnType<typeof parse>) => Promise<number>>
   verify: verifyCommand,
   audit: auditCommand,
   doctor: doctorCommand,
+  bench: benchCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,60 @@
+// Writes docs/benchmarks.md from the results of a full run in docs/bench/:
+//   node dist/cli.js bench --out docs/bench
+//   node scripts/bench-docs.mjs --note "taken on a quiet 2-core machine"
+// The tables are results.md verbatim; this adds how to read them and under what conditions they were taken.
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const args = process.argv.slice(2);
+const note = args.includes('--note') ? args[args.indexOf('--note') + 1] : undefined;
+if (!note) {
+  console.error('usage: node scripts/bench-docs.mjs --note "the conditions the run was taken under"');
+  process.exit(2);
+}
+const dir = path.join(root, 'docs', 'bench');
+const result = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8'));
+const body = (await readFile(path.join(dir, 'results.md'), 'utf8'))
+  .replace(/^# .*\n/, '')
+  .replace('](latency.svg)', '](bench/latency.svg)');
+const e = result.environment;
+
+const doc = `# Benchmarks: what each isolation tier costs
+
+**Conditions: ${note}** Load average ${e.loadAverage.join(' / ')} at the start of the run${
+  e.loadAverageAtEnd ? ` and ${e.loadAverageAtEnd.join(' / ')} at the end` : ''
+} (1 / 5 / 15 minutes).
+
+Produced by \`${result.command}\` on ${e.startedAt} (then \`node scripts/bench-docs.mjs\`).
+The raw figures are in [bench/results.json](bench/results.json); the chart is [bench/latency.svg](bench/latency.svg).
+Every figure below was measured in that one run; none is estimated.
+
+## How to read it
+- **Subjects.** \`inline\` and \`worker\` are capsule's tiers (\`process\` and \`vm\` are listed as unavailable until they have
+  runners). Baselines: \`postMessage echo\` is a bare \`worker_threads\` round trip of the same value (structured clone both ways);
+  \`direct\` calls the workload's own core module (taken out of capsule's compiled component) in the calling thread by the canonical
+  ABI, JSON in and out, on one reused instance or on a fresh \`WebAssembly.Instance\` per call. The peer is the Extism JS SDK
+  (\`@extism/extism\`) running an equivalent Extism-ABI plugin written in WAT (\`fixtures/src/bench-extism-*.wat\`), in the calling
+  thread (foreground) and with \`runInWorker: true\`.
+- **Workloads.** echo: \`demo.echo\`'s component on a small JSON object. echo-1mib: the same with a 1 MiB string in and out
+  (both run as \`bench.echo\`, the same component with a 30 s limit instead of 1 s: a call's limit also covers waiting for a worker
+  to start, and on a busy machine that wait alone can pass 1 s). fib: \`fixtures/src/bench-fib.wat\`,
+  fib(27) by naive recursion. markdown: \`demo.markdown.render\`, a JavaScript plugin built with componentize-js (granted
+  \`capsule:host/log\`). wc: \`demo.text.wc\`, a C \`wasi:cli/command\` program fed through stdin. The peer and the direct baseline
+  exist only where an equivalent plugin or a plain core module exists (echo, echo-1mib, fib).
+- **Cold first call**: a new runtime with an empty transpile cache (\`cacheDir\` a fresh temp dir; \`stats.cache\` in brackets shows
+  it was transpiled) in a process that has already loaded the transpiler; for the baselines and the peer, a new worker or plugin.
+- **Warm**: sequential calls after three warm-up calls. **calls/s ×1 / ×2**: one or two callers in flight (capsule's pool has
+  two threads; Extism and postMessage get one plugin or worker per caller).
+- **Guest memory**: peak linear memory of one call (\`stats.memoryBytes\`); it does not include the worker thread's own heap.
+- **Timeout overshoot**: \`fixtures/src/bench-spin.wat\` never returns; it is called with a 100 ms limit and the overshoot is the
+  time from the call to its \`TIMEOUT\` rejection minus 100 ms. **First call after a kill**: an echo call made right after each \`TIMEOUT\`, on the
+  default pool. The inline tier cannot stop a spinning guest, so it has no overshoot.
+- **Differences in kind**: capsule instantiates every call afresh; an Extism plugin keeps its instance between calls
+  (SDK 1.0.3 also needs \`reset()\` every few thousand calls, which the bench does inside the timed calls). The reused-instance
+  direct baseline starts a new instance once its bump allocator passes 8 MiB, which makes it slower than a fresh instance for
+  echo-1mib.
+${body}`;
+await writeFile(path.join(root, 'docs', 'benchmarks.md'), doc);
+console.log('wrote docs/benchmarks.md');

@@ -1,0 +1,73 @@
+// results.md: the run as Markdown tables (what docs/benchmarks.md is made from).
+import { count, ms, ratio, ROW_HEADERS, rowCells } from './format.js';
+import type { BenchResult } from './types.js';
+
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function markdownTable(headers: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.map(esc).join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
+  const e = r.environment;
+  const out: string[] = [];
+  out.push(`# capsule bench, ${e.startedAt}`);
+  out.push('');
+  out.push(`Command: \`${r.command}\``);
+  out.push('');
+  out.push(
+    `Node ${e.node} (V8 ${e.v8}), ${e.platform} ${e.arch}, ${e.cpuModel}, ${e.cores} cores ` +
+      `(available parallelism ${e.availableParallelism}), ${(e.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ` +
+      `load average at start ${e.loadAverage.join(' / ')}${e.loadAverageAtEnd ? `, at end ${e.loadAverageAtEnd.join(' / ')}` : ''}. capsule ${e.capsuleVersion}. ` +
+      `${r.settings.durationS} s per measurement, run took ${r.elapsedS.toFixed(0)} s.`,
+  );
+  out.push('');
+  out.push('Workloads:');
+  out.push('');
+  for (const [name, what] of Object.entries(r.workloads)) out.push(`- ${name}: ${what}`);
+  out.push('');
+  out.push('## Ratios');
+  out.push('');
+  out.push(
+    markdownTable(
+      ['ratio', 'value', 'target', 'meets target', 'from'],
+      r.ratios.map((x) => [x.name, ratio(x.value), x.target ?? '', x.meets === undefined ? '' : x.meets ? 'yes' : 'no', x.from]),
+    ),
+  );
+  out.push('');
+  out.push('## Latency and throughput');
+  out.push('');
+  out.push(`![warm call latency per tier, log scale](${chartFile})`);
+  out.push('');
+  out.push(markdownTable(ROW_HEADERS, r.rows.map(rowCells)));
+  out.push('');
+  out.push(
+    'Cold first call: a new runtime with an empty transpile cache (its `stats.cache` in brackets), or a new worker / plugin for the baselines and the peer. ' +
+      'Warm: sequential calls after 3 warm-up calls. calls/s ×N: N callers in flight. Guest memory: peak linear memory of a call (`stats.memoryBytes`).',
+  );
+  out.push('');
+  out.push('## Limits');
+  out.push('');
+  out.push(
+    markdownTable(
+      ['tier', 'timeout overshoot p50', 'overshoot worst', 'first call after a kill p50', 'after a kill worst', 'runs'],
+      r.limits.map((l) =>
+        l.status !== 'ok'
+          ? [l.tier, `${l.status}: ${l.reason ?? ''}`, '', '', '', '']
+          : [l.tier, ms(l.overshoot?.p50), ms(l.overshoot?.max), ms(l.firstCallAfterKill?.p50), ms(l.firstCallAfterKill?.max), String(l.overshoot?.n ?? 0)],
+      ),
+    ),
+  );
+  out.push('');
+  out.push('## Fresh instance');
+  out.push('');
+  out.push(
+    markdownTable(
+      ['workload', 'direct call, reused instance p50', 'direct call, fresh instance p50', 'fresh instance over the call'],
+      r.freshInstance.map((f) => [f.workload, ms(f.reused.p50), ms(f.fresh.p50), `${count(f.overheadUs)} µs`]),
+    ),
+  );
+  out.push('');
+  return out.join('\n');
+}

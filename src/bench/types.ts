@@ -1,0 +1,107 @@
+// The shape of a bench run's results: plain JSON, written as results.json and
+// read back by the Markdown and SVG writers.
+import type { Tier } from '../policy/tier.js';
+
+/** Latency samples summarized, in milliseconds. */
+export interface Summary {
+  n: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  min: number;
+  max: number;
+}
+
+/** Calls per second with `concurrency` callers in flight. */
+export interface Throughput {
+  concurrency: number;
+  callsPerSecond: number;
+  calls: number;
+}
+
+/** Why a figure is missing: a tier without a runner, a peer not installed, a metric that does not apply. */
+export interface Missing {
+  status: 'unavailable' | 'skipped' | 'failed';
+  reason: string;
+}
+
+export interface ColdCall {
+  /** New runtime + first call, empty transpile cache. */
+  ms: number;
+  /** stats.cache of that first call ('transpiled' when the cache really was empty). */
+  cache: string;
+}
+
+/** One tier (or peer/baseline) running one workload. */
+export interface Row {
+  subject: string;
+  kind: 'tier' | 'peer' | 'baseline';
+  workload: string;
+  status: 'ok' | Missing['status'];
+  reason?: string;
+  cold?: ColdCall;
+  warm?: Summary;
+  throughput?: Throughput[];
+  /** Peak guest linear memory of one call (stats.memoryBytes), bytes. */
+  memoryBytes?: number;
+}
+
+export interface LimitRow {
+  tier: Tier;
+  status: 'ok' | Missing['status'];
+  reason?: string;
+  /** How far past the 100 ms limit the TIMEOUT rejection came, ms. */
+  overshoot?: Summary;
+  /** The next echo call after each kill, ms. */
+  firstCallAfterKill?: Summary;
+}
+
+/** Cost of a fresh instance, measured in-thread on the workload's own core module. */
+export interface FreshInstance {
+  workload: string;
+  /** Direct call on one reused instance, ms. */
+  reused: Summary;
+  /** Direct new WebAssembly.Instance + call, ms. */
+  fresh: Summary;
+  /** fresh.p50 - reused.p50, µs. */
+  overheadUs: number;
+}
+
+export interface Ratio {
+  name: string;
+  value: number | null;
+  /** What the issue asks for, in words (e.g. "≤ 1.5"). */
+  target?: string;
+  meets?: boolean;
+  /** How it was computed, from which measured figures. */
+  from: string;
+}
+
+export interface Environment {
+  node: string;
+  v8: string;
+  platform: string;
+  arch: string;
+  cpuModel: string;
+  cores: number;
+  availableParallelism: number;
+  totalMemoryBytes: number;
+  capsuleVersion: string;
+  /** 1/5/15-minute load averages when the run started and ended: other work on the machine skews figures. */
+  loadAverage: number[];
+  loadAverageAtEnd?: number[];
+  startedAt: string;
+}
+
+export interface BenchResult {
+  environment: Environment;
+  command: string;
+  settings: { tiers: string[]; workloads: string[]; peers: string[]; durationS: number; quick: boolean };
+  /** What each workload runs, by name. */
+  workloads: Record<string, string>;
+  rows: Row[];
+  limits: LimitRow[];
+  freshInstance: FreshInstance[];
+  ratios: Ratio[];
+  elapsedS: number;
+}

@@ -1,0 +1,60 @@
+// `capsule bench`: what each isolation tier costs, beside the baselines and the
+// Extism peer. Progress on stderr, the tables on stdout, files in --out.
+import { runBench } from '../bench/harness.js';
+import { ms, ratio, ROW_HEADERS, rowCells } from '../bench/format.js';
+import { stderrProgress } from '../bench/progress.js';
+import type { BenchResult } from '../bench/types.js';
+import type { Tier } from '../policy/tier.js';
+import { usage } from './errors.js';
+import { table } from './format.js';
+import type { ParsedArgs } from './args.js';
+
+export async function benchCommand(a: ParsedArgs): Promise<number> {
+  if (a.positionals.length > 0) throw usage(`bench takes no arguments, got ${a.positionals.join(' ')}`);
+  const duration = a.values.duration === undefined ? undefined : Number(a.values.duration);
+  if (duration !== undefined && !(duration > 0 && Number.isFinite(duration))) {
+    throw usage(`--duration ${String(a.values.duration)}: expected a positive number of seconds`);
+  }
+  const peers = a.list('peers');
+  const listed = (name: string) => (a.list(name).length > 0 ? a.list(name) : undefined);
+  const { result, files } = await runBench({
+    tiers: listed('tiers') as Tier[] | undefined,
+    workloads: listed('workloads'),
+    peers: peers.includes('none') ? [] : peers.length > 0 ? peers : undefined,
+    durationS: duration,
+    quick: a.values.quick === true,
+    out: (a.values.out as string | undefined) ?? './bench-results',
+    command: ['capsule', 'bench', ...process.argv.slice(3)].join(' '),
+    progress: stderrProgress(),
+  });
+  if (a.values.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    process.stdout.write(render(result));
+  }
+  const written = Object.values(files);
+  if (written.length > 0) process.stderr.write(`capsule bench: wrote ${written.join(', ')}\n`);
+  return 0;
+}
+
+function render(r: BenchResult): string {
+  const e = r.environment;
+  const limits = r.limits.map((l) =>
+    l.status !== 'ok'
+      ? [l.tier, `${l.status}: ${l.reason ?? ''}`, '', '']
+      : [l.tier, ms(l.overshoot?.p50), ms(l.overshoot?.max), ms(l.firstCallAfterKill?.p50)],
+  );
+  return [
+    `capsule bench · Node ${e.node} · ${e.cpuModel} · ${e.cores} cores · ${r.settings.durationS} s per measurement · ${r.elapsedS.toFixed(0)} s`,
+    '',
+    table(ROW_HEADERS, r.rows.map(rowCells)),
+    '',
+    table(['tier', 'timeout overshoot p50', 'overshoot worst', 'first call after kill p50'], limits),
+    '',
+    table(
+      ['ratio', 'value', 'target', 'meets'],
+      r.ratios.map((x) => [x.name, ratio(x.value), x.target ?? '', x.meets === undefined ? '' : x.meets ? 'yes' : 'NO']),
+    ),
+    '',
+  ].join('\n');
+}

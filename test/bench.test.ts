@@ -1,0 +1,102 @@
+// capsule bench: the harness runs one tiny workload for a few iterations and
+// produces every part of its report. No timing is asserted, only that each
+// figure was measured (a finite number) or says why it is missing.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runBench } from '../dist/index.js';
+import { cli, STACK_TRACE, tempDir } from './helpers.js';
+
+const finite = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+
+describe('capsule bench', () => {
+  it('measures echo on inline and worker beside the baselines and Extism, and writes JSON, Markdown and SVG', async () => {
+    const out = tempDir('capsule-bench-test-');
+    const { result, files } = await runBench({
+      tiers: ['inline', 'worker', 'process'],
+      workloads: ['echo'],
+      peers: ['extism'],
+      durationS: 0.05,
+      maxSamples: 5,
+      limitRepeats: 1,
+      out,
+    });
+
+    const row = (subject: string) => result.rows.find((r) => r.subject === subject && r.workload === 'echo');
+    for (const subject of ['inline', 'worker', 'postMessage echo', 'direct (reused instance)', 'direct (fresh instance)', 'extism (foreground)', 'extism (runInWorker)']) {
+      const r = row(subject);
+      expect(r, subject).toBeDefined();
+      expect(r!.status, `${subject}: ${r!.reason}`).toBe('ok');
+      expect(r!.warm!.n).toBeGreaterThanOrEqual(1);
+      expect(r!.warm!.n).toBeLessThanOrEqual(5);
+      expect(finite(r!.warm!.p50) && finite(r!.warm!.p99), subject).toBe(true);
+      expect(r!.throughput!.map((t) => t.concurrency)).toEqual([1, 2]);
+      expect(r!.throughput!.every((t) => finite(t.callsPerSecond) && t.callsPerSecond > 0)).toBe(true);
+    }
+    // Cold calls start from an empty cache: the component is transpiled, not read back.
+    expect(row('worker')!.cold!.cache).toBe('transpiled');
+    expect(row('inline')!.cold!.cache).toBe('transpiled');
+    expect(row('worker')!.memoryBytes).toBeGreaterThan(0);
+
+    // A tier without a runner is a row that says so, never a silent gap or a made-up figure.
+    const proc = row('process')!;
+    const procLimits = result.limits.find((l) => l.tier === 'process')!;
+    if (proc.status === 'unavailable') {
+      expect(proc.reason).toMatch(/process/);
+      expect(proc.warm).toBeUndefined();
+      expect(procLimits.status).toBe('unavailable');
+    } else {
+      expect(proc.status).toBe('ok');
+    }
+
+    expect(result.limits.find((l) => l.tier === 'inline')).toMatchObject({ status: 'skipped' });
+    const worker = result.limits.find((l) => l.tier === 'worker')!;
+    expect(worker.status, worker.reason).toBe('ok');
+    expect(finite(worker.overshoot!.p50) && finite(worker.firstCallAfterKill!.p50)).toBe(true);
+    // The kill really happened: no TIMEOUT can come back before its 100 ms limit.
+    expect(worker.overshoot!.min).toBeGreaterThanOrEqual(0);
+
+    const ratio = (prefix: string) => result.ratios.find((r) => r.name.startsWith(prefix));
+    for (const name of [
+      'worker warm call / bare postMessage echo',
+      'capsule worker / Extism runInWorker, echo',
+      'capsule inline / Extism foreground, echo',
+      'capsule inline / direct fresh-instance call, echo',
+      'fresh core instance over the call',
+      'timeout overshoot, worker (ms, p50)',
+      'first call after a kill, worker (ms, p50)',
+      'throughput 2 callers / 1 caller, worker, echo',
+    ]) {
+      expect(finite(ratio(name)?.value), name).toBe(true);
+    }
+    // A ratio whose inputs were not measured (no fib workload here) is null, not guessed.
+    expect(ratio('capsule worker / Extism runInWorker, fib')?.value).toBeNull();
+
+    expect(result.environment.cores).toBeGreaterThan(0);
+    expect(result.environment.node).toBe(process.version);
+    expect(JSON.parse(readFileSync(files.json!, 'utf8'))).toEqual(JSON.parse(JSON.stringify(result)));
+    const md = readFileSync(files.markdown!, 'utf8');
+    expect(md).toContain('| subject | workload |');
+    expect(md).toMatch(/\| process \| echo \|.*(unavailable|µs|ms)/);
+    const svg = readFileSync(files.svg!, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('extism (runInWorker)');
+    expect(path.dirname(files.svg!)).toBe(out);
+  }, 120_000);
+
+  it('the CLI prints the table on stdout, progress on stderr, and refuses unknown workloads', () => {
+    const out = tempDir('capsule-bench-cli-');
+    const r = cli(['bench', '--tiers', 'worker,vm', '--workloads', 'echo', '--peers', 'none', '--duration', '0.05', '--quick', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^worker\s+echo\s+\S/m);
+    expect(r.stdout).toMatch(/^vm\s+echo\s.*(unavailable: |µs|ms)/m);
+    expect(r.stdout).not.toContain('extism');
+    expect(r.stderr).toContain('bench [');
+    expect(existsSync(path.join(out, 'results.json'))).toBe(true);
+
+    const bad = cli(['bench', '--workloads', 'nope', '--out', out]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^capsule: USAGE: unknown workload nope/);
+    expect(bad.stderr).not.toMatch(STACK_TRACE);
+  }, 120_000);
+});
