@@ -24,6 +24,9 @@ import type { VmOptions } from './tiers/vm/select.js';
 import type { PoolOptions, WorkerRunner } from './tiers/worker.js';
 import { runContainerCapability } from './container-run.js';
 import { checkCommandInput, fileCapabilityId, fileManifest } from './run-input.js';
+import { capabilityOutput, checkInputSize, type CommandOutput, commandOutput } from './run-output.js';
+
+export type { CommandOutput } from './run-output.js';
 import type { Permissions } from './policy/request.js';
 
 export interface RuntimeOptions {
@@ -76,12 +79,6 @@ export interface RunResult<T = unknown> {
   stats: RunStats;
   /** Accesses a granted interface refused during the call (the guest saw EACCES/EPERM). */
   denials: Denial[];
-}
-
-export interface CommandOutput {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
 }
 
 /** A capability ready to run: its manifest (real or synthesized) and compiled component (none for a container capability). */
@@ -317,52 +314,4 @@ export class Runtime {
     this.audit.closed();
     await this.runners.close();
   }
-}
-
-function checkInputSize(job: Job): void {
-  const size =
-    typeof job.input === 'string'
-      ? Buffer.byteLength(job.input)
-      : Buffer.byteLength(job.input.stdin ?? '') + Buffer.byteLength(JSON.stringify({ ...job.input, stdin: undefined }));
-  if (size > job.limits.inputBytes) {
-    throw new CapsuleError(
-      'INPUT_TOO_LARGE',
-      `${job.capabilityId}: input is ${size} bytes, over the limit of ${job.limits.inputBytes}`,
-    );
-  }
-}
-
-function failed(r: JobResult): CapsuleError | undefined {
-  if (r.outcome.ok) return undefined;
-  const { error } = r.outcome;
-  // What the guest was refused often explains why it failed: keep it with the error.
-  if (r.denials.length === 0) return CapsuleError.fromData(error);
-  return CapsuleError.fromData({ ...error, details: { ...error.details, denials: r.denials } });
-}
-
-function tooLarge(job: Job, bytes: number): CapsuleError {
-  return new CapsuleError(
-    'OUTPUT_TOO_LARGE',
-    `${job.capabilityId}: output is ${bytes} bytes, over the limit of ${job.limits.outputBytes}`,
-  );
-}
-
-function capabilityOutput(r: JobResult, job: Job): unknown {
-  const error = failed(r);
-  if (error) throw error;
-  const text = r.outcome.ok ? r.outcome.value : '';
-  const size = Buffer.byteLength(text);
-  if (size > job.limits.outputBytes) throw tooLarge(job, size);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new CapsuleError('OUTPUT_INVALID', `${job.capabilityId}: output is not JSON text: ${messageOf(e)}`);
-  }
-}
-
-function commandOutput(r: JobResult, job: Job): CommandOutput {
-  const error = failed(r);
-  if (error) throw error;
-  if (r.truncated) throw tooLarge(job, Math.max(Buffer.byteLength(r.stdout), Buffer.byteLength(r.stderr)) + 1);
-  return { exitCode: r.outcome.ok ? (r.outcome.exitCode ?? 0) : 1, stdout: r.stdout, stderr: r.stderr };
 }

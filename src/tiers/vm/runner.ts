@@ -3,6 +3,7 @@
 // wall-clock bound, the container has a name chosen before it starts, and it is
 // deleted by that name whatever happened (`container run` can hang: APPLE_CONTAINER.md).
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { CapsuleError } from '../../errors.js';
 import type { CommandInput, Job, JobResult } from '../../sandbox/job.js';
 import { toWire } from '../../sandbox/wire.js';
@@ -88,7 +89,13 @@ export class ContainerRunner implements TierRunner {
         ? [process.execPath, ...limitFlags(job.limits.memoryBytes), JOB_RUNNER_FILE]
         : [...limitFlags(job.limits.memoryBytes), IMAGE_JOB_RUNNER],
       memoryMiB: memoryMiB(job.limits.memoryBytes, NODE_OVERHEAD_MIB),
-      mounts: [{ source: bundleDir, target: BUNDLE_TARGET, readonly: true }, ...grantMounts(job.grants, false, job.capabilityId)],
+      mounts: [
+        { source: bundleDir, target: BUNDLE_TARGET, readonly: true },
+        // From a host root, the runner is reached at its own path; bind it so a
+        // checkout under /tmp is not hidden by the container's fresh /tmp.
+        ...(this.config.rootfs ? [{ source: path.dirname(JOB_RUNNER_FILE), target: path.dirname(JOB_RUNNER_FILE), readonly: true }] : []),
+        ...grantMounts(job.grants, false, job.capabilityId),
+      ],
       network: networkGranted(job.grants),
       env: {},
     });
