@@ -31,15 +31,15 @@ The raw figures are in [bench/results.json](bench/results.json); the chart is [b
 Every figure below was measured in that one run; none is estimated.
 
 ## How to read it
-- **Subjects.** \`inline\` and \`worker\` are capsule's tiers (\`process\` and \`vm\` are listed as unavailable until they have
-  runners). Baselines: \`postMessage echo\` is a bare \`worker_threads\` round trip of the same value (structured clone both ways);
+- **Subjects.** \`inline\`, \`worker\` and \`process\` are capsule's tiers as measured here; \`vm\` is listed as unavailable
+  where no VM runner is usable (as on this Linux machine: Apple Container needs macOS 26 on Apple silicon). Baselines: \`postMessage echo\` is a bare \`worker_threads\` round trip of the same value (structured clone both ways);
   \`direct\` calls the workload's own core module (taken out of capsule's compiled component) in the calling thread by the canonical
   ABI, JSON in and out, on one reused instance or on a fresh \`WebAssembly.Instance\` per call. The peer is the Extism JS SDK
   (\`@extism/extism\`) running an equivalent Extism-ABI plugin written in WAT (\`fixtures/src/bench-extism-*.wat\`), in the calling
   thread (foreground) and with \`runInWorker: true\`.
 - **Workloads.** echo: \`demo.echo\`'s component on a small JSON object. echo-1mib: the same with a 1 MiB string in and out
-  (both run as \`bench.echo\`, the same component with a 30 s limit instead of 1 s: a call's limit also covers waiting for a worker
-  to start, and on a busy machine that wait alone can pass 1 s). fib: \`fixtures/src/bench-fib.wat\`,
+  (both run as \`bench.echo\`, the same component with a 30 s limit instead of 1 s, so that a slow measurement on a busy
+  machine cannot turn into a TIMEOUT). fib: \`fixtures/src/bench-fib.wat\`,
   fib(27) by naive recursion. markdown: \`demo.markdown.render\`, a JavaScript plugin built with componentize-js (granted
   \`capsule:host/log\`). wc: \`demo.text.wc\`, a C \`wasi:cli/command\` program fed through stdin. The peer and the direct baseline
   exist only where an equivalent plugin or a plain core module exists (echo, echo-1mib, fib).
@@ -49,7 +49,8 @@ Every figure below was measured in that one run; none is estimated.
   two threads; Extism and postMessage get one plugin or worker per caller).
 - **Guest memory**: peak linear memory of one call (\`stats.memoryBytes\`); it does not include the worker thread's own heap.
 - **Timeout overshoot**: \`fixtures/src/bench-spin.wat\` never returns; it is called with a 100 ms limit and the overshoot is the
-  time from the call to its \`TIMEOUT\` rejection minus 100 ms. **First call after a kill**: an echo call made right after each \`TIMEOUT\`, on the
+  time from the call to its \`TIMEOUT\` rejection minus 100 ms (for the process tier that includes starting the child
+  process, which is most of its figure). **First call after a kill**: an echo call made right after each \`TIMEOUT\`, on the
   default pool. The inline tier cannot stop a spinning guest, so it has no overshoot.
 - **Differences in kind**: capsule instantiates every call afresh; an Extism plugin keeps its instance between calls
   (SDK 1.0.3 also needs \`reset()\` every few thousand calls, which the bench does inside the timed calls). The reused-instance

@@ -1,7 +1,7 @@
 // Fail closed: a capability that must run in a VM never runs in a weaker tier. With
 // no VM runner here it is ESCALATION_UNAVAILABLE with the reason, and the guest never
 // runs; only an explicit policy fallback moves it, and that is reported.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapsuleError, createRuntime, type GuestLog, type PolicyDocument, type Runtime } from '../dist/index.js';
@@ -113,6 +113,32 @@ describe.skipIf(appleUsable)('an explicit policy fallback runs it there, and say
       });
     });
   }
+});
+
+describe.skipIf(appleUsable)('the audit log records escalation decisions', () => {
+  it('a refused escalation and a fallback to process are each an escalation line', async () => {
+    const log = `${tempDir('capsule-esc-audit-')}/audit.jsonl`;
+    const run = async (policy: PolicyDocument) => {
+      const rt = await createRuntime({ capabilitiesDir: dir, policy, auditLog: log });
+      try {
+        return await rt.run('esc.full', {}).catch((e: unknown) => e);
+      } finally {
+        await rt.close();
+      }
+    };
+    expect((await run({ grants: [LOG_GRANT] })) as CapsuleError).toMatchObject({ code: 'ESCALATION_UNAVAILABLE' });
+    expect(await run({ grants: [LOG_GRANT], fallback: 'process' })).toMatchObject({ output: { logged: true } });
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const escalations = lines.filter((l) => l.event === 'escalation');
+    expect(escalations).toHaveLength(2);
+    expect(escalations[0]).toMatchObject({ capability: 'esc.full', tier: 'vm', outcome: 'ESCALATION_UNAVAILABLE' });
+    expect(escalations[1]).toMatchObject({ capability: 'esc.full', tier: 'vm', outcome: 'ok', fallbackFrom: 'vm', ranIn: 'process' });
+    expect(String(escalations[1].warning)).toContain('Apple Container needs macOS 26');
+    // The refused call never started; the fallback call ran in the process tier.
+    const runs = lines.filter((l) => l.event === 'run.start');
+    expect(runs.map((l) => l.tier)).toEqual(['process']);
+    expect(cli(['audit', 'verify', log]).status).toBe(0);
+  });
 });
 
 describe('capsule inspect shows the tier decision and its reason', () => {
