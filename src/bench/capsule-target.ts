@@ -50,8 +50,9 @@ export async function probeTier(ctx: CapsuleContext, tier: Tier): Promise<{ stat
     await rt.run('bench.echo', null, { tier });
     return null;
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    const reason = (e as Error).message ?? String(e);
+    const { code, details } = e as { code?: string; details?: { unavailable?: string } };
+    // The runner's own reason applies to every workload of the tier, not just the probe's.
+    const reason = details?.unavailable ?? (e as Error).message ?? String(e);
     return code === 'ESCALATION_UNAVAILABLE' ? { status: 'unavailable', reason } : { status: 'failed', reason: `${code ?? 'error'}: ${reason}` };
   } finally {
     await rt.close();
