@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapsuleError, createRuntime, type Denial, type GuestLog, type Runtime } from '../dist/index.js';
-import { fixture, manifest, tempDir, writeCapability } from './helpers.js';
+import { fixture, manifest, tempDir, writeCapability, failure } from './helpers.js';
 
 let server: http.Server;
 let other: http.Server;
@@ -21,15 +21,6 @@ function listen(handler: http.RequestListener): Promise<http.Server> {
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
 }
 
-async function refusal(p: Promise<unknown>): Promise<CapsuleError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CapsuleError) return e;
-    throw e;
-  }
-  throw new Error('expected a CapsuleError');
-}
 
 beforeAll(async () => {
   other = await listen((req, res) => {
@@ -81,7 +72,7 @@ describe('outgoing HTTP', () => {
 
   it('an ungranted host is refused before any connection (HTTP-request-denied)', async () => {
     const before = hits.length;
-    const e = await refusal(rt.run('attack.net', { url: `${otherBase}/x` }));
+    const e = await failure(rt.run('attack.net', { url: `${otherBase}/x` }));
     expect(e.code).toBe('CAPABILITY_ERROR');
     expect(e.message).toBe('HTTP-request-denied');
     expect((e.details?.denials as Denial[])[0]).toMatchObject({ kind: 'net', target: `${otherBase}/x`, reason: 'host not granted' });
@@ -90,25 +81,25 @@ describe('outgoing HTTP', () => {
 
   it('a redirect to an ungranted host is refused, and the other host is never contacted', async () => {
     const before = hits.length;
-    const e = await refusal(rt.run('attack.net', { url: `${base}/redirect-outside` }));
+    const e = await failure(rt.run('attack.net', { url: `${base}/redirect-outside` }));
     expect(e.message).toBe('HTTP-request-denied');
     expect((e.details?.denials as Denial[])[0]?.target).toBe(`${otherBase}/stolen`);
     expect(hits.slice(before)).toEqual(['granted /redirect-outside']);
   });
 
   it('a response body over the cap is an error, not a truncated success', async () => {
-    const e = await refusal(rt.run('attack.net', { url: `${base}/big` }));
+    const e = await failure(rt.run('attack.net', { url: `${base}/big` }));
     expect(e.message).toBe('HTTP-response-body-size');
   });
 
   it('a capability with no net grant gets HTTP-request-denied', async () => {
-    const e = await refusal(rt.run('attack.nonet', { url: `${base}/hello` }));
+    const e = await failure(rt.run('attack.nonet', { url: `${base}/hello` }));
     expect(e.message).toBe('HTTP-request-denied');
     expect((e.details?.denials as Denial[])[0]?.reason).toBe('no network access is granted');
   });
 
   it('a wall-clock TIMEOUT still ends a guest waiting on a request that never answers', async () => {
-    const e = await refusal(rt.run('attack.slow', { url: `${base}/hang` }));
+    const e = await failure(rt.run('attack.slow', { url: `${base}/hang` }));
     expect(e.code).toBe('TIMEOUT');
     expect(hits).toContain('granted /hang'); // the guest was waiting on the request when it was stopped
     // The replacement worker serves the next call.
@@ -118,7 +109,7 @@ describe('outgoing HTTP', () => {
 
 describe('sockets stay denied, even with net granted', () => {
   it('creating a TCP socket fails with access-denied', async () => {
-    const e = await refusal(rt.run('attack.net', { socket: 'tcp' }));
+    const e = await failure(rt.run('attack.net', { socket: 'tcp' }));
     expect(e.code).toBe('CAPABILITY_ERROR');
     expect(e.message).toBe('access-denied');
   });

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapsuleError, type CommandOutput, createRuntime, type PolicyDocument } from '../dist/index.js';
-import { cli, fixture, manifest, STACK_TRACE, tempDir, writeCapability } from './helpers.js';
+import { cli, fixture, manifest, STACK_TRACE, tempDir, writeCapability, failure } from './helpers.js';
 
 let tmp: string;
 let caps: string;
@@ -15,15 +15,6 @@ async function runtimeWith(policy: PolicyDocument | string) {
   return createRuntime({ capabilitiesDir: caps, policy, pool: { minThreads: 0, maxThreads: 1 } });
 }
 
-async function refusal(p: Promise<unknown>): Promise<CapsuleError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CapsuleError) return e;
-    throw e;
-  }
-  throw new Error('expected a CapsuleError');
-}
 
 beforeAll(() => {
   tmp = tempDir('attack-policy-');
@@ -50,7 +41,7 @@ describe('request ∩ policy', () => {
   it('a request the policy does not cover is refused at load, naming it', async () => {
     const rt = await runtimeWith({ grants: [{ capabilities: 'attack.*', fs: { read: [path.join(tmp, 'elsewhere')] } }] });
     try {
-      const e = await refusal(rt.run('attack.reader', { args: ['read', `${data}/a.txt`] }));
+      const e = await failure(rt.run('attack.reader', { args: ['read', `${data}/a.txt`] }));
       expect(e.code).toBe('PERMISSION_DENIED');
       expect(e.message).toContain(`fs.read ${data}`);
       expect(e.message).toContain('env ATTACK_LANG');
@@ -90,7 +81,7 @@ describe('request ∩ policy', () => {
     const rt = await runtimeWith({ grants: [{ capabilities: 'attack.*', fs: { read: [path.join(data, 'inner')] } }] });
     try {
       // attack.reader asks for all of data/; the policy gives data/inner only.
-      const e = await refusal(rt.run('attack.reader', {}));
+      const e = await failure(rt.run('attack.reader', {}));
       expect(e.message).toContain('env ATTACK_LANG'); // env still uncovered
       const { output } = await rt.run<CommandOutput>('attack.narrow', {
         args: ['read', `${data}/inner/b.txt`, 'read', `${data}/a.txt`],
@@ -108,7 +99,7 @@ describe('security levels', () => {
     const rt = await runtimeWith({ grants: [{ capabilities: 'attack.*', fs: { read: [data], write: [data] }, net: { outbound: ['api.example.com'] } }] });
     try {
       for (const [id, field] of [['attack.pure-fs', 'fs.read'], ['attack.ctl-write', 'fs.write'], ['attack.ctl-net', 'net.outbound']]) {
-        const e = await refusal(rt.run(id as string, {}));
+        const e = await failure(rt.run(id as string, {}));
         expect(e.code).toBe('MANIFEST_INVALID');
         expect(e.message).toContain(field);
       }
@@ -141,7 +132,7 @@ describe('sensitive paths can never be granted', () => {
   ];
   for (const [p, write] of cases) {
     it(`granting ${p}${write ? ' writable' : ''} is POLICY_INVALID naming it`, async () => {
-      const e = await refusal(runtimeWith({ grants: [{ capabilities: '*', fs: write ? { write: [p] } : { read: [p] } }] }));
+      const e = await failure(runtimeWith({ grants: [{ capabilities: '*', fs: write ? { write: [p] } : { read: [p] } }] }));
       expect(e.code).toBe('POLICY_INVALID');
       expect(e.message).toContain(p);
     });
@@ -151,21 +142,21 @@ describe('sensitive paths can never be granted', () => {
     const dir = tempDir('attack-own-');
     const policyFile = path.join(dir, 'capsule.policy.json');
     writeFileSync(policyFile, JSON.stringify({ grants: [{ capabilities: '*', fs: { read: ['./capsule.policy.json'] } }] }));
-    const e1 = await refusal(runtimeWith(policyFile));
+    const e1 = await failure(runtimeWith(policyFile));
     expect(e1.code).toBe('POLICY_INVALID');
     expect(e1.message).toContain(policyFile);
     const audit = path.join(dir, 'audit.jsonl');
-    const e2 = await refusal(createRuntime({ capabilitiesDir: caps, auditLog: audit, policy: { grants: [{ capabilities: '*', fs: { write: [audit] } }] } }));
+    const e2 = await failure(createRuntime({ capabilitiesDir: caps, auditLog: audit, policy: { grants: [{ capabilities: '*', fs: { write: [audit] } }] } }));
     expect(e2.message).toContain(audit);
     const cache = path.join(dir, 'cache');
-    const e3 = await refusal(createRuntime({ capabilitiesDir: caps, cacheDir: cache, policy: { grants: [{ capabilities: '*', fs: { read: [path.join(cache, 'x')] } }] } }));
+    const e3 = await failure(createRuntime({ capabilitiesDir: caps, cacheDir: cache, policy: { grants: [{ capabilities: '*', fs: { read: [path.join(cache, 'x')] } }] } }));
     expect(e3.message).toContain(cache);
   });
 
   it('a manifest asking for a sensitive path under a broader grant is refused, naming it', async () => {
     const rt = await runtimeWith({ grants: [{ capabilities: 'attack.*', fs: { read: ['/'] } }] });
     try {
-      const e = await refusal(rt.run('attack.shadow', {}));
+      const e = await failure(rt.run('attack.shadow', {}));
       expect(e.code).toBe('PERMISSION_DENIED');
       expect(e.message).toContain('/etc/shadow');
     } finally {

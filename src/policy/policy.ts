@@ -7,20 +7,15 @@ import { CapsuleError, messageOf } from '../errors.js';
 import { createAjv, describeErrors } from '../json-schema.js';
 import { type NumberedGrant, numberGrants } from './expiry.js';
 import { parsePublicKey, type TrustedKey } from './keys.js';
-import type { SecurityLevel } from './request.js';
+import type { Permissions, SecurityLevel } from './request.js';
 import type { Tier } from './tier.js';
 import { grantPath } from './fs-paths.js';
 import { checkGrantable, sensitivePaths } from './sensitive.js';
 import { parseHostPattern } from '../sandbox/net/host-pattern.js';
 
-export interface PolicyGrant {
+/** One grant: the same permission shapes a manifest requests, for the capabilities it names. */
+export interface PolicyGrant extends Permissions {
   capabilities: string | string[];
-  host?: string[];
-  fs?: { read?: string[]; write?: string[]; blocked?: string[] };
-  env?: string[];
-  net?: { outbound?: string[] };
-  clocks?: boolean;
-  random?: boolean;
   tier?: Tier;
   ttlSeconds?: number;
   expiresAt?: string;
