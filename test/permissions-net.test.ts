@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapsuleError, createRuntime, type Denial, type GuestLog, type Runtime } from '../dist/index.js';
+import { createRuntime, type Denial, type GuestLog, type Runtime } from '../dist/index.js';
 import { fixture, manifest, tempDir, writeCapability, failure } from './helpers.js';
 
 let server: http.Server;

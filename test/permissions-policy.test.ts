@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapsuleError, type CommandOutput, createRuntime, type PolicyDocument } from '../dist/index.js';
+import { type CommandOutput, createRuntime, type PolicyDocument } from '../dist/index.js';
 import { cli, fixture, manifest, STACK_TRACE, tempDir, writeCapability, failure } from './helpers.js';
 
 let tmp: string;
