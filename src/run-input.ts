@@ -1,7 +1,7 @@
 // Input rules shared by every capability: the command-world input shape, and the
 // manifest capsule synthesizes for a bare component file.
 import path from 'node:path';
-import { CapsuleError } from './errors.js';
+import { CapsuleError, messageOf } from './errors.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
 import { isWasi } from './sandbox/interface-name.js';
@@ -47,4 +47,29 @@ export function fileManifest(file: string, c: CompiledComponent, request: Permis
     securityLevel: levelFor(request),
     permissions: { ...request, host: c.shape.imports.filter((i) => !isWasi(i)) },
   };
+}
+
+const TIERS = ['inline', 'worker', 'process', 'vm'];
+const NUMERIC_OPTIONS = ['timeoutMs', 'memoryLimitBytes', 'outputBytes', 'inputBytes'] as const;
+
+/** A caller's run options, checked before anything is planned (a NaN limit would otherwise disable the limit). */
+export function checkRunOptions(opts: Record<string, unknown>, id: string): void {
+  for (const key of NUMERIC_OPTIONS) {
+    const v = opts[key];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+      throw new CapsuleError('USAGE', `${id}: option ${key} must be a positive number, got ${String(v)}`);
+    }
+  }
+  if (opts.tier !== undefined && !TIERS.includes(opts.tier as string)) {
+    throw new CapsuleError('USAGE', `${id}: option tier must be one of ${TIERS.join(', ')}, got ${String(opts.tier)}`);
+  }
+}
+
+/** The JSON text of a capability-world input; values JSON cannot carry are INPUT_INVALID. */
+export function inputText(input: unknown, id: string): string {
+  try {
+    return JSON.stringify(input ?? null);
+  } catch (e) {
+    throw new CapsuleError('INPUT_INVALID', `${id}: input cannot be sent as JSON: ${messageOf(e).split('\n')[0]}`);
+  }
 }

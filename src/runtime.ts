@@ -23,7 +23,7 @@ import { Runners } from './tiers/runners.js';
 import type { VmOptions } from './tiers/vm/select.js';
 import type { PoolOptions, WorkerRunner } from './tiers/worker.js';
 import { runContainerCapability } from './container-run.js';
-import { checkCommandInput, fileCapabilityId, fileManifest } from './run-input.js';
+import { checkCommandInput, checkRunOptions, fileCapabilityId, fileManifest, inputText } from './run-input.js';
 import { capabilityOutput, checkInputSize, type CommandOutput, commandOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
@@ -222,6 +222,7 @@ export class Runtime {
   async runLoaded<T = unknown>(l: Loaded, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
     const started = performance.now();
     const { manifest, component } = l;
+    checkRunOptions(opts as Record<string, unknown>, manifest.id);
     const plan = this.audit.plan(l, () => this.plan(l, opts));
     const { decision } = plan;
     const validators = ioValidators(manifest);
@@ -247,7 +248,7 @@ export class Runtime {
       ...(component.directAbi && world === 'capability' ? { directAbi: component.directAbi } : {}),
       grants: decision.grants,
       limits: decision.limits,
-      input: world === 'command' ? ((input ?? {}) as CommandInput) : JSON.stringify(input ?? null),
+      input: world === 'command' ? ((input ?? {}) as CommandInput) : inputText(input, manifest.id),
       bundle: component.bundle,
     };
     const run = this.audit.runStart(job, tier.tier);

@@ -189,3 +189,23 @@ describe('linking and running', () => {
     expect((await rt.run('test.log', {})).output).toEqual({ logged: true });
   });
 });
+
+describe('bad call options and inputs are refused before anything runs', () => {
+  it('input JSON cannot carry (a cycle, a BigInt) is INPUT_INVALID', async () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const input of [cyclic, { n: 1n }]) {
+      const e = await failure(rt.run('test.fail', input));
+      expect(e.code).toBe('INPUT_INVALID');
+      expect(e.message).toMatch(/cannot be sent as JSON/);
+    }
+  });
+
+  it('a limit that is not a positive number, or an unknown tier, is USAGE', async () => {
+    for (const opts of [{ timeoutMs: -5 }, { timeoutMs: Number.NaN }, { memoryLimitBytes: 0 }, { outputBytes: Infinity }, { tier: 'bogus' }]) {
+      const e = await failure(rt.run('test.typed', { n: 1 }, opts as never));
+      expect(e.code).toBe('USAGE');
+    }
+  });
+});
+
