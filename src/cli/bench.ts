@@ -39,9 +39,10 @@ export async function benchCommand(a: ParsedArgs): Promise<number> {
 
 function render(r: BenchResult): string {
   const e = r.environment;
+  // A tier without figures says why in the last column, so the reason does not widen the others.
   const limits = r.limits.map((l) =>
     l.status !== 'ok'
-      ? [l.tier, `${l.status}: ${l.reason ?? ''}`, '', '']
+      ? [l.tier, '–', '–', `${l.status}: ${l.reason ?? ''}`]
       : [l.tier, ms(l.overshoot?.p50), ms(l.overshoot?.max), ms(l.firstCallAfterKill?.p50)],
   );
   return [
