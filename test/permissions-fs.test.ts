@@ -1,11 +1,12 @@
 // The filesystem and env half of the attack suite (docs/security.md): each
 // granted access works, each escape is refused with a WASI error code the guest
 // sees (EPERM/EACCES) and a denial the runtime reports.
-import { linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandOutput, createRuntime, type Denial, type PolicyDocument, type Runtime } from '../dist/index.js';
-import { fixture, manifest, tempDir, writeCapability } from './helpers.js';
+import { fixture, manifest, tempDir, writeCapability, failure } from './helpers.js';
 
 let tmp: string;
 let data: string;
@@ -218,5 +219,64 @@ describe('isolation between capabilities on one worker', () => {
     expect(b.seen.get('preopens -')).toBe('ok ');
     expect(b.seen.get(`read ${data}/a.txt`)).toMatch(/^err /);
     expect(b.seen.get('envall -')).toBe('ok ');
+  });
+});
+
+// Found in review: each of these once got a guest more than it was granted, or hung the host.
+describe('grants hold against links and special files on the host side', () => {
+  async function withPolicy<T>(policy: PolicyDocument, id: string, perms: Record<string, unknown>, body: (r: Runtime) => Promise<T>) {
+    const dir = tempDir('attack-review-');
+    writeCapability(dir, id, manifest(id, { world: 'command', securityLevel: 'sandboxed', permissions: perms }), fixture('attack-fs'));
+    const local = await createRuntime({ capabilitiesDir: dir, policy, pool: { minThreads: 1, maxThreads: 1 } });
+    try {
+      return await body(local);
+    } finally {
+      await local.close();
+    }
+  }
+
+  it('a manifest request through a symlink below the grant is not covered by it', async () => {
+    const policy: PolicyDocument = { grants: [{ capabilities: 'review.*', fs: { read: [data] } }] };
+    await withPolicy(policy, 'review.link', { fs: { read: [`${data}/out-dir-link`] } }, async (local) => {
+      const e = await failure(local.run('review.link', { args: ['read', `${data}/out-dir-link/o.txt`] }));
+      expect(e.code).toBe('PERMISSION_DENIED');
+      expect(e.message).toContain(`fs.read ${data}/out-dir-link`);
+    });
+  });
+
+  it('a blocked directory written without /** also blocks what is inside it', async () => {
+    writeFileSync(path.join(data, 'sub', 'hidden.txt'), 'HIDDEN');
+    const policy: PolicyDocument = { grants: [{ capabilities: 'review.*', fs: { read: [data], blocked: [`${data}/sub`] } }] };
+    await withPolicy(policy, 'review.blocked', { fs: { read: [data] } }, async (local) => {
+      const r = await local.run<CommandOutput>('review.blocked', { args: ['read', `${data}/sub/hidden.txt`, 'read', `${data}/a.txt`] });
+      const seen = results(r.output);
+      expect(seen.get(`read ${data}/sub/hidden.txt`)).toBe('err EACCES');
+      expect(seen.get(`read ${data}/a.txt`)).toBe('ok granted');
+    });
+  });
+
+  it('a FIFO in a granted directory is refused instead of blocking the host thread', async () => {
+    const fifo = path.join(tmp, 'fifo-dir');
+    mkdirSync(fifo, { recursive: true });
+    execFileSync('mkfifo', [path.join(fifo, 'pipe')]);
+    const policy: PolicyDocument = { grants: [{ capabilities: 'review.*', fs: { read: [fifo] } }] };
+    await withPolicy(policy, 'review.fifo', { fs: { read: [fifo] } }, async (local) => {
+      const r = await local.run<CommandOutput>('review.fifo', { args: ['read', `${fifo}/pipe`] }, { timeoutMs: 5000 });
+      expect(results(r.output).get(`read ${fifo}/pipe`)).toBe('err EACCES');
+      expect(r.denials).toEqual([expect.objectContaining({ kind: 'fs', reason: 'not a regular file or directory' })]);
+    });
+  });
+
+  it('a granted directory swapped for a symlink after the policy loaded grants nothing', async () => {
+    const moving = path.join(tmp, 'moving');
+    mkdirSync(moving, { recursive: true });
+    const policy: PolicyDocument = { grants: [{ capabilities: 'review.*', fs: { read: [moving] } }] };
+    await withPolicy(policy, 'review.swap', { fs: { read: [moving] } }, async (local) => {
+      rmSync(moving, { recursive: true });
+      symlinkSync(outside, moving);
+      const e = await failure(local.run('review.swap', { args: ['read', `${moving}/o.txt`] }));
+      expect(e.code).toBe('PERMISSION_DENIED');
+      expect(e.message).toContain(`fs.read ${moving}`);
+    });
   });
 });

@@ -1,7 +1,7 @@
 // Filesystem entries in manifests and policies: a path (a directory means
 // everything below it, as in Deno) optionally written `dir/**`. Relative policy
 // paths resolve against the policy file's directory. Blocked entries are globs.
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CapsuleError, type ErrorCode } from '../errors.js';
 import { within } from '../sandbox/wasi/fs-scope.js';
@@ -36,7 +36,9 @@ export function intersectPaths(requested: string[], granted: string[]): { kept: 
   const kept: string[] = [];
   const uncovered: string[] = [];
   for (const r of requested) {
-    if (granted.some((g) => within(g, r))) kept.push(r);
+    // Inside by name is not enough: a symlink below the grant could point anywhere,
+    // and the request would become a preopen at that target.
+    if (granted.some((g) => within(g, r) && within(realish(g), realish(r)))) kept.push(r);
     else {
       const narrower = granted.filter((g) => within(r, g));
       if (narrower.length > 0) kept.push(...narrower);
@@ -44,6 +46,16 @@ export function intersectPaths(requested: string[], granted: string[]): { kept: 
     }
   }
   return { kept: [...new Set(kept)], uncovered };
+}
+
+/** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
+export function realish(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    const parent = path.dirname(p);
+    return parent === p ? p : path.join(realish(parent), path.basename(p));
+  }
 }
 
 /** The directories to preopen: granted directories, or a granted file's parent; none nested in another. */

@@ -4,7 +4,7 @@
 import { CapsuleError } from '../errors.js';
 import { NO_FS, type FsGrant } from '../sandbox/job.js';
 import { parseHostPattern, patternCovers } from '../sandbox/net/host-pattern.js';
-import { blockedGlob, grantPath, intersectPaths, preopensFor } from './fs-paths.js';
+import { blockedGlob, grantPath, intersectPaths, preopensFor, realish } from './fs-paths.js';
 import type { Policy, PolicyGrant } from './policy.js';
 import type { Permissions } from './request.js';
 import { implicitBlocks } from './sensitive.js';
@@ -36,8 +36,12 @@ export function intersectPermissions(id: string, req: Permissions, grants: Polic
 function intersectFs(id: string, req: Permissions, grants: PolicyGrant[], policy: Policy, uncovered: string[]): FsGrant {
   const asked = (kind: 'read' | 'write') =>
     (req.fs?.[kind] ?? []).map((e) => grantPath(e, process.cwd(), 'MANIFEST_INVALID', `${id} permissions.fs.${kind}`));
+  // A granted path swapped for a symlink since the policy was loaded grants nothing.
+  const unmoved = (g: string) => policy.grantReal.get(g) === undefined || policy.grantReal.get(g) === realish(g);
   const given = (kind: 'read' | 'write') =>
-    grants.flatMap((g) => (g.fs?.[kind] ?? []).map((e) => grantPath(e, policy.baseDir, 'POLICY_INVALID', policy.source)));
+    grants
+      .flatMap((g) => (g.fs?.[kind] ?? []).map((e) => grantPath(e, policy.baseDir, 'POLICY_INVALID', policy.source)))
+      .filter(unmoved);
   const write = intersectPaths(asked('write'), given('write'));
   // Reading is covered by a read or a write grant.
   const read = intersectPaths(asked('read'), [...given('read'), ...given('write')]);
@@ -52,9 +56,21 @@ function intersectFs(id: string, req: Permissions, grants: PolicyGrant[], policy
   const blocked = [
     ...(req.fs?.blocked ?? []).map((b) => blockedGlob(b, process.cwd())),
     ...grants.flatMap((g) => (g.fs?.blocked ?? []).map((b) => blockedGlob(b, policy.baseDir))),
-    ...implicitBlocks(all, policy.sensitive),
-  ];
-  return { preopens: preopensFor(all), read: read.kept, write: write.kept, blocked: [...new Set(blocked)] };
+  ].flatMap(withContents);
+  const preopens = preopensFor(all);
+  return {
+    preopens,
+    // Where each preopen resolved when this was decided: a link swapped in later is refused.
+    preopenReal: Object.fromEntries(preopens.map((p) => [p, realish(p)])),
+    read: read.kept,
+    write: write.kept,
+    blocked: [...new Set([...blocked, ...implicitBlocks(all, policy.sensitive)])],
+  };
+}
+
+/** A blocked entry also blocks what lies below it (`secret` → `secret` and `secret/**`). */
+function withContents(glob: string): string[] {
+  return glob.endsWith('/**') ? [glob] : [glob, `${glob.replace(/\/$/, '')}/**`];
 }
 
 function intersectEnv(asked: string[], grants: PolicyGrant[], uncovered: string[]): Record<string, string> {

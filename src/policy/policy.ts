@@ -9,7 +9,7 @@ import { type NumberedGrant, numberGrants } from './expiry.js';
 import { parsePublicKey, type TrustedKey } from './keys.js';
 import type { Permissions, SecurityLevel } from './request.js';
 import type { Tier } from './tier.js';
-import { grantPath } from './fs-paths.js';
+import { grantPath, realish } from './fs-paths.js';
 import { checkGrantable, sensitivePaths } from './sensitive.js';
 import { parseHostPattern } from '../sandbox/net/host-pattern.js';
 
@@ -54,6 +54,8 @@ export interface Policy {
   keys: TrustedKey[];
   /** Host paths that can never be granted (system, user secrets, capsule's own files). */
   sensitive: string[];
+  /** Each granted fs path's real path when the policy was loaded: a grant whose path later resolves elsewhere no longer applies. */
+  grantReal: Map<string, string>;
 }
 
 const validatePolicy = createAjv().compile(schema);
@@ -97,10 +99,13 @@ function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: 
   }
   const doc = value as PolicyDocument;
   const sensitive = sensitivePaths(own);
+  const grantReal = new Map<string, string>();
   for (const g of doc.grants ?? []) {
     for (const [kind, write] of [['read', false], ['write', true]] as const) {
       for (const entry of g.fs?.[kind] ?? []) {
-        checkGrantable(grantPath(entry, baseDir, 'POLICY_INVALID', source), write, sensitive, source);
+        const granted = grantPath(entry, baseDir, 'POLICY_INVALID', source);
+        checkGrantable(granted, write, sensitive, source);
+        grantReal.set(granted, realish(granted));
       }
     }
     for (const pattern of g.net?.outbound ?? []) {
@@ -114,6 +119,7 @@ function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: 
     baseDir,
     source,
     sensitive,
+    grantReal,
     loadedAt,
     grants: numberGrants(doc.grants ?? [], loadedAt),
     keys: trustedKeys(doc, source),

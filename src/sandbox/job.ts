@@ -28,6 +28,8 @@ export interface Grants {
 export interface FsGrant {
   /** Directories preopened for the guest (the granted dirs, or the parent of a granted file). */
   preopens: string[];
+  /** Each preopen's real path when the grant was decided; a preopen that now resolves elsewhere is not opened. */
+  preopenReal?: Record<string, string>;
   /** Paths (directories mean everything below) the guest may read. */
   read: string[];
   /** Paths the guest may create, change or remove (and read). */

@@ -164,6 +164,9 @@ export class Descriptor {
       return new Descriptor(this.call, r, null, { read: flags.read, mutateDirectory: flags.mutateDirectory });
     }
     if (of.directory) throw 'not-directory' satisfies FsErrorCode;
+    // A FIFO, socket or device would block this thread inside open(2), where no
+    // timeout can reach it (worker.terminate() cannot interrupt a system call).
+    if (st && !st.isFile()) throw this.scope.deny('access', r.guest, 'not a regular file or directory');
     if (!wantsWrite) this.scope.checkReadable(r);
     // A file with several names may be a hard link to something outside the grant.
     if (wantsWrite && st && st.nlink > 1) {
@@ -174,10 +177,13 @@ export class Descriptor {
     if (of.exclusive) mode |= fs.constants.O_EXCL;
     if (of.truncate) mode |= fs.constants.O_TRUNC;
     mode |= fs.constants.O_NOFOLLOW; // the last component was resolved already: never follow a swapped-in link
+    mode |= fs.constants.O_NONBLOCK; // and a FIFO swapped in after the check cannot block the open
     const fd = attempt(() => fs.openSync(r.host, mode, 0o644));
     try {
       this.scope.checkOpened(r, fd);
-      if (attempt(() => fs.fstatSync(fd)).isDirectory()) throw 'is-directory' satisfies FsErrorCode;
+      const opened = attempt(() => fs.fstatSync(fd));
+      if (opened.isDirectory()) throw 'is-directory' satisfies FsErrorCode;
+      if (!opened.isFile()) throw this.scope.deny('access', r.guest, 'not a regular file or directory');
     } catch (e) {
       fs.closeSync(fd);
       throw e;

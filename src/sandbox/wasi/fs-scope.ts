@@ -66,7 +66,13 @@ export class FsScope {
     const roots: Root[] = [];
     for (const guest of this.grant.preopens) {
       try {
-        roots.push({ guest, host: realpathSync(guest) });
+        const host = realpathSync(guest);
+        const expected = this.grant.preopenReal?.[guest];
+        if (expected !== undefined && expected !== host) {
+          this.deny('access', guest, `now resolves to ${host}, not ${expected} as when it was granted`);
+          continue;
+        }
+        roots.push({ guest, host });
       } catch {
         // Not there: the guest simply does not see it.
       }
