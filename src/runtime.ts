@@ -185,11 +185,13 @@ export class Runtime {
 
   /**
    * Grants, limits and tier for a loaded capability; throws what would stop it
-   * running, in order: ungranted imports, then a world the component does not have.
+   * running, in order: what only an expired grant gave, uncovered requests, ungranted
+   * imports, then a world the component does not have.
    */
   plan(l: Loaded, opts: RunOptions = {}): { decision: Decision; tier: TierDecision } {
-    const decision = decide(l.manifest, this.policy, opts);
+    // First: what only an expired grant gave is CONTEXT_EXPIRED, not "never granted".
     assertNotExpired(l.manifest, this.policy, opts);
+    const decision = decide(l.manifest, this.policy, opts);
     if (l.component) {
       const { shape } = l.component;
       const denied = ungrantedImports(shape.imports, decision.grants.host);

@@ -5,12 +5,20 @@ import { CapsuleError, createRuntime, type PolicyDocument, type Runtime } from '
 import { fixture, manifest, tempDir, writeCapability, failure } from './helpers.js';
 
 let caps: string;
+let data: string;
 const open: Runtime[] = [];
 
 beforeAll(() => {
   caps = tempDir('capsule-expiry-');
   writeCapability(caps, 'test.log', manifest('test.log', { permissions: { host: ['capsule:host/log'] } }), fixture('log'));
   writeCapability(caps, 'test.counter', manifest('test.counter'), fixture('counter'));
+  data = tempDir('capsule-expiry-data-');
+  writeCapability(
+    caps,
+    'test.reader',
+    manifest('test.reader', { world: 'command', securityLevel: 'controlled', permissions: { fs: { read: [data] } } }),
+    fixture('attack-fs'),
+  );
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((rt) => rt.close()));
@@ -40,6 +48,15 @@ describe('expiresAt', () => {
     expect(e.message).toBe(
       'test.log: host capsule:host/log: grant #2 (capabilities "test.*") expired at 2020-01-01T00:00:00.000Z',
     );
+  });
+
+  it('a filesystem grant that has expired is CONTEXT_EXPIRED too, not a request no policy covers', async () => {
+    const rt = await runtime({ grants: [{ capabilities: 'test.reader', fs: { read: [data] }, expiresAt: PAST }] });
+    const e = await failure(rt.run('test.reader', { args: ['ls', data] }));
+    expect(e.code).toBe('CONTEXT_EXPIRED');
+    expect(e.message).toContain(`fs.read ${data}: grant #1`);
+    const never = await runtime({ grants: [{ capabilities: 'other.*', fs: { read: [data] } }] });
+    expect((await failure(never.run('test.reader', { args: ['ls', data] }))).code).toBe('PERMISSION_DENIED');
   });
 
   it('without any grant the same call is IMPORT_DENIED: only an expired grant makes it CONTEXT_EXPIRED', async () => {

@@ -24,11 +24,14 @@ export function expiredNeeds(
   const expired = matching.filter((g) => isExpired(g, now));
   if (expired.length === 0) return [];
   const active = new Set(matching.filter((g) => !isExpired(g, now)));
-  const without = decide(m, policy, call, (g) => active.has(g));
+  // Compare what is granted with and without each expired grant; an uncovered
+  // request must show up as "not granted" here, not stop the comparison.
+  const lenient: Policy = { ...policy, doc: { ...policy.doc, onUngranted: 'drop' } };
+  const without = decide(m, lenient, call, (g) => active.has(g));
   const tierRefused = call.tier !== undefined && refusesTier(m, policy, without.policyGrants, call.tier);
   const needs: ExpiredNeed[] = [];
   for (const grant of expired) {
-    const withIt = decide(m, policy, call, (g) => active.has(g) || g === grant);
+    const withIt = decide(m, lenient, call, (g) => active.has(g) || g === grant);
     for (const need of without.notGranted) {
       if (!withIt.notGranted.includes(need) && !needs.some((n) => n.need === need)) needs.push({ need, grant });
     }
