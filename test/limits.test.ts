@@ -37,6 +37,14 @@ describe('memory', () => {
     await plainCallWorks();
   });
 
+  it('the limit holds for all memories together, however many instances the component makes', async () => {
+    // Five memories (one module instantiated four times, plus the main one): each gets a fifth of the limit.
+    const { output } = await rt.runFile<{ pages: number }>(fixture('multi-memory'), {}, { memoryLimitBytes: 16 * MiB });
+    expect(output.pages).toBeLessThanOrEqual(256);
+    expect(output.pages).toBe(4 * Math.floor(256 / 5) + 1);
+    await plainCallWorks();
+  });
+
   it('a bomb that traps when growth fails is MEMORY_LIMIT', async () => {
     const e = await failure(rt.runFile(fixture('membomb-trap'), {}, { memoryLimitBytes: 16 * MiB }));
     expect(e.code).toBe('MEMORY_LIMIT');

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { CapsuleError, messageOf } from '../errors.js';
 import { type ComponentShape, shapeFromWit } from './describe.js';
 import { type DirectAbi, directAbiFromWat } from './direct-abi.js';
-import { capMemories, pagesFor } from './memory-cap.js';
+import { capMemories, definedMemories, pagesPerMemory } from './memory-cap.js';
 import type { BundleRef } from './job.js';
 
 export interface CompiledComponent {
@@ -34,9 +34,11 @@ interface CacheMeta {
   coreFiles: string[];
   wit: string;
   directAbi?: DirectAbi;
+  instantiations: Record<string, number>;
+  memories: number;
 }
 
-const LAYOUT = 3; // bump when the cache layout or transpile options change
+const LAYOUT = 4; // bump when the cache layout or transpile options change
 
 export function digestOf(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -94,7 +96,7 @@ export class ComponentCompiler {
       shape: shapeFromWit(meta.wit),
       ...(meta.directAbi ? { directAbi: meta.directAbi } : {}),
       source,
-      bundle: { dir, glue: 'component.js', coreFiles: meta.coreFiles },
+      bundle: { dir, glue: 'component.js', coreFiles: meta.coreFiles, instantiations: meta.instantiations, memories: meta.memories },
     };
   }
 
@@ -103,7 +105,7 @@ export class ComponentCompiler {
    * (rounded down to whole pages), compiled once per component and cap.
    */
   modulesFor(c: CompiledComponent, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
-    const pages = pagesFor(memoryBytes);
+    const pages = pagesPerMemory(memoryBytes, c.bundle.memories ?? 1);
     const key = `${c.digest}/${pages}`;
     let modules = this.capped.get(key);
     if (!modules) {
@@ -135,7 +137,10 @@ export class ComponentCompiler {
       throw new CapsuleError('COMPONENT_INVALID', `${origin} is not a valid component: ${firstLine(messageOf(e))}`);
     }
     const coreFiles = Object.keys(files).filter((f) => f.endsWith('.wasm'));
-    const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit };
+    const glue = new TextDecoder().decode(files['component.js']);
+    const instantiations = countInstantiations(glue, coreFiles);
+    const memories = coreFiles.reduce((n, f) => n + instantiations[f] * definedMemories(files[f]), 0);
+    const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit, instantiations, memories };
     // Only import-free, single-module capabilities qualify; printing big components would be slow.
     if (glueImports.length === 0 && coreFiles.length === 1 && shapeFromWit(wit).world === 'capability') {
       const abi = directAbiFromWat(await t.print(bytes), coreFiles);
@@ -162,13 +167,29 @@ export class ComponentCompiler {
  * process or VM boundary, so every tier applies the same cap.
  */
 export async function compileBundle(bundle: BundleRef, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
-  const pages = pagesFor(memoryBytes);
+  const pages = pagesPerMemory(memoryBytes, bundle.memories ?? 1);
   const modules: Record<string, WebAssembly.Module> = {};
   for (const file of bundle.coreFiles) {
     if (path.basename(file) !== file) throw new CapsuleError('INTERNAL', `bundle core file ${file} is not a plain file name`);
     modules[file] = await WebAssembly.compile(capMemories(await readFile(path.join(bundle.dir, file)), pages));
   }
   return modules;
+}
+
+/**
+ * How many times jco's glue instantiates each core file (`instantiateCore(yield moduleN`),
+ * at least once each. execute.ts refuses a run that instantiates more than this.
+ */
+function countInstantiations(glue: string, coreFiles: string[]): Record<string, number> {
+  const fileOf = new Map<string, string>();
+  for (const m of glue.matchAll(/const (module\d+) = getCoreModule\('([^']+)'\)/g)) fileOf.set(m[1], m[2]);
+  const counts: Record<string, number> = Object.fromEntries(coreFiles.map((f) => [f, 0]));
+  for (const m of glue.matchAll(/instantiateCore\(yield (module\d+)/g)) {
+    const file = fileOf.get(m[1]);
+    if (file !== undefined && file in counts) counts[file]++;
+  }
+  for (const f of coreFiles) counts[f] = Math.max(1, counts[f]);
+  return counts;
 }
 
 function cacheKey(digest: string, transpilerVersion: string): string {

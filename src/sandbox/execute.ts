@@ -5,7 +5,7 @@ import type { CommandInput, Job, JobOutcome, JobResult, LogRecord } from './job.
 import type { DirectAbi } from './direct-abi.js';
 import { callDirect } from './direct-call.js';
 import { linkImports } from './linker.js';
-import { pagesFor } from './memory-cap.js';
+import { pagesPerMemory } from './memory-cap.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
 
 type Instantiate = (
@@ -43,10 +43,12 @@ export async function execute(job: Job): Promise<JobResult> {
   try {
     const imports = linkImports(job.imports, job.grants, wasi, logs);
     const instantiate = await loadGlue(job.glueUrl);
+    const count = instanceCounter(job);
     const exports = await instantiate(
       (name) => module(job, name),
       imports,
       (m, imp) => {
+        count(m);
         const instance = new WebAssembly.Instance(m, imp);
         instances.push(instance);
         return instance;
@@ -57,7 +59,7 @@ export async function execute(job: Job): Promise<JobResult> {
     outcome =
       e instanceof ExitSignal
         ? { ok: true, value: '', exitCode: e.code }
-        : { ok: false, error: classify(e, job, atMemoryCap(instances, job.limits.memoryBytes)) };
+        : { ok: false, error: classify(e, job, atMemoryCap(instances, job.limits.memoryBytes, job.bundle?.memories)) };
   } finally {
     wasi.close();
   }
@@ -82,9 +84,28 @@ function executeDirect(job: Job, abi: DirectAbi): JobResult {
       ? checkOutputSize(r.value, job)
       : { ok: false, error: { code: 'CAPABILITY_ERROR', message: r.value } };
   } catch (e) {
-    outcome = { ok: false, error: classify(e, job, atMemoryCap(instances, job.limits.memoryBytes)) };
+    outcome = { ok: false, error: classify(e, job, atMemoryCap(instances, job.limits.memoryBytes, job.bundle?.memories)) };
   }
   return { outcome, stdout: '', stderr: '', truncated: false, logs: [], denials: [], memoryBytes: linearMemoryBytes(instances) };
+}
+
+/**
+ * The memory limit was split among the instances the glue was seen to make
+ * (compile.ts); an instance beyond those would get memory nobody accounted for.
+ */
+function instanceCounter(job: Job): (m: WebAssembly.Module) => void {
+  const declared = job.bundle?.instantiations;
+  if (!declared) return () => undefined;
+  const nameOf = new Map(Object.entries(job.modules).map(([name, m]) => [m, name]));
+  const seen = new Map<string, number>();
+  return (m) => {
+    const name = nameOf.get(m) ?? '?';
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    if (n > (declared[name] ?? 0)) {
+      throw new CapsuleError('MEMORY_LIMIT', `${job.capabilityId}: ${name} is instantiated more often than its memory was accounted for`);
+    }
+  };
 }
 
 function module(job: Job, name: string): WebAssembly.Module {
@@ -183,8 +204,8 @@ function trapKind(e: unknown): string | undefined {
 }
 
 /** True when some memory has grown to the cap, so a failed memory.grow likely caused the trap. */
-function atMemoryCap(instances: WebAssembly.Instance[], limitBytes: number): boolean {
-  const capBytes = pagesFor(limitBytes) * 65536;
+function atMemoryCap(instances: WebAssembly.Instance[], limitBytes: number, memoryCount = 1): boolean {
+  const capBytes = pagesPerMemory(limitBytes, memoryCount) * 65536;
   return memories(instances).some((m) => m.buffer.byteLength + 65536 > capBytes);
 }
 

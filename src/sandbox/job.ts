@@ -87,6 +87,12 @@ export interface BundleRef {
   dir: string;
   glue: string;
   coreFiles: string[];
+  /**
+   * How often the glue instantiates each core file, and how many linear memories
+   * those instances define in all: the memory limit is split among them.
+   */
+  instantiations?: Record<string, number>;
+  memories?: number;
 }
 
 /**

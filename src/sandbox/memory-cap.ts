@@ -14,6 +14,27 @@ export function pagesFor(bytes: number): number {
   return Math.max(1, Math.floor(bytes / PAGE));
 }
 
+/** How many memories a core module defines itself (its memory section), imported ones not counted. */
+export function definedMemories(module: Uint8Array): number {
+  const r = new Reader(module);
+  r.expectHeader();
+  while (!r.done()) {
+    const id = r.byte();
+    const size = r.u32();
+    if (id === SECTION_MEMORY) return new Reader(module.subarray(r.pos, r.pos + size)).u32();
+    r.pos += size;
+  }
+  return 0;
+}
+
+/**
+ * The pages each memory may have so that all of them together stay within
+ * `limitBytes`: the limit is the call's, however many memories the component makes.
+ */
+export function pagesPerMemory(limitBytes: number, memories: number): number {
+  return Math.max(1, Math.floor(pagesFor(limitBytes) / Math.max(1, memories)));
+}
+
 export function capMemories(module: Uint8Array, maxPages: number): Uint8Array<ArrayBuffer> {
   const r = new Reader(module);
   r.expectHeader();
