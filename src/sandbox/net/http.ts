@@ -19,6 +19,8 @@ import {
 import { allowedUrl } from './host-pattern.js';
 import { fetchSync, type FetchResult } from './sync-fetch.js';
 
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
 const MAX_REDIRECTS = 5;
 export const MAX_RESPONSE_BODY = 8 * 1024 * 1024;
 const enc = new TextEncoder();
@@ -79,7 +81,7 @@ export function httpInterfaces(o: HttpOptions): Record<string, object> {
     let url = first;
     let method = req.method().tag === 'other' ? (req.method().val ?? 'GET') : req.method().tag.toUpperCase();
     let body = req.bodyBytes();
-    const headers = req
+    let headers = req
       .headers()
       .entries()
       .filter(([k]) => k !== 'host')
@@ -101,6 +103,8 @@ export function httpInterfaces(o: HttpOptions): Record<string, object> {
           method = 'GET';
           body = undefined;
         }
+        // Credentials meant for one origin never follow a redirect to another, as browsers do.
+        if (next.origin !== url.origin) headers = headers.filter(([k]) => !CREDENTIAL_HEADERS.has(k.toLowerCase()));
         url = next;
         continue;
       }
