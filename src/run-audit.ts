@@ -17,9 +17,12 @@ const LIMIT_CODES = new Set(['TIMEOUT', 'MEMORY_LIMIT', 'CPU_LIMIT', 'OUTPUT_TOO
 /** Long messages are cut so one line stays readable and small. */
 const MAX_MESSAGE = 1000;
 
+export type RunSubject = Pick<Job, 'capabilityId' | 'limits'> & { digest?: string };
+
 export interface RunRecord {
   run: string;
-  job: Job;
+  /** What ran: the capability, its component digest (none for a container image) and limits. */
+  call: RunSubject;
   tier: Tier;
   started: number;
   memoryBytes?: number;
@@ -130,18 +133,18 @@ export class AuditTrail {
 
 
   /** Written before the job is dispatched. */
-  runStart(job: Job, tier: Tier): RunRecord {
-    const r: RunRecord = { run: randomUUID(), job, tier, started: performance.now() };
-    this.record({ event: 'run.start', run: r.run, capability: job.capabilityId, digest: job.digest, tier, limits: job.limits });
+  runStart(call: RunSubject, tier: Tier): RunRecord {
+    const r: RunRecord = { run: randomUUID(), call, tier, started: performance.now() };
+    this.record({ event: 'run.start', run: r.run, capability: call.capabilityId, digest: call.digest ?? null, tier, limits: call.limits });
     return r;
   }
 
   /** Written in a finally: a limit line first when a limit stopped the call, then the end line. */
   runEnd(r: RunRecord): void {
     const durationMs = Math.round((performance.now() - r.started) * 1000) / 1000;
-    const base = { run: r.run, capability: r.job.capabilityId, tier: r.tier };
+    const base = { run: r.run, capability: r.call.capabilityId, tier: r.tier };
     const end = r.error === undefined ? { outcome: 'ok' } : failure(r.error);
-    if (LIMIT_CODES.has(end.outcome)) this.record({ event: 'limit', ...base, code: end.outcome, limits: r.job.limits });
+    if (LIMIT_CODES.has(end.outcome)) this.record({ event: 'limit', ...base, code: end.outcome, limits: r.call.limits });
     for (const d of r.denials ?? []) this.record({ event: 'denial', ...base, kind: d.kind, target: d.target, reason: d.reason });
     const memory = r.memoryBytes === undefined ? {} : { memoryBytes: r.memoryBytes };
     this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory });

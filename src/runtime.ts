@@ -12,7 +12,7 @@ import { chooseTier, fallbackTier, type Tier, type TierDecision } from './policy
 import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
 import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
-import { AuditTrail } from './run-audit.js';
+import { AuditTrail, type RunRecord, type RunSubject } from './run-audit.js';
 import { type CompiledComponent, ComponentCompiler, defaultCacheDir } from './sandbox/compile.js';
 import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
@@ -21,7 +21,7 @@ import { importDenied } from './sandbox/linker.js';
 import type { ProcessTierOptions } from './tiers/process/runner.js';
 import { Runners } from './tiers/runners.js';
 import type { VmOptions } from './tiers/vm/select.js';
-import type { PoolOptions, WorkerRunner } from './tiers/worker.js';
+import type { PoolOptions } from './tiers/worker.js';
 import { runContainerCapability } from './container-run.js';
 import { checkCommandInput, checkRunOptions, fileCapabilityId, fileManifest, inputText } from './run-input.js';
 import { capabilityOutput, checkInputSize, type CommandOutput, commandOutput } from './run-output.js';
@@ -234,8 +234,11 @@ export class Runtime {
     const tier = await this.audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier));
     this.warn(manifest.id, tier);
     if (!component) {
-      const runner = await this.runners.container();
-      const output = await runContainerCapability(runner, manifest, decision, (input ?? {}) as CommandInput, opts.signal);
+      const subject = { capabilityId: manifest.id, limits: decision.limits };
+      const output = await this.dispatch(subject, tier.tier, opts.signal, async () => {
+        const runner = await this.runners.container();
+        return runContainerCapability(runner, manifest, decision, (input ?? {}) as CommandInput, opts.signal);
+      });
       checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
       const stats: RunStats = { tier: tier.tier, durationMs: performance.now() - started, memoryBytes: 0, cache: 'none', tierDecision: tier };
       return { output: output as T, stats, denials: [] };
@@ -253,17 +256,10 @@ export class Runtime {
       input: world === 'command' ? ((input ?? {}) as CommandInput) : inputText(input, manifest.id),
       bundle: component.bundle,
     };
-    const run = this.audit.runStart(job, tier.tier);
-    try {
+    return this.dispatch(job, tier.tier, opts.signal, async (run) => {
       checkInputSize(job);
       const runner = await this.runners.get(tier.tier);
-      const release = await this.admission.acquire(job.limits.memoryBytes, manifest.id, opts.signal);
-      let result: JobResult;
-      try {
-        result = await runner.run(job, opts.signal);
-      } finally {
-        release();
-      }
+      const result = await runner.run(job, opts.signal);
       run.memoryBytes = result.memoryBytes;
       run.denials = result.denials;
       this.forwardLogs(manifest.id, result, world);
@@ -277,6 +273,23 @@ export class Runtime {
         tierDecision: tier,
       };
       return { output: output as T, stats, denials: result.denials };
+    });
+  }
+
+  /**
+   * Every run, wasm or container, goes through here: a run.start line before it is
+   * dispatched, a reservation of its memory limit (admission control), and a
+   * run.end line whatever happens.
+   */
+  private async dispatch<R>(subject: RunSubject, tier: Tier, signal: AbortSignal | undefined, body: (run: RunRecord) => Promise<R>): Promise<R> {
+    const run = this.audit.runStart(subject, tier);
+    try {
+      const release = await this.admission.acquire(subject.limits.memoryBytes, subject.capabilityId, signal);
+      try {
+        return await body(run);
+      } finally {
+        release();
+      }
     } catch (e) {
       run.error = e;
       throw e;
@@ -285,11 +298,10 @@ export class Runtime {
     }
   }
 
-
   /** Live figures for monitoring and the soak script. */
   poolInfo(): { workers: number; inFlightBytes: number; waiting: number } {
-    const worker = this.runners.worker() as WorkerRunner;
-    return { workers: worker.threads, inFlightBytes: this.admission.inFlightBytes, waiting: this.admission.waiting };
+    const workers = this.runners.startedWorker()?.threads ?? 0;
+    return { workers, inFlightBytes: this.admission.inFlightBytes, waiting: this.admission.waiting };
   }
 
   /** A fallback is never silent: it goes to the logger as a runtime warning (and is in stats). */

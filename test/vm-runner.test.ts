@@ -237,4 +237,19 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     expect(output).toEqual({ exitCode: 0, stdout: expect.stringMatching(/^\s*3\s*$/), stderr: '' });
     expect(stats.tier).toBe('vm');
   });
+
+  it('a container capability run is audited like any other: run.start, then run.end', async () => {
+    const auditLog = path.join(tempDir('capsule-esc-audit-'), 'audit.jsonl');
+    const dir = tempDir('capsule-esc-');
+    writeCapability(dir, 'esc.tool', manifest('esc.tool', { runtime: 'container', world: 'command', container: { image: 'alpine:3', command: ['wc', '-w'] } }));
+    const audited = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' }, auditLog });
+    try {
+      await audited.run('esc.tool', { stdin: 'a b\n' });
+    } finally {
+      await audited.close();
+    }
+    const events = readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const runs = events.filter((e) => e.event === 'run.start' || e.event === 'run.end');
+    expect(runs.map((e) => `${e.event} ${e.capability} ${e.outcome ?? ''}`.trim())).toEqual(['run.start esc.tool', 'run.end esc.tool ok']);
+  });
 });

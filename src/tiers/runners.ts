@@ -42,6 +42,11 @@ export class Runners {
     return this.cached('worker', () => new WorkerRunner(this.opts.pool));
   }
 
+  /** The worker pool if one has been started (monitoring must not start one). */
+  startedWorker(): WorkerRunner | undefined {
+    return this.runners.get('worker') as WorkerRunner | undefined;
+  }
+
   async get(tier: Tier): Promise<TierRunner> {
     const known = this.runners.get(tier);
     if (known) return known;
