@@ -184,7 +184,7 @@ export class ContainerRunner implements TierRunner {
     const argv = this.cli.kind === 'apple-container' ? appleRunArgv(spec) : ociRunArgv(this.cli.kind, spec);
     if (this.config.memoryLimit !== false) return argv;
     const i = argv.indexOf('--memory');
-    return [...argv.slice(0, i), ...argv.slice(i + 2)];
+    return i < 0 ? argv : [...argv.slice(0, i), ...argv.slice(i + 2)];
   }
 
   deleteArgv(name: string): string[] {
