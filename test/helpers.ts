@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { CapsuleError } from '../dist/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
+export const CORPUS = path.join(ROOT, 'fixtures', 'corpus');
 export const FIXTURES = path.join(ROOT, 'fixtures', 'build');
 export const CAPABILITIES = path.join(ROOT, 'capabilities');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
