@@ -3,6 +3,7 @@
 // objects directly, as jco's glue would call them.
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unlimitedBudget } from '../src/sandbox/call-budget.js';
 import { httpInterfaces } from '../src/sandbox/net/http.js';
 import type { Denial } from '../src/sandbox/job.js';
 
@@ -53,7 +54,7 @@ function seen(): Promise<{ server: string; headers: Record<string, string | unde
 
 function get(path: string): void {
   const denials: Denial[] = [];
-  const api = httpInterfaces({ allowed: [aBase, bBase], denials, timeoutMs: 5000 });
+  const api = httpInterfaces({ allowed: [aBase, bBase], denials, timeoutMs: 5000, budget: unlimitedBudget() });
   const types = api['wasi:http/types'] as Record<string, any>;
   const enc = new TextEncoder();
   const headers = types.Fields.fromList([

@@ -14,9 +14,17 @@ export interface DirectResult {
   ok: boolean;
   value: string;
   instance: WebAssembly.Instance;
+  /** Set (and `value` empty) when the result string is over `maxBytes`: it was never decoded. */
+  oversizeBytes?: number;
 }
 
-export function callDirect(module: WebAssembly.Module, abi: DirectAbi, input: string, onInstance: (i: WebAssembly.Instance) => void): DirectResult {
+export function callDirect(
+  module: WebAssembly.Module,
+  abi: DirectAbi,
+  input: string,
+  onInstance: (i: WebAssembly.Instance) => void,
+  maxBytes = Number.POSITIVE_INFINITY,
+): DirectResult {
   const instance = new WebAssembly.Instance(module, {});
   onInstance(instance);
   const ex = instance.exports;
@@ -37,6 +45,10 @@ export function callDirect(module: WebAssembly.Module, abi: DirectAbi, input: st
   const at = view.getUint32(ret + 4, true);
   const len = view.getUint32(ret + 8, true);
   checkRange(memory, at, len);
+  if (len > maxBytes) {
+    post?.(ret);
+    return { ok: tag === 0, value: '', instance, oversizeBytes: len };
+  }
   let value: string;
   try {
     value = decoder.decode(new Uint8Array(memory.buffer, at, len));

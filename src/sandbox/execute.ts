@@ -2,6 +2,7 @@
 // Every tier ends up here, so a call behaves the same wherever it runs.
 import { CapsuleError, messageOf, type ErrorData } from '../errors.js';
 import type { CommandInput, Job, JobOutcome, JobResult, LogRecord } from './job.js';
+import { CallBudget } from './call-budget.js';
 import type { DirectAbi } from './direct-abi.js';
 import { callDirect } from './direct-call.js';
 import { linkImports } from './linker.js';
@@ -29,6 +30,11 @@ export async function execute(job: Job): Promise<JobResult> {
   if (job.directAbi) return executeDirect(job, job.directAbi);
   const command = job.world === 'command' ? commandInput(job.input) : undefined;
   const logs: LogRecord[] = [];
+  const instances: WebAssembly.Instance[] = [];
+  // Host-side bytes (http fields, random bytes, listings, logs...) count against the
+  // same memory limit as the guest's linear memory: see call-budget.ts.
+  const budget = new CallBudget(job.capabilityId, job.limits);
+  budget.measureLinear(linearMeter(instances));
   const wasi = createWasi({
     grants: job.grants,
     args: [job.capabilityId, ...(command?.args ?? [])],
@@ -37,11 +43,11 @@ export async function execute(job: Job): Promise<JobResult> {
     stdin: new TextEncoder().encode(command?.stdin ?? ''),
     outputCap: job.limits.outputBytes,
     timeoutMs: job.limits.timeoutMs,
+    budget,
   });
-  const instances: WebAssembly.Instance[] = [];
   let outcome: JobOutcome;
   try {
-    const imports = linkImports(job.imports, job.grants, wasi, logs);
+    const imports = linkImports(job.imports, job.grants, wasi, logs, budget);
     const instantiate = await loadGlue(job.glueUrl);
     const count = instanceCounter(job);
     const exports = await instantiate(
@@ -54,7 +60,7 @@ export async function execute(job: Job): Promise<JobResult> {
         return instance;
       },
     );
-    outcome = job.world === 'command' ? callCommand(exports) : callCapability(exports, job.input as string, job);
+    outcome = job.world === 'command' ? callCommand(exports) : callCapability(exports, job.input as string, job, budget);
   } catch (e) {
     outcome =
       e instanceof ExitSignal
@@ -63,6 +69,8 @@ export async function execute(job: Job): Promise<JobResult> {
   } finally {
     wasi.close();
   }
+  // A limit the call went over stays its outcome, even if the guest caught the exception and went on.
+  if (budget.failure) outcome = { ok: false, error: budget.failure.toData() };
   return {
     outcome,
     stdout: wasi.stdout.text(),
@@ -79,10 +87,14 @@ function executeDirect(job: Job, abi: DirectAbi): JobResult {
   const instances: WebAssembly.Instance[] = [];
   let outcome: JobOutcome;
   try {
-    const r = callDirect(module(job, abi.coreFile), abi, job.input as string, (i) => instances.push(i));
-    outcome = r.ok
-      ? checkOutputSize(r.value, job)
-      : { ok: false, error: { code: 'CAPABILITY_ERROR', message: r.value } };
+    const limit = job.limits.outputBytes;
+    const r = callDirect(module(job, abi.coreFile), abi, job.input as string, (i) => instances.push(i), limit);
+    if (r.oversizeBytes !== undefined) {
+      const what = r.ok ? 'output' : 'err message';
+      outcome = { ok: false, error: { code: 'OUTPUT_TOO_LARGE', message: `${job.capabilityId}: ${what} is ${r.oversizeBytes} bytes, over the limit of ${limit}` } };
+    } else {
+      outcome = r.ok ? checkOutputSize(r.value, job) : { ok: false, error: { code: 'CAPABILITY_ERROR', message: r.value } };
+    }
   } catch (e) {
     outcome = { ok: false, error: classify(e, job, atMemoryCap(instances, job.limits.memoryBytes, job.bundle?.memories)) };
   }
@@ -118,16 +130,21 @@ function commandInput(input: Job['input']): CommandInput {
   return typeof input === 'string' ? (JSON.parse(input) as CommandInput) : input;
 }
 
-function callCapability(exports: Record<string, unknown>, input: string, job: Job): JobOutcome {
+function callCapability(exports: Record<string, unknown>, input: string, job: Job, budget: CallBudget): JobOutcome {
   const run = exports.run;
   if (typeof run !== 'function') throw new CapsuleError('COMPONENT_INVALID', 'component does not export run');
+  let value: string;
   try {
-    return checkOutputSize(run(input) as string, job);
+    value = run(input) as string;
   } catch (e) {
     const payload = errPayload(e);
-    if (payload !== NOT_ERR) return { ok: false, error: { code: 'CAPABILITY_ERROR', message: String(payload) } };
-    throw e;
+    if (payload === NOT_ERR) throw e;
+    // The err message goes to the caller like an output does: held to outputBytes, and never copied out whole.
+    const message = String(payload);
+    budget.output(Buffer.byteLength(message), 'err message');
+    return { ok: false, error: { code: 'CAPABILITY_ERROR', message } };
   }
+  return checkOutputSize(value, job);
 }
 
 /** Measured here, in the sandbox's thread, so an oversized value is never copied to the caller. */
@@ -207,6 +224,19 @@ function trapKind(e: unknown): string | undefined {
 function atMemoryCap(instances: WebAssembly.Instance[], limitBytes: number, memoryCount = 1): boolean {
   const capBytes = pagesPerMemory(limitBytes, memoryCount) * 65536;
   return memories(instances).some((m) => m.buffer.byteLength + 65536 > capBytes);
+}
+
+/** Current linear memory of the call's instances, cheap enough to read on every host-side charge. */
+function linearMeter(instances: WebAssembly.Instance[]): () => number {
+  let seen = -1;
+  let list: WebAssembly.Memory[] = [];
+  return () => {
+    if (seen !== instances.length) {
+      list = memories(instances);
+      seen = instances.length;
+    }
+    return list.reduce((total, m) => total + m.buffer.byteLength, 0);
+  };
 }
 
 function memories(instances: WebAssembly.Instance[]): WebAssembly.Memory[] {

@@ -1,13 +1,14 @@
 // Builds the import object for one instantiation from the grants alone.
 import { CapsuleError } from '../errors.js';
+import type { CallBudget } from './call-budget.js';
 import { logInterface } from './host/log.js';
 import { isWasi, unversioned, ungrantedImports } from './interface-name.js';
 import type { Grants, LogRecord } from './job.js';
 import { wasiFallback, type WasiCall } from './wasi/index.js';
 
 /** Host interfaces capsule implements; each is linked only when granted. */
-const HOST_INTERFACES: Record<string, (logs: LogRecord[]) => object> = {
-  'capsule:host/log': (logs) => logInterface(logs),
+const HOST_INTERFACES: Record<string, (logs: LogRecord[], budget: CallBudget) => object> = {
+  'capsule:host/log': (logs, budget) => logInterface(logs, budget),
 };
 
 export function linkImports(
@@ -15,6 +16,7 @@ export function linkImports(
   grants: Grants,
   wasi: WasiCall,
   logs: LogRecord[],
+  budget: CallBudget,
 ): Record<string, object> {
   const denied = ungrantedImports(importNames, grants.host);
   if (denied.length > 0) throw importDenied(denied);
@@ -27,7 +29,7 @@ export function linkImports(
     }
     const make = HOST_INTERFACES[base];
     if (!make) throw importDenied([name], 'capsule has no implementation of it');
-    imports[name] = make(logs);
+    imports[name] = make(logs, budget);
   }
   return imports;
 }

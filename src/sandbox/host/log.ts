@@ -3,7 +3,10 @@
 // Capped three ways, so a chatty or hostile guest cannot flood the host: at most
 // MAX_RECORDS records and MAX_TOTAL bytes per call, each message cut at
 // MAX_MESSAGE, and a rate of RATE_PER_SECOND records (bursts of BURST). What is
-// over a cap is counted and reported once, in the last record.
+// over a cap is counted and reported once, in the last record. The records kept
+// are also charged to the call's budget (call-budget.ts), so they count against
+// its memory limit like every other host-side buffer.
+import type { CallBudget } from '../call-budget.js';
 import type { LogRecord } from '../job.js';
 
 const MAX_RECORDS = 1000;
@@ -12,8 +15,10 @@ const MAX_TOTAL = 1024 * 1024;
 const RATE_PER_SECOND = 1000;
 const BURST = 200;
 const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
+/** Host bytes a kept record costs beyond its text (the object, the array slot). */
+const RECORD_OVERHEAD = 64;
 
-export function logInterface(records: LogRecord[], now: () => number = () => performance.now()): object {
+export function logInterface(records: LogRecord[], budget: CallBudget, now: () => number = () => performance.now()): object {
   let dropped = 0;
   let total = 0;
   let tokens = BURST;
@@ -35,7 +40,9 @@ export function logInterface(records: LogRecord[], now: () => number = () => per
       tokens -= 1;
       const lvl = (LEVELS.has(level) ? level : 'info') as LogRecord['level'];
       const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message;
-      total += text.length;
+      // JS strings take up to 2 bytes per UTF-16 unit in the host; MAX_TOTAL is in UTF-8 bytes, as the caller sees them.
+      budget.charge(RECORD_OVERHEAD + 2 * text.length, 'a capsule:host/log record');
+      total += Buffer.byteLength(text);
       records.push({ level: lvl, message: text });
     },
   };

@@ -1,7 +1,8 @@
 // wasi:http/types resources for outgoing requests: header fields, request and
 // body objects the guest fills in, and the response it reads back (already
 // fully received and capped by the time the guest sees it).
-import { InputStream, IoError, OutputStream, Pollable, type ByteSink } from '../wasi/streams.js';
+import { RESOURCE_BYTES, symbolDispose, type CallBudget, type Lease } from '../call-budget.js';
+import { ByteBuffer, InputStream, IoError, OutputStream, Pollable, type ByteSink } from '../wasi/streams.js';
 
 export type ErrorCode = { tag: string; val?: unknown };
 export type Method = { tag: string; val?: string };
@@ -10,21 +11,57 @@ export type Result<T, E> = { tag: 'ok'; val: T } | { tag: 'err'; val: E };
 
 const MAX_REQUEST_BODY = 8 * 1024 * 1024;
 
+/** Host bytes one header entry costs beyond its name and value (the pair, the array slot). */
+const ENTRY_OVERHEAD = 64;
+const entryBytes = (name: string, value: Uint8Array) => ENTRY_OVERHEAD + 2 * name.length + value.byteLength;
+
+/** The per-call subclass the glue constructs (`new Fields()`), bound to the call's budget. */
+type FieldsClass = new () => Fields;
+
+/**
+ * Header fields. Every entry is charged to the call's budget while it is held (a
+ * guest appending a large value in a loop needs no grant at all), and released
+ * when it is deleted or the guest drops the resource.
+ */
 export class Fields {
-  private list: [string, Uint8Array][] = [];
+  private own: [string, Uint8Array][] = [];
   private immutable = false;
-  static fromList(entries: [string, Uint8Array][]): Fields {
-    const f = new Fields();
-    for (const [k, v] of entries) f.append(k, v);
+  private held = 0;
+  private dropped = false;
+  /** Set for a read-only view of another Fields (a request's or response's headers). */
+  private source: Fields | undefined;
+
+  constructor(protected readonly budget: CallBudget) {
+    budget.charge(RESOURCE_BYTES, 'a wasi:http fields resource');
+    this.held = RESOURCE_BYTES;
+  }
+  static fromList(this: FieldsClass, entries: [string, Uint8Array][]): Fields {
+    const f = new this();
+    try {
+      for (const [k, v] of entries) f.append(k, v);
+    } catch (e) {
+      f.release();
+      throw e;
+    }
     return f;
   }
-  static frozen(entries: [string, Uint8Array][]): Fields {
-    const f = Fields.fromList(entries);
+  static frozen(this: FieldsClass, entries: [string, Uint8Array][]): Fields {
+    const f = Fields.fromList.call(this, entries);
     f.immutable = true;
     return f;
   }
+  /** A new immutable handle on these fields: the guest may drop it without touching the original. */
+  view(): Fields {
+    const v = new (this.constructor as FieldsClass)();
+    v.source = this.source ?? this;
+    v.immutable = true;
+    return v;
+  }
+  private get list(): [string, Uint8Array][] {
+    return this.source ? this.source.list : this.own;
+  }
   private mutate(): void {
-    if (this.immutable) throw { tag: 'immutable' };
+    if (this.immutable || this.dropped) throw { tag: 'immutable' };
   }
   get(name: string): Uint8Array[] {
     const n = name.toLowerCase();
@@ -40,38 +77,69 @@ export class Fields {
   delete(name: string): void {
     this.mutate();
     const n = name.toLowerCase();
-    this.list = this.list.filter(([k]) => k !== n);
+    const kept: [string, Uint8Array][] = [];
+    for (const e of this.own) {
+      if (e[0] === n) this.free(entryBytes(e[0], e[1]));
+      else kept.push(e);
+    }
+    this.own = kept;
   }
   append(name: string, value: Uint8Array): void {
     this.mutate();
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw { tag: 'invalid-syntax' };
-    this.list.push([name.toLowerCase(), value]);
+    const bytes = entryBytes(name, value);
+    this.budget.charge(bytes, 'a wasi:http header field');
+    this.held += bytes;
+    this.own.push([name.toLowerCase(), value]);
   }
   entries(): [string, Uint8Array][] {
     return this.list.map(([k, v]) => [k, v]);
   }
   clone(): Fields {
-    return Fields.fromList(this.entries());
+    return Fields.fromList.call(this.constructor as FieldsClass, this.entries());
+  }
+  private free(bytes: number): void {
+    this.held -= bytes;
+    this.budget.release(bytes);
+  }
+  /** Lets go of everything this handle holds (its entries, unless it is a view). */
+  release(): void {
+    this.dropped = true;
+    this.own = [];
+    this.free(this.held);
+  }
+  [symbolDispose](): void {
+    this.release();
   }
 }
 
+/** A request body being written: one growing buffer, each growth charged to the call. */
 class BodyBuffer implements ByteSink {
-  chunks: Uint8Array[] = [];
-  size = 0;
+  private readonly buffer: ByteBuffer;
+  constructor(private readonly budget: CallBudget) {
+    this.buffer = new ByteBuffer(MAX_REQUEST_BODY, (added) => budget.charge(added, 'a wasi:http request body'));
+  }
   push(bytes: Uint8Array): void {
-    this.size += bytes.length;
-    if (this.size > MAX_REQUEST_BODY) throw { tag: 'last-operation-failed', val: new IoError('request body too large') };
-    this.chunks.push(bytes.slice());
+    if (this.buffer.size + bytes.length > MAX_REQUEST_BODY) {
+      throw { tag: 'last-operation-failed', val: new IoError('request body too large') };
+    }
+    this.buffer.append(bytes);
   }
   bytes(): Uint8Array {
-    return Buffer.concat(this.chunks);
+    return this.buffer.bytes().slice();
+  }
+  clear(): void {
+    this.budget.release(this.buffer.clear());
   }
 }
 
 export class OutgoingBody {
-  readonly buffer = new BodyBuffer();
+  readonly buffer: BodyBuffer;
   finished = false;
   private stream: OutputStream | undefined;
+  constructor(budget: CallBudget) {
+    this.buffer = new BodyBuffer(budget);
+  }
   write(): OutputStream {
     if (this.stream) throw undefined; // result<output-stream>: err on a second call
     this.stream = new OutputStream(this.buffer);
@@ -79,6 +147,10 @@ export class OutgoingBody {
   }
   static finish(body: OutgoingBody): void {
     body.finished = true;
+  }
+  /** Dropped unfinished: the request it belonged to can never be sent with it. */
+  [symbolDispose](): void {
+    if (!this.finished) this.buffer.clear();
   }
 }
 
@@ -88,14 +160,31 @@ export class OutgoingRequest {
   private scheme_: Scheme | undefined;
   private authority_: string | undefined;
   private body_: OutgoingBody | undefined;
-  constructor(private readonly headers_: Fields) {}
+  constructor(
+    private readonly headers_: Fields,
+    private readonly budget: CallBudget,
+  ) {
+    budget.charge(RESOURCE_BYTES, 'a wasi:http outgoing-request');
+  }
   body(): OutgoingBody {
     if (this.body_) throw undefined;
-    this.body_ = new OutgoingBody();
+    this.body_ = new OutgoingBody(this.budget);
     return this.body_;
   }
   bodyBytes(): Uint8Array | undefined {
     return this.body_?.buffer.bytes();
+  }
+  private released = false;
+  /** Everything the request holds, once it has been sent or dropped. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.body_?.buffer.clear();
+    this.headers_.release();
+    this.budget.release(RESOURCE_BYTES);
+  }
+  [symbolDispose](): void {
+    this.release();
   }
   method(): Method {
     return this.m;
@@ -121,8 +210,9 @@ export class OutgoingRequest {
   setAuthority(a: string | undefined): void {
     this.authority_ = a;
   }
+  /** Immutable, as wasi:http says: a new handle each time, which the guest may drop. */
   headers(): Fields {
-    return this.headers_;
+    return this.headers_.view();
   }
   /** The absolute URL, or undefined when the parts do not make one. */
   url(): URL | undefined {
@@ -142,6 +232,17 @@ export class OutgoingRequest {
 
 export class RequestOptions {
   private t: Record<string, bigint | undefined> = {};
+  constructor(private readonly budget: CallBudget) {
+    budget.charge(RESOURCE_BYTES, 'a wasi:http request-options');
+  }
+  private released = false;
+  release(): void {
+    if (!this.released) this.budget.release(RESOURCE_BYTES);
+    this.released = true;
+  }
+  [symbolDispose](): void {
+    this.release();
+  }
   connectTimeout = () => this.t.connect;
   setConnectTimeout = (d: bigint | undefined) => void (this.t.connect = d);
   firstByteTimeout = () => this.t.first;
@@ -150,36 +251,52 @@ export class RequestOptions {
   setBetweenBytesTimeout = (d: bigint | undefined) => void (this.t.between = d);
 }
 
+/** A response as received; `lease` holds its body and headers in the call's budget. */
 export class IncomingResponse {
   private consumed = false;
   constructor(
     private readonly status_: number,
     private readonly headers_: Fields,
     private readonly body: Uint8Array,
+    private readonly lease: Lease,
   ) {}
   status(): number {
     return this.status_;
   }
   headers(): Fields {
-    return this.headers_;
+    return this.headers_.view();
   }
   consume(): IncomingBody {
     if (this.consumed) throw undefined;
     this.consumed = true;
-    return new IncomingBody(this.body);
+    return new IncomingBody(this.body, this.lease.retain());
+  }
+  [symbolDispose](): void {
+    this.headers_.release();
+    this.lease.drop();
   }
 }
 
 export class IncomingBody {
   private streamed = false;
-  constructor(private readonly data: Uint8Array) {}
+  private finished = false;
+  constructor(
+    private readonly data: Uint8Array,
+    private readonly lease: Lease,
+  ) {}
   stream(): InputStream {
     if (this.streamed) throw undefined;
     this.streamed = true;
-    return new InputStream(this.data);
+    return new InputStream(this.data, this.lease.retain());
   }
-  static finish(): FutureTrailers {
+  static finish(body: IncomingBody): FutureTrailers {
+    body[symbolDispose]();
     return new FutureTrailers();
+  }
+  [symbolDispose](): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.lease.drop();
   }
 }
 

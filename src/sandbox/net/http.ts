@@ -3,6 +3,7 @@
 // HTTP-request-denied to the guest and a denial for the runtime. Redirects are
 // followed here, each location checked against the same allowlist; response
 // bodies are capped. No incoming requests (capsule serves nothing).
+import type { CallBudget } from '../call-budget.js';
 import type { Denial } from '../job.js';
 import { Pollable } from '../wasi/streams.js';
 import {
@@ -18,6 +19,7 @@ import {
 } from './http-types.js';
 import { allowedUrl } from './host-pattern.js';
 import { fetchSync, type FetchResult } from './sync-fetch.js';
+import { RESOURCE_BYTES } from '../call-budget.js';
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
@@ -69,15 +71,42 @@ export interface HttpOptions {
   allowed: string[];
   denials: Denial[];
   timeoutMs: number;
+  /** What the call may hold outside linear memory: header fields, bodies, responses. */
+  budget: CallBudget;
 }
 
 export function httpInterfaces(o: HttpOptions): Record<string, object> {
+  // The classes the glue constructs (`new fields()`...) are bound to this call's budget.
+  const budget = o.budget;
+  class CallFields extends Fields {
+    constructor() {
+      super(budget);
+    }
+  }
+  class CallOutgoingRequest extends OutgoingRequest {
+    constructor(headers: Fields) {
+      super(headers, budget);
+    }
+  }
+  class CallRequestOptions extends RequestOptions {
+    constructor() {
+      super(budget);
+    }
+  }
   const deny = (url: string, reason: string): ErrorCode => {
     o.denials.push({ kind: 'net', target: url, reason });
     return { tag: 'HTTP-request-denied' };
   };
 
   function send(req: OutgoingRequest, first: URL): Result<IncomingResponse, ErrorCode> {
+    try {
+      return follow(req, first);
+    } finally {
+      req.release(); // the guest gave the request away: nothing of it is needed once answered
+    }
+  }
+
+  function follow(req: OutgoingRequest, first: URL): Result<IncomingResponse, ErrorCode> {
     let url = first;
     let method = req.method().tag === 'other' ? (req.method().val ?? 'GET') : req.method().tag.toUpperCase();
     let body = req.bodyBytes();
@@ -108,17 +137,24 @@ export function httpInterfaces(o: HttpOptions): Record<string, object> {
         url = next;
         continue;
       }
-      const fields = Fields.frozen(r.headers.map(([k, v]) => [k, enc.encode(v)]));
-      return { tag: 'ok', val: new IncomingResponse(r.status, fields, r.body) };
+      // Held until the guest drops the response, its body and the body's stream.
+      const lease = budget.lease(RESOURCE_BYTES + r.body.byteLength, 'a wasi:http response body');
+      try {
+        const fields = CallFields.frozen(r.headers.map(([k, v]) => [k, enc.encode(v)]));
+        return { tag: 'ok', val: new IncomingResponse(r.status, fields, r.body, lease) };
+      } catch (e) {
+        lease.drop();
+        throw e;
+      }
     }
   }
 
   return {
     'wasi:http/types': {
-      Fields,
-      OutgoingRequest,
+      Fields: CallFields,
+      OutgoingRequest: CallOutgoingRequest,
       OutgoingBody,
-      RequestOptions,
+      RequestOptions: CallRequestOptions,
       FutureIncomingResponse,
       IncomingResponse,
       IncomingBody,
@@ -129,11 +165,16 @@ export function httpInterfaces(o: HttpOptions): Record<string, object> {
       httpErrorCode: (): ErrorCode | undefined => undefined,
     },
     'wasi:http/outgoing-handler': {
-      handle(req: OutgoingRequest): FutureIncomingResponse {
+      handle(req: OutgoingRequest, options?: RequestOptions): FutureIncomingResponse {
+        options?.release(); // capsule applies the call's own timeout; the options are not kept
         const url = req.url();
-        if (!url) throw { tag: 'HTTP-request-URI-invalid' };
-        if (o.allowed.length === 0) throw deny(url.href, 'no network access is granted');
-        if (!allowedUrl(o.allowed, url)) throw deny(url.href, 'host not granted');
+        const refuse = (error: ErrorCode): never => {
+          req.release(); // handle() owns the request now, and will never send it
+          throw error;
+        };
+        if (!url) return refuse({ tag: 'HTTP-request-URI-invalid' });
+        if (o.allowed.length === 0) return refuse(deny(url.href, 'no network access is granted'));
+        if (!allowedUrl(o.allowed, url)) return refuse(deny(url.href, 'host not granted'));
         return new FutureIncomingResponse(() => send(req, url));
       },
     },

@@ -6,6 +6,7 @@
 // (`access` → EACCES, `not-permitted` → EPERM) and are recorded as denials.
 // Host functions are synchronous (no JSPI on Node 20): everything is fs.*Sync.
 import fs from 'node:fs';
+import { RESOURCE_BYTES, type CallBudget } from '../call-budget.js';
 import type { Denial, FsGrant } from '../job.js';
 import { FsScope, type FsErrorCode, type Resolved, type Root } from './fs-scope.js';
 import {
@@ -29,7 +30,11 @@ const symbolDispose: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol
 /** One call's open files: closed when the guest drops them or when the call ends. */
 class CallFs {
   readonly open = new Set<number>();
-  constructor(readonly scope: FsScope) {}
+  constructor(
+    readonly scope: FsScope,
+    /** Listings and read buffers count against the call's memory limit. */
+    readonly budget: CallBudget,
+  ) {}
   closeAll(): void {
     for (const fd of this.open) fs.closeSync(fd);
     this.open.clear();
@@ -72,7 +77,7 @@ export class Descriptor {
 
   readViaStream(offset: bigint): InputStream {
     if (!this.flags.read) throw 'bad-descriptor' satisfies FsErrorCode;
-    return new FileInputStream(this.file(), Number(offset));
+    return new FileInputStream(this.file(), Number(offset), (n) => this.call.budget.fits(n, 'a wasi:filesystem read'));
   }
   writeViaStream(offset: bigint): OutputStream {
     if (!this.flags.write) throw 'bad-descriptor' satisfies FsErrorCode;
@@ -109,7 +114,9 @@ export class Descriptor {
   read(length: bigint, offset: bigint): [Uint8Array, boolean] {
     if (!this.flags.read) throw 'bad-descriptor' satisfies FsErrorCode;
     const fd = this.file();
-    const buf = new Uint8Array(Math.min(Number(length), 1 << 20));
+    const size = Math.min(Number(length), 1 << 20);
+    this.call.budget.fits(size, 'a wasi:filesystem read');
+    const buf = new Uint8Array(size);
     const n = attempt(() => fs.readSync(fd, buf, 0, buf.length, Number(offset)));
     return [buf.subarray(0, n), n === 0 && length > 0n];
   }
@@ -123,7 +130,7 @@ export class Descriptor {
     const entries = attempt(() => fs.readdirSync(dir.host, { withFileTypes: true }))
       .filter((e) => this.scope.visible(`${dir.guest === '/' ? '' : dir.guest}/${e.name}`))
       .map((e) => ({ name: e.name, type: typeOf(e as unknown as fs.Stats) }));
-    return new DirectoryEntryStream(entries);
+    return new DirectoryEntryStream(entries, this.call.budget);
   }
   createDirectoryAt(rel: string): void {
     const r = this.lookup(rel);
@@ -242,9 +249,21 @@ export class Descriptor {
 
 export class DirectoryEntryStream {
   private next = 0;
-  constructor(private readonly entries: { name: string; type: DescriptorType }[]) {}
+  private held: number;
+  /** The listing is held until the guest drops the stream: charged to the call, as a guest may list a big directory over and over. */
+  constructor(
+    private readonly entries: { name: string; type: DescriptorType }[],
+    private readonly budget: CallBudget,
+  ) {
+    this.held = entries.reduce((n, e) => n + 64 + 2 * e.name.length, RESOURCE_BYTES);
+    budget.charge(this.held, 'a wasi:filesystem directory listing');
+  }
   readDirectoryEntry(): { name: string; type: DescriptorType } | undefined {
     return this.entries[this.next++];
+  }
+  [symbolDispose](): void {
+    this.budget.release(this.held);
+    this.held = 0;
   }
 }
 
@@ -254,8 +273,8 @@ export interface FilesystemCall {
   close(): void;
 }
 
-export function filesystemInterfaces(grant: FsGrant, denials: Denial[]): FilesystemCall {
-  const call = new CallFs(new FsScope(grant, denials));
+export function filesystemInterfaces(grant: FsGrant, denials: Denial[], budget: CallBudget): FilesystemCall {
+  const call = new CallFs(new FsScope(grant, denials), budget);
   const preopens = call.scope.roots().map((root): [Descriptor, string] => [Descriptor.preopen(call, root), root.guest]);
   return {
     interfaces: {

@@ -72,11 +72,15 @@ export class FileInputStream extends InputStream {
   constructor(
     private readonly fd: number,
     private position: number,
+    /** Checks that a read buffer fits the call's memory limit before it is allocated. */
+    private readonly fits: (bytes: number) => void,
   ) {
     super(new Uint8Array(0));
   }
   override read(len: bigint): Uint8Array {
-    const buf = new Uint8Array(Math.min(Number(len), 1 << 20));
+    const size = Math.min(Number(len), 1 << 20);
+    this.fits(size);
+    const buf = new Uint8Array(size);
     let n: number;
     try {
       n = fs.readSync(this.fd, buf, 0, buf.length, this.position);

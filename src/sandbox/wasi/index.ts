@@ -1,6 +1,7 @@
 // Builds capsule's own WASI for one call, from the grants only. Never the
 // preview2-shim defaults (whole process.env, open network): every interface here
 // is deny-by-default and its state belongs to this call alone.
+import type { CallBudget } from '../call-budget.js';
 import type { Denial, Grants } from '../job.js';
 import { cliInterfaces } from './cli.js';
 import { clockInterfaces } from './clocks.js';
@@ -31,13 +32,15 @@ export interface WasiOptions {
   outputCap: number;
   /** Bound on one outgoing HTTP request (the call's wall-clock limit). */
   timeoutMs: number;
+  /** What the call may hold outside linear memory (call-budget.ts). */
+  budget: CallBudget;
 }
 
 export function createWasi(o: WasiOptions): WasiCall {
   const stdout = new Sink(o.outputCap);
   const stderr = new Sink(o.outputCap);
   const denials: Denial[] = [];
-  const filesystem = filesystemInterfaces(o.grants.fs, denials);
+  const filesystem = filesystemInterfaces(o.grants.fs, denials, o.budget);
   const interfaces: Record<string, object> = {
     'wasi:io/error': { Error: IoError },
     'wasi:io/poll': { Pollable, poll },
@@ -51,9 +54,9 @@ export function createWasi(o: WasiOptions): WasiCall {
     }),
     ...filesystem.interfaces,
     ...socketInterfaces(),
-    ...httpInterfaces({ allowed: o.grants.net, denials, timeoutMs: o.timeoutMs }),
+    ...httpInterfaces({ allowed: o.grants.net, denials, timeoutMs: o.timeoutMs, budget: o.budget }),
     ...(o.grants.clocks ? clockInterfaces() : deniedAll(clockInterfaces(), 'clocks are not granted')),
-    ...(o.grants.random ? randomInterfaces() : deniedAll(randomInterfaces(), 'random is not granted')),
+    ...(o.grants.random ? randomInterfaces(o.budget) : deniedAll(randomInterfaces(o.budget), 'random is not granted')),
   };
   return { interfaces, stdout, stderr, denials, close: () => filesystem.close() };
 }

@@ -1,5 +1,6 @@
 // wasi:io/{error,poll,streams}: in-memory streams. stdin is a fixed buffer,
 // stdout/stderr are capped sinks, so a guest can never reach a host descriptor.
+import { symbolDispose, type Lease } from '../call-budget.js';
 
 /** What a stream operation throws to signal a WIT `stream-error` (jco maps it to err). */
 export const CLOSED = { tag: 'closed' } as const;
@@ -57,7 +58,14 @@ export function poll(list: Pollable[]): Uint32Array {
 
 export class InputStream {
   private offset = 0;
-  constructor(private readonly data: Uint8Array) {}
+  /** `lease`: the bytes `data` holds in the call's budget, released when the guest drops the stream. */
+  constructor(
+    private readonly data: Uint8Array,
+    private readonly lease?: Lease,
+  ) {}
+  [symbolDispose](): void {
+    this.lease?.drop();
+  }
 
   read(len: bigint): Uint8Array {
     if (this.offset >= this.data.length) throw CLOSED;
@@ -80,24 +88,65 @@ export class InputStream {
   }
 }
 
+/**
+ * A byte buffer that grows by doubling up to `cap`: one allocation to hold many
+ * small writes, never one object per write (a guest writing a byte at a time
+ * would otherwise make the host keep ~100 bytes of bookkeeping per byte).
+ * `onGrow` is told how many bytes each growth adds, before it happens.
+ */
+export class ByteBuffer {
+  private buf = new Uint8Array(0);
+  size = 0;
+  constructor(
+    readonly cap: number,
+    private readonly onGrow: (added: number) => void = () => undefined,
+  ) {}
+  /** Appends what fits under the cap; returns how many bytes were kept. */
+  append(bytes: Uint8Array): number {
+    const n = Math.min(bytes.length, this.cap - this.size);
+    if (n <= 0) return 0;
+    this.reserve(this.size + n);
+    this.buf.set(n === bytes.length ? bytes : bytes.subarray(0, n), this.size);
+    this.size += n;
+    return n;
+  }
+  private reserve(needed: number): void {
+    if (needed <= this.buf.length) return;
+    const next = Math.min(this.cap, Math.max(needed, this.buf.length * 2, 4096));
+    this.onGrow(next - this.buf.length);
+    const grown = new Uint8Array(next);
+    grown.set(this.buf.subarray(0, this.size));
+    this.buf = grown;
+  }
+  get capacity(): number {
+    return this.buf.length;
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.size);
+  }
+  /** Drops the contents; returns the capacity that was held. */
+  clear(): number {
+    const held = this.buf.length;
+    this.buf = new Uint8Array(0);
+    this.size = 0;
+    return held;
+  }
+}
+
 /** Collects what a guest writes, keeping at most `cap` bytes. */
 export class Sink {
-  private chunks: Uint8Array[] = [];
-  private size = 0;
+  private readonly buffer: ByteBuffer;
   truncated = false;
-  constructor(private readonly cap: number) {}
+  constructor(cap: number) {
+    this.buffer = new ByteBuffer(cap);
+  }
 
   push(bytes: Uint8Array): void {
-    const room = this.cap - this.size;
-    if (bytes.length > room) this.truncated = true;
-    const kept = bytes.length > room ? bytes.slice(0, Math.max(0, room)) : bytes.slice();
-    if (kept.length > 0) {
-      this.chunks.push(kept);
-      this.size += kept.length;
-    }
+    if (this.buffer.append(bytes) < bytes.length) this.truncated = true;
   }
   text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+    const b = this.buffer.bytes();
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
   }
 }
 
@@ -126,6 +175,8 @@ export class OutputStream {
     return new Pollable();
   }
   writeZeroes(len: bigint): void {
+    // As for write, WASI allows at most what check-write permits: never a host buffer the guest sized.
+    if (len > WRITE_BUDGET) throw { tag: 'last-operation-failed', val: new IoError(`write-zeroes of ${len} bytes, over check-write's ${WRITE_BUDGET}`) };
     this.sink.push(new Uint8Array(Number(len)));
   }
   blockingWriteZeroesAndFlush(len: bigint): void {
