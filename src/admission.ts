@@ -1,11 +1,28 @@
-// Admission control (seed: resource reservation). Each call reserves its memory
-// limit from a runtime-wide budget before it is dispatched; a call that does not
-// fit waits in a bounded FIFO queue, and past that it is ADMISSION_REJECTED.
-// The reservation is released on every outcome, including timeouts and crashes.
+// Admission control (seed: resource reservation). Each call reserves what it can
+// really make this process hold (reservationFor) from a runtime-wide budget before
+// it is dispatched; a call that does not fit waits in a bounded FIFO queue, and
+// past that it is ADMISSION_REJECTED. The reservation is released on every
+// outcome, including timeouts and crashes.
 import { CapsuleError } from './errors.js';
+import type { Limits } from './sandbox/job.js';
+
+/**
+ * The most one call can make the host hold, from its limits:
+ * - its linear memory, up to memoryBytes;
+ * - host-side buffers (call-budget.ts), each charged only while linear memory +
+ *   held bytes fit memoryBytes; as linear memory may grow after bytes are held,
+ *   the two together stay under 2 × memoryBytes;
+ * - what it sends back: the output value or err message, stdout and stderr, each
+ *   up to outputBytes.
+ * Transient copies (a string the glue decodes from linear memory, a read buffer of
+ * at most 1 MiB) and the worker itself are the constant on top.
+ */
+export function reservationFor(limits: Pick<Limits, 'memoryBytes' | 'outputBytes'>): number {
+  return 2 * limits.memoryBytes + 3 * limits.outputBytes;
+}
 
 export interface AdmissionOptions {
-  /** Sum of the memory limits of the calls in flight (default: half the machine's memory, at most 16 GiB). */
+  /** Sum of the reservations (reservationFor) of the calls in flight (default: half the machine's memory, at most 16 GiB). */
   memoryBytes?: number;
   /** Calls allowed to wait for room (default 1024). */
   queueLength?: number;

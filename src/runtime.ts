@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import path from 'node:path';
-import { Admission, type AdmissionOptions } from './admission.js';
+import { Admission, reservationFor, type AdmissionOptions } from './admission.js';
 import { CapsuleError, messageOf } from './errors.js';
 import { assertNotExpired } from './policy/expired-needs.js';
 import { decide, type CallOverrides, type Decision } from './policy/decide.js';
@@ -278,13 +278,13 @@ export class Runtime {
 
   /**
    * Every run, wasm or container, goes through here: a run.start line before it is
-   * dispatched, a reservation of its memory limit (admission control), and a
+   * dispatched, a reservation of what it can hold (admission control, reservationFor), and a
    * run.end line whatever happens.
    */
   private async dispatch<R>(subject: RunSubject, tier: Tier, signal: AbortSignal | undefined, body: (run: RunRecord) => Promise<R>): Promise<R> {
     const run = this.audit.runStart(subject, tier);
     try {
-      const release = await this.admission.acquire(subject.limits.memoryBytes, subject.capabilityId, signal);
+      const release = await this.admission.acquire(reservationFor(subject.limits), subject.capabilityId, signal);
       try {
         return await body(run);
       } finally {

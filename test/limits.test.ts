@@ -153,16 +153,20 @@ describe('output and input size', () => {
 });
 
 describe('admission control', () => {
+  // A call reserves 2 × memoryBytes (linear memory + host-side buffers) + 3 × outputBytes
+  // (output or err message, stdout, stderr): README, Limits.
+  const reserved = 2 * 16 * MiB + 3 * MiB;
+
   it('waits in a bounded queue, rejects past it, and releases reservations on timeout', async () => {
     const local = await createRuntime({
       capabilitiesDir: dir,
       pool: { maxThreads: 2 },
-      admission: { memoryBytes: 16 * MiB, queueLength: 1 },
+      admission: { memoryBytes: reserved, queueLength: 1 },
     });
     try {
-      const opts = { memoryLimitBytes: 16 * MiB };
+      const opts = { memoryLimitBytes: 16 * MiB, outputBytes: MiB };
       const first = failure(local.runFile(fixture('spin'), {}, { ...opts, timeoutMs: 400 }));
-      await until(() => local.poolInfo().inFlightBytes === 16 * MiB);
+      await until(() => local.poolInfo().inFlightBytes === reserved);
       const second = local.runFile(fixture('counter'), {}, opts);
       await until(() => local.poolInfo().waiting === 1);
       const third = await failure(local.runFile(fixture('counter'), {}, opts));
@@ -180,6 +184,19 @@ describe('admission control', () => {
     try {
       const e = await failure(local.runFile(fixture('counter'), {}, { memoryLimitBytes: 16 * MiB }));
       expect(e.code).toBe('ADMISSION_REJECTED');
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('reserves what a call can really hold, not just its linear memory: 2 × memoryBytes + 3 × outputBytes', async () => {
+    // 40 MiB covers the 16 MiB limit alone but not 2 × 16 + 3 × 4 = 44 MiB.
+    const local = await createRuntime({ capabilitiesDir: dir, admission: { memoryBytes: 40 * MiB } });
+    try {
+      const e = await failure(local.runFile(fixture('counter'), {}, { memoryLimitBytes: 16 * MiB, outputBytes: 4 * MiB }));
+      expect(e.code).toBe('ADMISSION_REJECTED');
+      expect(e.message).toContain(`reserves ${44 * MiB} bytes`);
+      expect((await local.runFile(fixture('counter'), {}, { memoryLimitBytes: 16 * MiB, outputBytes: MiB })).output).toEqual({ count: 1 });
     } finally {
       await local.close();
     }
