@@ -190,13 +190,13 @@ describe('admission control', () => {
   });
 
   it('reserves what a call can really hold, not just its linear memory: 2 × memoryBytes + 3 × outputBytes', async () => {
-    // 40 MiB covers the 16 MiB limit alone but not 2 × 16 + 3 × 4 = 44 MiB.
-    const local = await createRuntime({ capabilitiesDir: dir, admission: { memoryBytes: 40 * MiB } });
+    // 34 MiB covers the 16 MiB memory limit alone, but not 2 × 16 + 3 × 1 (the default outputBytes) = 35 MiB.
+    const local = await createRuntime({ capabilitiesDir: dir, admission: { memoryBytes: 34 * MiB } });
     try {
-      const e = await failure(local.runFile(fixture('counter'), {}, { memoryLimitBytes: 16 * MiB, outputBytes: 4 * MiB }));
+      const e = await failure(local.runFile(fixture('counter'), {}, { memoryLimitBytes: 16 * MiB }));
       expect(e.code).toBe('ADMISSION_REJECTED');
-      expect(e.message).toContain(`reserves ${44 * MiB} bytes`);
-      expect((await local.runFile(fixture('counter'), {}, { memoryLimitBytes: 16 * MiB, outputBytes: MiB })).output).toEqual({ count: 1 });
+      expect(e.message).toContain(`reserves ${35 * MiB} bytes`);
+      expect((await local.runFile(fixture('counter'), {}, { memoryLimitBytes: 8 * MiB })).output).toEqual({ count: 1 });
     } finally {
       await local.close();
     }

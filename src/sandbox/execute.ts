@@ -2,7 +2,7 @@
 // Every tier ends up here, so a call behaves the same wherever it runs.
 import { CapsuleError, messageOf, type ErrorData } from '../errors.js';
 import type { CommandInput, Job, JobOutcome, JobResult, LogRecord } from './job.js';
-import { CallBudget } from './call-budget.js';
+import { CallBudget, inGuest } from './call-budget.js';
 import type { DirectAbi } from './direct-abi.js';
 import { callDirect } from './direct-call.js';
 import { linkImports } from './linker.js';
@@ -55,12 +55,15 @@ export async function execute(job: Job): Promise<JobResult> {
       imports,
       (m, imp) => {
         count(m);
-        const instance = new WebAssembly.Instance(m, imp);
+        // Start functions are guest code: what they make the host create is charged to this call.
+        const instance = inGuest(budget, () => new WebAssembly.Instance(m, imp));
         instances.push(instance);
         return instance;
       },
     );
-    outcome = job.world === 'command' ? callCommand(exports) : callCapability(exports, job.input as string, job, budget);
+    outcome = inGuest(budget, () =>
+      job.world === 'command' ? callCommand(exports) : callCapability(exports, job.input as string, job, budget),
+    );
   } catch (e) {
     outcome =
       e instanceof ExitSignal

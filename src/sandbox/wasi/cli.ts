@@ -1,9 +1,19 @@
 // wasi:cli/*: arguments and environment come only from the Job; exit unwinds the
 // guest with an ExitSignal; there is never a terminal.
-import { InputStream, OutputStream } from './streams.js';
+import { InputStream, OutputStream, type ByteSink } from './streams.js';
 
 export class ExitSignal {
   constructor(readonly code: number) {}
+}
+
+/** A new handle on the one stdin stream (same position), so each get-stdin is a resource of its own. */
+class SharedInput extends InputStream {
+  constructor(private readonly source: InputStream) {
+    super(new Uint8Array(0));
+  }
+  override read(len: bigint): Uint8Array {
+    return this.source.read(len);
+  }
 }
 
 class TerminalInput {}
@@ -13,8 +23,8 @@ export interface CliState {
   args: string[];
   env: Record<string, string>;
   stdin: InputStream;
-  stdout: OutputStream;
-  stderr: OutputStream;
+  stdout: ByteSink;
+  stderr: ByteSink;
 }
 
 export function cliInterfaces(s: CliState): Record<string, object> {
@@ -33,9 +43,12 @@ export function cliInterfaces(s: CliState): Record<string, object> {
         throw new ExitSignal(code);
       },
     },
-    'wasi:cli/stdin': { getStdin: () => s.stdin },
-    'wasi:cli/stdout': { getStdout: () => s.stdout },
-    'wasi:cli/stderr': { getStderr: () => s.stderr },
+    // stdin is one stream with one position; stdout/stderr get a new stream object per
+    // call (over the same capped sink), charged and released like any resource: the
+    // glue makes a new handle each time, and a guest asking in a loop must not grow the host.
+    'wasi:cli/stdin': { getStdin: () => new SharedInput(s.stdin) },
+    'wasi:cli/stdout': { getStdout: () => new OutputStream(s.stdout) },
+    'wasi:cli/stderr': { getStderr: () => new OutputStream(s.stderr) },
     'wasi:cli/terminal-input': { TerminalInput },
     'wasi:cli/terminal-output': { TerminalOutput },
     'wasi:cli/terminal-stdin': { getTerminalStdin: none },

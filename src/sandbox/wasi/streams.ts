@@ -1,11 +1,12 @@
 // wasi:io/{error,poll,streams}: in-memory streams. stdin is a fixed buffer,
 // stdout/stderr are capped sinks, so a guest can never reach a host descriptor.
-import { symbolDispose, type Lease } from '../call-budget.js';
+import { mintResource, symbolDispose, type Lease } from '../call-budget.js';
 
 /** What a stream operation throws to signal a WIT `stream-error` (jco maps it to err). */
 export const CLOSED = { tag: 'closed' } as const;
 
 export class IoError {
+  private readonly minted = mintResource('a wasi:io error');
   /** `code`: the WASI filesystem error code, when a file operation failed (filesystemErrorCode). */
   constructor(
     private readonly text: string,
@@ -14,11 +15,18 @@ export class IoError {
   toDebugString(): string {
     return this.text;
   }
+  [symbolDispose](): void {
+    this.minted?.drop();
+  }
 }
 
 /** A pollable that is ready now, or at a monotonic deadline (ns since `origin`). */
 export class Pollable {
+  private readonly minted = mintResource('a wasi:io pollable');
   constructor(readonly deadlineNs: bigint | null = null) {}
+  [symbolDispose](): void {
+    this.minted?.drop();
+  }
   ready(): boolean {
     return this.deadlineNs === null || monotonicNow() >= this.deadlineNs;
   }
@@ -58,6 +66,7 @@ export function poll(list: Pollable[]): Uint32Array {
 
 export class InputStream {
   private offset = 0;
+  private readonly minted = mintResource('a wasi:io input-stream');
   /** `lease`: the bytes `data` holds in the call's budget, released when the guest drops the stream. */
   constructor(
     private readonly data: Uint8Array,
@@ -65,6 +74,7 @@ export class InputStream {
   ) {}
   [symbolDispose](): void {
     this.lease?.drop();
+    this.minted?.drop();
   }
 
   read(len: bigint): Uint8Array {
@@ -158,7 +168,11 @@ export interface ByteSink {
 }
 
 export class OutputStream {
+  private readonly minted = mintResource('a wasi:io output-stream');
   constructor(private readonly sink: ByteSink) {}
+  [symbolDispose](): void {
+    this.minted?.drop();
+  }
 
   checkWrite(): bigint {
     return WRITE_BUDGET;
