@@ -60,7 +60,7 @@ export class CallBudget {
     if (this.failure) throw this.failure;
     const limit = this.limits.memoryBytes;
     // Checked before the linear memory is read, so a single absurd request (2^64) never allocates.
-    if (!(bytes <= limit)) this.fail(what, bytes, 0);
+    if (!(bytes <= limit)) this.fail(what, bytes);
     const linear = this.linear();
     if (linear + this.held + bytes > limit) this.fail(what, bytes, linear);
   }
@@ -86,13 +86,21 @@ export class CallBudget {
     }
   }
 
-  private fail(what: string, bytes: number, linear: number): never {
-    const n = typeof bytes === 'number' && Number.isFinite(bytes) ? bytes : String(bytes);
-    this.failure = new CapsuleError(
-      'MEMORY_LIMIT',
-      `${this.who}: ${what} needs ${n} bytes outside linear memory; with ${linear} bytes of linear memory and ${this.held} held for the call that is over the memory limit of ${this.limits.memoryBytes} bytes`,
-      { what, bytes: n, linearBytes: linear, heldBytes: this.held, limitBytes: this.limits.memoryBytes },
-    );
+  /** `linear` undefined: the request alone is over the limit (linear memory was not read). */
+  private fail(what: string, bytes: number, linear?: number): never {
+    const n = Number.isFinite(bytes) ? bytes : String(bytes);
+    const limit = this.limits.memoryBytes;
+    const why =
+      linear === undefined
+        ? `more than the whole memory limit of ${limit} bytes`
+        : `with ${linear} bytes of linear memory and ${this.held} held for the call that is over the memory limit of ${limit} bytes`;
+    this.failure = new CapsuleError('MEMORY_LIMIT', `${this.who}: ${what} needs ${n} bytes outside linear memory, ${why}`, {
+      what,
+      bytes: n,
+      linearBytes: linear ?? null,
+      heldBytes: this.held,
+      limitBytes: limit,
+    });
     throw this.failure;
   }
 }

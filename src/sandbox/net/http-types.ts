@@ -1,7 +1,7 @@
 // wasi:http/types resources for outgoing requests: header fields, request and
 // body objects the guest fills in, and the response it reads back (already
 // fully received and capped by the time the guest sees it).
-import { RESOURCE_BYTES, symbolDispose, type CallBudget, type Lease } from '../call-budget.js';
+import { mintResource, RESOURCE_BYTES, symbolDispose, type CallBudget, type Lease } from '../call-budget.js';
 import { ByteBuffer, InputStream, IoError, OutputStream, Pollable, type ByteSink } from '../wasi/streams.js';
 
 export type ErrorCode = { tag: string; val?: unknown };
@@ -302,6 +302,10 @@ export class IncomingBody {
 
 export class FutureTrailers {
   private taken = false;
+  private readonly minted = mintResource('a wasi:http future-trailers');
+  [symbolDispose](): void {
+    this.minted?.drop();
+  }
   subscribe(): Pollable {
     return new Pollable();
   }

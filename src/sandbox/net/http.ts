@@ -19,7 +19,7 @@ import {
 } from './http-types.js';
 import { allowedUrl } from './host-pattern.js';
 import { fetchSync, type FetchResult } from './sync-fetch.js';
-import { RESOURCE_BYTES } from '../call-budget.js';
+import { mintResource, RESOURCE_BYTES, symbolDispose } from '../call-budget.js';
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
@@ -45,7 +45,11 @@ class ResponsePollable extends Pollable {
 export class FutureIncomingResponse {
   private outcome: Result<IncomingResponse, ErrorCode> | undefined;
   private taken = false;
+  private readonly minted = mintResource('a wasi:http future-incoming-response');
   constructor(private readonly send: () => Result<IncomingResponse, ErrorCode>) {}
+  [symbolDispose](): void {
+    this.minted?.drop();
+  }
   settle(): void {
     this.outcome ??= this.send();
   }
