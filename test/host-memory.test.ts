@@ -168,7 +168,7 @@ describe('stdout/stderr and other streams', () => {
 
 describe('resources handed to the guest', () => {
   it('a guest asking for stdout in a loop without dropping it: MEMORY_LIMIT, host RSS within limit + a constant', () => {
-    const r = embed({ file: fixture('esc-handles'), input: 'x', opts: { memoryLimitBytes: 32 * MiB, timeoutMs: 20_000 } });
+    const r = embed({ file: fixture('esc-handles'), input: 'x', opts: { memoryLimitBytes: 32 * MiB } });
     expectHostSurvived(r, { codes: ['MEMORY_LIMIT'], maxRssBytes: BASELINE + 32 * MiB + MARGIN });
     expect(r.hostile?.message).toContain('output-stream');
   });
