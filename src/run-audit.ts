@@ -145,7 +145,11 @@ export class AuditTrail {
     const base = { run: r.run, capability: r.call.capabilityId, tier: r.tier };
     const end = r.error === undefined ? { outcome: 'ok' } : failure(r.error);
     if (LIMIT_CODES.has(end.outcome)) this.record({ event: 'limit', ...base, code: end.outcome, limits: r.call.limits });
-    for (const d of r.denials ?? []) this.record({ event: 'denial', ...base, kind: d.kind, target: d.target, reason: d.reason });
+    // At most 64 lines (the call's list is capped), then one summary line for the rest.
+    for (const d of r.denials ?? []) {
+      const what = d.kind === 'more' ? { count: d.count, byKind: d.byKind } : { target: d.target };
+      this.record({ event: 'denial', ...base, kind: d.kind, ...what, reason: d.reason });
+    }
     const memory = r.memoryBytes === undefined ? {} : { memoryBytes: r.memoryBytes };
     this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory });
   }

@@ -3,7 +3,7 @@
 // HTTP-request-denied to the guest and a denial for the runtime. Redirects are
 // followed here, each location checked against the same allowlist; response
 // bodies are capped. No incoming requests (capsule serves nothing).
-import type { Denial } from '../job.js';
+import type { DenialLog } from '../denial-log.js';
 import { Pollable } from '../wasi/streams.js';
 import {
   Fields,
@@ -67,7 +67,7 @@ const refuseIncoming = (what: string) =>
 
 export interface HttpOptions {
   allowed: string[];
-  denials: Denial[];
+  denials: DenialLog;
   timeoutMs: number;
 }
 

@@ -6,7 +6,8 @@
 // (`access` → EACCES, `not-permitted` → EPERM) and are recorded as denials.
 // Host functions are synchronous (no JSPI on Node 20): everything is fs.*Sync.
 import fs from 'node:fs';
-import type { Denial, FsGrant } from '../job.js';
+import type { DenialLog } from '../denial-log.js';
+import type { FsGrant } from '../job.js';
 import { FsScope, type FsErrorCode, type Resolved, type Root } from './fs-scope.js';
 import {
   attempt,
@@ -254,7 +255,7 @@ export interface FilesystemCall {
   close(): void;
 }
 
-export function filesystemInterfaces(grant: FsGrant, denials: Denial[]): FilesystemCall {
+export function filesystemInterfaces(grant: FsGrant, denials: DenialLog): FilesystemCall {
   const call = new CallFs(new FsScope(grant, denials));
   const preopens = call.scope.roots().map((root): [Descriptor, string] => [Descriptor.preopen(call, root), root.guest]);
   return {
