@@ -35,9 +35,22 @@ export interface RunRecord {
 export class AuditTrail {
   constructor(private readonly log: Audit) {}
 
-  /** `auditLog` as RuntimeOptions takes it: a path, false, or undefined ($CAPSULE_AUDIT_LOG when set). */
-  static open(option: string | false | undefined): AuditTrail {
-    return new AuditTrail(openAudit(option));
+  /**
+   * `auditLog` as RuntimeOptions takes it: a path, false, or undefined ($CAPSULE_AUDIT_LOG when set).
+   * `onError` hears about a batch of lines that could not be written, when it happens.
+   */
+  static async open(option: string | false | undefined, onError?: (e: CapsuleError) => void): Promise<AuditTrail> {
+    return new AuditTrail(await openAudit(option, onError));
+  }
+
+  /** Waits until every line recorded so far is on disk; rejects (AUDIT_INVALID) if one could not be written. */
+  flush(): Promise<void> {
+    return this.log.flush();
+  }
+
+  /** Flushes and lets the file go; rejects (AUDIT_INVALID) if any line could not be written. */
+  close(): Promise<void> {
+    return this.log.close();
   }
 
   get path(): string | undefined {
