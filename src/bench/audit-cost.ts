@@ -2,8 +2,8 @@
 // an audit log and one not, called alternately, one call each (which goes first
 // alternates too), so a change in the machine's load hits both sides alike.
 // The audited runtime writes to a fresh file in the temp directory; its lines go
-// out in batches off the event loop (README: Audit), and close() waits for them:
-// that wait is reported as the final flush.
+// out in batches off the event loop (README: Audit), and flushAudit() waits for
+// them: the wait after the last call is reported as the final flush.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -58,7 +58,7 @@ export async function measureAuditCost(ctx: CapsuleContext, tier: Tier, budget: 
       }
     }
     const t = performance.now();
-    await on.close();
+    await on.flushAudit();
     const flushMs = performance.now() - t;
     const after = (await readFile(file, 'utf8')).split('\n').length - 1;
     const offSummary = summarize(offMs);
@@ -69,15 +69,14 @@ export async function measureAuditCost(ctx: CapsuleContext, tier: Tier, budget: 
       off: offSummary,
       on: onSummary,
       overheadUs: (onSummary.p50 - offSummary.p50) * 1000,
-      // The lines of the measured calls (runtime.close is the one extra).
-      linesPerCall: (after - before - 1) / onMs.length,
+      linesPerCall: (after - before) / onMs.length,
       finalFlushMs: flushMs,
     };
   } catch (e) {
     return { tier, status: 'failed', reason: e instanceof CapsuleError ? `${e.code}: ${e.message}` : messageOf(e) };
   } finally {
     await off?.close();
-    await on?.close().catch(() => undefined);
+    await on?.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -66,7 +66,7 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
     out.push('');
     out.push(
       markdownTable(
-        ['tier', 'audit off p50', 'audit on p50', 'off p99', 'on p99', 'cost per call', 'lines per call', 'final flush (close)', 'calls'],
+        ['tier', 'audit off p50', 'audit on p50', 'off p99', 'on p99', 'cost per call', 'lines per call', 'final flush', 'calls'],
         [
           a.status !== 'ok'
             ? [a.tier, `${a.status}: ${a.reason ?? ''}`, '', '', '', '', '', '', '']
@@ -77,7 +77,7 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
     out.push('');
     out.push(
       'echo on two runtimes of one tier, one with an audit log (a fresh file in the temp directory) and one without, called alternately one call each. ' +
-        'The audited calls return before their lines are on disk: the lines go out in batches, one write and one fdatasync per batch, off the event loop; close() waits for the last batch.',
+        'The audited calls return before their lines are on disk: the lines go out in batches, one write and one fdatasync per batch, off the event loop; the final flush is `rt.flushAudit()` after the last call, waiting for the last batch.',
     );
     out.push('');
   }

@@ -80,7 +80,7 @@ export interface AuditCost {
   overheadUs?: number;
   /** Audit lines one call wrote. */
   linesPerCall?: number;
-  /** How long close() waited for the last batch to reach the disk, ms. */
+  /** How long flushAudit() after the last call waited for the last batch to reach the disk, ms. */
   finalFlushMs?: number;
 }
 
