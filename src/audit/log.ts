@@ -54,14 +54,16 @@ export class AuditLog implements Audit {
     }
     const writer = writerFor(abs);
     writer.refs++;
-    const log = new AuditLog(abs, writer, onError);
-    if (onError) writer.listeners.add(onError);
     try {
       await writer.check();
     } catch (e) {
-      log.release();
+      // The caller gets this error; onError is not told as well.
+      writer.refs--;
+      dropIfUnused(writer);
       throw e;
     }
+    const log = new AuditLog(abs, writer, onError);
+    if (onError) writer.listeners.add(onError);
     return log;
   }
 
