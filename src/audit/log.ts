@@ -6,7 +6,7 @@
 // batch being written (README: Audit). close() waits for every record.
 // Opening an existing file continues its chain from its last line; a last line
 // that does not check out (truncated, edited) is refused rather than papered over.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { CapsuleError, messageOf } from '../errors.js';
 import type { AuditEvent } from './event.js';
@@ -52,7 +52,14 @@ export class AuditLog implements Audit {
     } catch (e) {
       throw new CapsuleError('AUDIT_INVALID', `audit log ${abs}: cannot create its directory: ${messageOf(e)}`);
     }
-    const writer = writerFor(abs);
+    // One writer per file: two paths to the same directory (a symlink) must share it.
+    let real: string;
+    try {
+      real = path.join(await realpath(path.dirname(abs)), path.basename(abs));
+    } catch (e) {
+      throw new CapsuleError('AUDIT_INVALID', `audit log ${abs}: cannot resolve its directory: ${messageOf(e)}`);
+    }
+    const writer = writerFor(real);
     writer.refs++;
     try {
       await writer.check();
@@ -69,7 +76,7 @@ export class AuditLog implements Audit {
 
   record(event: AuditEvent): void {
     // After close (a call still ending): the file's current writer, so writes stay one at a time.
-    (this.closed ? writerFor(this.path) : this.writer).enqueue(event);
+    (this.closed ? writerFor(this.writer.path) : this.writer).enqueue(event);
   }
 
   flush(): Promise<void> {
