@@ -47,6 +47,8 @@ Every figure below was measured in that one run; none is estimated.
   it was transpiled) in a process that has already loaded the transpiler; for the baselines and the peer, a new worker or plugin.
 - **Warm**: sequential calls after three warm-up calls. **calls/s ×1 / ×2**: one or two callers in flight (capsule's pool has
   two threads; Extism and postMessage get one plugin or worker per caller).
+- **Auditing** (workload \`echo-audit\`): echo on two runtimes of one tier, one with an audit log and one without, called
+  alternately one call each; the cost per call is the difference of their p50s, the final flush the wait for the last batch.
 - **Guest memory**: peak linear memory of one call (\`stats.memoryBytes\`); it does not include the worker thread's own heap.
 - **Timeout overshoot**: \`fixtures/src/bench-spin.wat\` never returns; it is called with a 100 ms limit and the overshoot is the
   time from the call to its \`TIMEOUT\` rejection minus 100 ms (for the process tier that includes starting the child

@@ -12,7 +12,11 @@ export async function runCapability<T = unknown>(id: string, input: unknown, opt
   if (!shared) {
     shared = Runtime.create();
     shared.catch(() => (shared = undefined));
-    process.once('beforeExit', () => void shared?.then((rt) => rt.close()));
+    // close() flushes the audit log; a line that could not be written was already
+    // reported when it failed (logger or process warning), and is again here.
+    process.once('beforeExit', () =>
+      void shared?.then((rt) => rt.close()).catch((e: unknown) => process.emitWarning(e instanceof Error ? e.message : String(e))),
+    );
   }
   return (await shared).run<T>(id, input, opts);
 }

@@ -35,9 +35,22 @@ export interface RunRecord {
 export class AuditTrail {
   constructor(private readonly log: Audit) {}
 
-  /** `auditLog` as RuntimeOptions takes it: a path, false, or undefined ($CAPSULE_AUDIT_LOG when set). */
-  static open(option: string | false | undefined): AuditTrail {
-    return new AuditTrail(openAudit(option));
+  /**
+   * `auditLog` as RuntimeOptions takes it: a path, false, or undefined ($CAPSULE_AUDIT_LOG when set).
+   * `onError` hears about a batch of lines that could not be written, when it happens.
+   */
+  static async open(option: string | false | undefined, onError?: (e: CapsuleError) => void): Promise<AuditTrail> {
+    return new AuditTrail(await openAudit(option, onError));
+  }
+
+  /** Waits until every line recorded so far is on disk; rejects (AUDIT_INVALID) if one could not be written. */
+  flush(): Promise<void> {
+    return this.log.flush();
+  }
+
+  /** Flushes and lets the file go; rejects (AUDIT_INVALID) if any line could not be written. */
+  close(): Promise<void> {
+    return this.log.close();
   }
 
   get path(): string | undefined {
@@ -145,7 +158,11 @@ export class AuditTrail {
     const base = { run: r.run, capability: r.call.capabilityId, tier: r.tier };
     const end = r.error === undefined ? { outcome: 'ok' } : failure(r.error);
     if (LIMIT_CODES.has(end.outcome)) this.record({ event: 'limit', ...base, code: end.outcome, limits: r.call.limits });
-    for (const d of r.denials ?? []) this.record({ event: 'denial', ...base, kind: d.kind, target: d.target, reason: d.reason });
+    // At most 64 lines (the call's list is capped), then one summary line for the rest.
+    for (const d of r.denials ?? []) {
+      const what = d.kind === 'more' ? { count: d.count, byKind: d.byKind } : { target: d.target };
+      this.record({ event: 'denial', ...base, kind: d.kind, ...what, reason: d.reason });
+    }
     const memory = r.memoryBytes === undefined ? {} : { memoryBytes: r.memoryBytes };
     this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory });
   }

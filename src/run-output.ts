@@ -30,10 +30,11 @@ function failed(r: JobResult): CapsuleError | undefined {
   return CapsuleError.fromData({ ...error, details: { ...error.details, denials: r.denials } });
 }
 
-function tooLarge(job: Job, bytes: number): CapsuleError {
+function tooLarge(job: Job, bytes: number, r?: JobResult): CapsuleError {
   return new CapsuleError(
     'OUTPUT_TOO_LARGE',
     `${job.capabilityId}: output is ${bytes} bytes, over the limit of ${job.limits.outputBytes}`,
+    r && r.denials.length > 0 ? { denials: r.denials } : undefined,
   );
 }
 
@@ -42,7 +43,7 @@ export function capabilityOutput(r: JobResult, job: Job): unknown {
   if (error) throw error;
   const text = r.outcome.ok ? r.outcome.value : '';
   const size = Buffer.byteLength(text);
-  if (size > job.limits.outputBytes) throw tooLarge(job, size);
+  if (size > job.limits.outputBytes) throw tooLarge(job, size, r);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -53,6 +54,6 @@ export function capabilityOutput(r: JobResult, job: Job): unknown {
 export function commandOutput(r: JobResult, job: Job): CommandOutput {
   const error = failed(r);
   if (error) throw error;
-  if (r.truncated) throw tooLarge(job, Math.max(Buffer.byteLength(r.stdout), Buffer.byteLength(r.stderr)) + 1);
+  if (r.truncated) throw tooLarge(job, Math.max(Buffer.byteLength(r.stdout), Buffer.byteLength(r.stderr)) + 1, r);
   return { exitCode: r.outcome.ok ? (r.outcome.exitCode ?? 0) : 1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -119,11 +119,18 @@ export class Runtime {
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
-    const audit = AuditTrail.open(opts.auditLog);
+    const audit = await AuditTrail.open(opts.auditLog, (e) => auditFailed(e, opts.logger));
     // capsule's own files can never be granted to a guest (docs/security.md).
     const own = [opts.cacheDir ?? defaultCacheDir(), ...(audit.path ? [audit.path] : [])];
-    const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own)]);
-    audit.opened(policy);
+    let registry: Registry;
+    let policy: Policy;
+    try {
+      [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own)]);
+      audit.opened(policy);
+    } catch (e) {
+      await audit.close().catch(() => undefined);
+      throw e;
+    }
     const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts, audit);
     if (opts.pool?.minThreads) rt.runners.worker(); // start workers now, off the first call's path
     return rt;
@@ -326,7 +333,30 @@ export class Runtime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.audit.closed();
-    await this.runners.close();
+    try {
+      this.audit.closed();
+    } finally {
+      try {
+        await this.runners.close();
+      } finally {
+        // Every audit line reaches the disk before close resolves; a line that could not be written rejects it.
+        await this.audit.close();
+      }
+    }
   }
+
+  /** Resolves when every audit line recorded so far is on disk; rejects (AUDIT_INVALID) if one could not be written. */
+  flushAudit(): Promise<void> {
+    return this.audit.flush();
+  }
+}
+
+/**
+ * A batch of audit lines could not be written: the runtime refuses further calls
+ * (AUDIT_INVALID) and close() rejects; this says so at once, to the logger, or as
+ * a process warning when there is none, so it is never silent.
+ */
+function auditFailed(e: CapsuleError, logger: RuntimeOptions['logger']): void {
+  if (logger) logger({ level: 'error', message: `${e.code}: ${e.message}`, capability: '', source: 'runtime' });
+  else process.emitWarning(e.message, { code: e.code });
 }

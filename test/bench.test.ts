@@ -84,6 +84,21 @@ describe('capsule bench', () => {
     expect(path.dirname(files.svg!)).toBe(out);
   }, 120_000);
 
+  it('echo-audit measures echo with auditing off and on, interleaved, and reports the cost per call', async () => {
+    const { result } = await runBench({ tiers: ['worker'], workloads: ['echo-audit'], peers: [], durationS: 0.05, maxSamples: 6, limitRepeats: 1, out: false });
+    const a = result.auditCost!;
+    expect(a.status, a.reason).toBe('ok');
+    expect(a.tier).toBe('worker');
+    expect(a.off!.n).toBe(a.on!.n);
+    expect(finite(a.off!.p50) && finite(a.on!.p50) && finite(a.overheadUs) && finite(a.finalFlushMs)).toBe(true);
+    // grant, link, run.start, run.end: the load line was written once, before the measured calls.
+    expect(a.linesPerCall).toBe(4);
+    expect(result.workloads['echo-audit']).toMatch(/interleaved/);
+    expect(finite(result.ratios.find((r) => r.name === 'auditing on / off, worker, echo')?.value)).toBe(true);
+    // echo-audit alone measures only the pair: no tier rows.
+    expect(result.rows).toEqual([]);
+  }, 120_000);
+
   it('the CLI prints the table on stdout, progress on stderr, and refuses unknown workloads', () => {
     const out = tempDir('capsule-bench-cli-');
     const r = cli(['bench', '--tiers', 'worker,vm', '--workloads', 'echo', '--peers', 'none', '--duration', '0.05', '--quick', '--out', out]);

@@ -9,6 +9,7 @@ import { createRuntime } from '../dist/index.js';
 import { CallBudget, RESOURCE_BYTES, symbolDispose } from '../src/sandbox/call-budget.js';
 import { logInterface } from '../src/sandbox/host/log.js';
 import type { LogRecord } from '../src/sandbox/job.js';
+import { DenialLog } from '../src/sandbox/denial-log.js';
 import { httpInterfaces } from '../src/sandbox/net/http.js';
 import { filesystemInterfaces } from '../src/sandbox/wasi/filesystem.js';
 import { randomInterfaces } from '../src/sandbox/wasi/random.js';
@@ -85,7 +86,7 @@ describe('wasi:http/types (linked for every guest, nothing granted)', () => {
 
   const types = (memoryBytes: number) => {
     const budget = new CallBudget('test.x', { memoryBytes, outputBytes: MiB });
-    const api = httpInterfaces({ allowed: [], denials: [], timeoutMs: 1000, budget })['wasi:http/types'] as Record<string, Ctor>;
+    const api = httpInterfaces({ allowed: [], denials: new DenialLog(), timeoutMs: 1000, budget })['wasi:http/types'] as Record<string, Ctor>;
     return { budget, Fields: api.Fields, OutgoingRequest: api.OutgoingRequest };
   };
 
@@ -194,7 +195,7 @@ describe('wasi:filesystem', () => {
     mkdirSync(data);
     for (let i = 0; i < 2000; i++) writeFileSync(path.join(data, `file-with-a-long-name-to-list-${String(i).padStart(6, '0')}`), '');
     const budget = new CallBudget('test.x', { memoryBytes: MiB, outputBytes: MiB });
-    const fsCall = filesystemInterfaces({ preopens: [data], read: [data], write: [], blocked: [] }, [], budget);
+    const fsCall = filesystemInterfaces({ preopens: [data], read: [data], write: [], blocked: [] }, new DenialLog(), budget);
     const [[root]] = (fsCall.interfaces['wasi:filesystem/preopens'] as { getDirectories(): [{ readDirectory(): Record<symbol, () => void> }, string][] }).getDirectories();
     const first = root.readDirectory();
     const held = budget.heldBytes;

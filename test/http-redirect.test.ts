@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unlimitedBudget } from '../src/sandbox/call-budget.js';
 import { httpInterfaces } from '../src/sandbox/net/http.js';
-import type { Denial } from '../src/sandbox/job.js';
+import { DenialLog } from '../src/sandbox/denial-log.js';
 
 // The servers run on their own thread: the guest's fetch blocks this one (Atomics.wait).
 const SERVERS = `
@@ -53,7 +53,7 @@ function seen(): Promise<{ server: string; headers: Record<string, string | unde
 }
 
 function get(path: string): void {
-  const denials: Denial[] = [];
+  const denials = new DenialLog();
   const api = httpInterfaces({ allowed: [aBase, bBase], denials, timeoutMs: 5000, budget: unlimitedBudget() });
   const types = api['wasi:http/types'] as Record<string, any>;
   const enc = new TextEncoder();
@@ -70,7 +70,7 @@ function get(path: string): void {
   const result = future.get() as { tag: string; val: { tag: string } };
   expect(result.tag).toBe('ok');
   expect(result.val.tag).toBe('ok');
-  expect(denials).toEqual([]);
+  expect(denials.list()).toEqual([]);
 }
 
 describe('redirects and credentials', () => {

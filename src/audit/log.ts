@@ -1,101 +1,108 @@
-// Appends audit events to a hash-chained JSONL file. Each record is written and
-// fdatasync'ed before record() returns, so a line survives a crash of the guest,
-// of a worker, or of this process right after. Opening an existing file
-// continues its chain from its last line; a last line that does not check out
-// (truncated, edited) is refused rather than papered over.
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+// Appends audit events to a hash-chained JSONL file. record() only queues the
+// event: a per-file writer (group-commit.ts) seals queued events into lines and
+// appends them in batches, one fdatasync per batch, off the event loop. So a
+// record is on disk shortly after record() returns, not before: a crash of this
+// process loses the records still queued, and a crash of the machine also the
+// batch being written (README: Audit). close() waits for every record.
+// Opening an existing file continues its chain from its last line; a last line
+// that does not check out (truncated, edited) is refused rather than papered over.
+import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { CapsuleError, messageOf } from '../errors.js';
-import { type ChainState, EMPTY_CHAIN, openLine, sealLine, sha256 } from './chain.js';
 import type { AuditEvent } from './event.js';
+import { dropIfUnused, type GroupCommitWriter, writerFor } from './group-commit.js';
 
 export interface Audit {
   /** Absolute path of the audit file; undefined when auditing is off. */
   readonly path: string | undefined;
+  /** Queues the event; throws AUDIT_INVALID once an earlier batch could not be written. */
   record(event: AuditEvent): void;
+  /** Resolves when every event recorded so far is on disk; rejects (AUDIT_INVALID) if a write failed. */
+  flush(): Promise<void>;
+  /** Flushes, then lets the file go; rejects (AUDIT_INVALID) if any write failed. */
+  close(): Promise<void>;
 }
 
 /** Auditing off: records go nowhere. */
-export const NO_AUDIT: Audit = { path: undefined, record() {} };
+export const NO_AUDIT: Audit = {
+  path: undefined,
+  record() {},
+  flush: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
 
 export class AuditLog implements Audit {
-  readonly path: string;
-  /** The chain state and the file size it was read at: another writer changes the size. */
-  private tail: { size: number; state: ChainState } | undefined;
+  private closed = false;
 
-  /** Opens (creating it if needed) and checks the last line now, so a broken file fails early. */
-  constructor(file: string) {
-    this.path = path.resolve(file);
+  private constructor(
+    readonly path: string,
+    private readonly writer: GroupCommitWriter,
+    private readonly onError: ((e: CapsuleError) => void) | undefined,
+  ) {}
+
+  /**
+   * Opens `file` (creating it and its directory if needed) and checks its last
+   * line now, so a broken file fails here rather than at the first call.
+   * `onError` hears about a batch that could not be written, when it happens.
+   */
+  static async open(file: string, onError?: (e: CapsuleError) => void): Promise<AuditLog> {
+    const abs = path.resolve(file);
     try {
-      mkdirSync(path.dirname(this.path), { recursive: true });
+      await mkdir(path.dirname(abs), { recursive: true });
     } catch (e) {
-      throw this.failure('cannot create its directory', e);
+      throw new CapsuleError('AUDIT_INVALID', `audit log ${abs}: cannot create its directory: ${messageOf(e)}`);
     }
-    this.withFile(() => undefined);
+    // One writer per file: two paths to the same directory (a symlink) must share it.
+    let real: string;
+    try {
+      real = path.join(await realpath(path.dirname(abs)), path.basename(abs));
+    } catch (e) {
+      throw new CapsuleError('AUDIT_INVALID', `audit log ${abs}: cannot resolve its directory: ${messageOf(e)}`);
+    }
+    const writer = writerFor(real);
+    writer.refs++;
+    try {
+      await writer.check();
+    } catch (e) {
+      // The caller gets this error; onError is not told as well.
+      writer.refs--;
+      dropIfUnused(writer);
+      throw e;
+    }
+    const log = new AuditLog(abs, writer, onError);
+    if (onError) writer.listeners.add(onError);
+    return log;
   }
 
   record(event: AuditEvent): void {
-    this.withFile((fd, state) => {
-      const { line, next } = sealLine(state, new Date(), event);
-      const bytes = Buffer.from(`${line}\n`, 'utf8');
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off);
-      fdatasyncSync(fd);
-      return { written: bytes.length, next };
-    });
+    // After close (a call still ending): the file's current writer, so writes stay one at a time.
+    (this.closed ? writerFor(this.writer.path) : this.writer).enqueue(event);
   }
 
-  private withFile(write: (fd: number, state: ChainState) => { written: number; next: ChainState } | undefined): void {
-    let fd: number;
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return this.flush();
     try {
-      fd = openSync(this.path, 'a+', 0o600);
-    } catch (e) {
-      throw this.failure('cannot open', e);
-    }
-    try {
-      const size = fstatSync(fd).size;
-      const state = this.tail?.size === size ? this.tail.state : readTailState(fd, size, this.path);
-      this.tail = { size, state };
-      const done = write(fd, state);
-      if (done) this.tail = { size: size + done.written, state: done.next };
-    } catch (e) {
-      if (e instanceof CapsuleError) throw e;
-      throw this.failure('cannot append', e);
+      await this.flush();
     } finally {
-      closeSync(fd);
+      this.release();
     }
   }
 
-  private failure(what: string, e: unknown): CapsuleError {
-    return new CapsuleError('AUDIT_INVALID', `audit log ${this.path}: ${what}: ${messageOf(e)}`);
-  }
-}
-
-/** The chain state after the file's last line, read from its end. */
-function readTailState(fd: number, size: number, file: string): ChainState {
-  if (size === 0) return EMPTY_CHAIN;
-  let chunk = Math.min(size, 64 * 1024);
-  for (;;) {
-    const buf = Buffer.alloc(chunk);
-    readSync(fd, buf, 0, chunk, size - chunk);
-    const text = buf.toString('utf8');
-    const broken = (why: string) =>
-      new CapsuleError('AUDIT_INVALID', `audit log ${file}: its last line ${why}; run capsule audit verify ${file}`);
-    if (!text.endsWith('\n')) throw broken('has no newline at its end (a truncated write)');
-    const start = text.lastIndexOf('\n', text.length - 2);
-    if (start < 0 && chunk < size) {
-      chunk = Math.min(size, chunk * 4);
-      continue;
-    }
-    const last = text.slice(start + 1, -1);
-    const r = openLine(last);
-    if (typeof r === 'string') throw broken(`is broken: ${r}`);
-    return { seq: r.seq, prev: sha256(last) };
+  private release(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.writer.refs--;
+    if (this.onError) this.writer.listeners.delete(this.onError);
+    dropIfUnused(this.writer);
   }
 }
 
 /** `false` → off; a path → that file; undefined → $CAPSULE_AUDIT_LOG when set, else off. */
-export function openAudit(option: string | false | undefined): Audit {
+export async function openAudit(option: string | false | undefined, onError?: (e: CapsuleError) => void): Promise<Audit> {
   const file = option === undefined ? process.env.CAPSULE_AUDIT_LOG || undefined : option || undefined;
-  return file === undefined ? NO_AUDIT : new AuditLog(file);
+  return file === undefined ? NO_AUDIT : AuditLog.open(file, onError);
 }

@@ -7,6 +7,7 @@ import { createRuntime } from '../api.js';
 import { CapsuleError, messageOf } from '../errors.js';
 import { TIER_ORDER, type Tier } from '../policy/tier.js';
 import { coreModuleOf, directTarget, postMessageTarget } from './baselines.js';
+import { AUDIT_WORKLOAD, AUDIT_WORKLOAD_DESCRIPTION, measureAuditCost } from './audit-cost.js';
 import { capsuleTarget, probeTier, type CapsuleContext } from './capsule-target.js';
 import { capsuleVersion, environment } from './environment.js';
 import { measureLimits } from './limits.js';
@@ -18,7 +19,7 @@ import { toMarkdown } from './report-markdown.js';
 import { toSvg } from './report-svg.js';
 import { BENCH_POLICY, CAPABILITIES_DIR, writeBenchCapabilities } from './setup.js';
 import type { Budget } from './stats.js';
-import type { BenchResult, LimitRow, Missing, Row } from './types.js';
+import type { AuditCost, BenchResult, LimitRow, Missing, Row } from './types.js';
 import { WORKLOAD_NAMES, WORKLOADS, type Workload } from './workloads.js';
 
 export const PEERS = ['extism'] as const;
@@ -59,7 +60,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
   const started = performance.now();
   const quick = opts.quick === true;
   const tiers = pick('tier', opts.tiers, TIER_ORDER, TIER_ORDER);
-  const workloadNames = pick('workload', opts.workloads, WORKLOAD_NAMES, WORKLOAD_NAMES);
+  const allWorkloads = [...WORKLOAD_NAMES, AUDIT_WORKLOAD];
+  const workloadNames = pick('workload', opts.workloads, allWorkloads, allWorkloads);
   const peers = pick('peer', opts.peers, PEERS, PEERS);
   const workloads = WORKLOADS.filter((w) => workloadNames.includes(w.name));
   const durationS = opts.durationS ?? (quick ? 0.3 : 2);
@@ -75,7 +77,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
     const ctx: CapsuleContext = { capabilitiesDirs: [CAPABILITIES_DIR, benchCaps], policy: BENCH_POLICY };
     const extism = peers.includes('extism') ? await loadExtism() : undefined;
     const jobs = plan(ctx, tiers, workloads, extism);
-    p?.start(jobs.length + tiers.length * 2);
+    const auditTier = workloadNames.includes(AUDIT_WORKLOAD) ? (tiers.includes('worker') ? 'worker' : tiers[0]) : undefined;
+    p?.start(jobs.length + tiers.length * 2 + (auditTier ? 1 : 0));
 
     const rows: Row[] = [];
     const unavailable = new Map<Tier, Missing>();
@@ -94,6 +97,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
       const missing = unavailable.get(tier);
       limits.push(missing ? { tier, ...missing } : await limitsOrFailure(ctx, tier, repeats));
     }
+    let auditCost: AuditCost | undefined;
+    if (auditTier) {
+      p?.step(`auditing off / on, ${auditTier} × echo`);
+      const missing = unavailable.get(auditTier);
+      auditCost = missing ? { tier: auditTier, ...missing } : await measureAuditCost(ctx, auditTier, budget);
+    }
     p?.done();
 
     const freshInstance = freshInstances(rows);
@@ -101,11 +110,15 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
       environment: { ...env, loadAverageAtEnd: environment(env.capsuleVersion).loadAverage },
       command: opts.command ?? 'runBench()',
       settings: { tiers, workloads: workloadNames, peers, durationS, quick },
-      workloads: Object.fromEntries(workloads.map((w) => [w.name, w.description])),
+      workloads: {
+        ...Object.fromEntries(workloads.map((w) => [w.name, w.description])),
+        ...(auditTier ? { [AUDIT_WORKLOAD]: AUDIT_WORKLOAD_DESCRIPTION } : {}),
+      },
       rows,
       limits,
       freshInstance,
-      ratios: computeRatios(rows, limits, freshInstance),
+      ...(auditCost ? { auditCost } : {}),
+      ratios: computeRatios(rows, limits, freshInstance, auditCost),
       elapsedS: (performance.now() - started) / 1000,
     };
     return { result, files: opts.out === false ? {} : await writeResults(result, opts.out ?? './bench-results') };

@@ -1,6 +1,6 @@
 // capsule's figures divided by the baselines and the peer, all from the same run.
 // A ratio whose inputs were not measured is null, never guessed.
-import type { FreshInstance, LimitRow, Ratio, Row } from './types.js';
+import type { AuditCost, FreshInstance, LimitRow, Ratio, Row } from './types.js';
 
 export const SUBJECTS = {
   postMessage: 'postMessage echo',
@@ -12,7 +12,7 @@ export const SUBJECTS = {
 
 const finite = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
 
-export function computeRatios(rows: Row[], limits: LimitRow[], fresh: FreshInstance[]): Ratio[] {
+export function computeRatios(rows: Row[], limits: LimitRow[], fresh: FreshInstance[], audit?: AuditCost): Ratio[] {
   const p50 = (subject: string, workload: string) =>
     rows.find((r) => r.subject === subject && r.workload === workload && r.status === 'ok')?.warm?.p50;
   const tput = (subject: string, workload: string, c: number) =>
@@ -61,6 +61,12 @@ export function computeRatios(rows: Row[], limits: LimitRow[], fresh: FreshInsta
     const k = l.firstCallAfterKill!;
     out.push({ name: `first call after a kill, ${l.tier} (ms, p50)`, value: k.p50, from: `an echo call right after each TIMEOUT, ${k.n} runs` });
     divide(`first call after a kill / warm call, ${l.tier}`, k.p50, p50(l.tier, 'echo'), 'p50 vs echo warm p50');
+  }
+
+  if (audit) {
+    const from = `echo, ${audit.tier}, auditing on vs off interleaved call by call`;
+    divide(`auditing on / off, ${audit.tier}, echo`, audit.on?.p50, audit.off?.p50, `p50 of ${from}`);
+    out.push({ name: `auditing cost per call, ${audit.tier} (µs, p50)`, value: audit.overheadUs ?? null, from: `on p50 − off p50 of ${from}` });
   }
 
   for (const tier of ['worker', 'inline']) {

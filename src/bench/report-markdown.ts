@@ -60,6 +60,27 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
     ),
   );
   out.push('');
+  if (r.auditCost) {
+    const a = r.auditCost;
+    out.push('## Auditing');
+    out.push('');
+    out.push(
+      markdownTable(
+        ['tier', 'audit off p50', 'audit on p50', 'off p99', 'on p99', 'cost per call', 'lines per call', 'final flush', 'calls'],
+        [
+          a.status !== 'ok'
+            ? [a.tier, `${a.status}: ${a.reason ?? ''}`, '', '', '', '', '', '', '']
+            : [a.tier, ms(a.off?.p50), ms(a.on?.p50), ms(a.off?.p99), ms(a.on?.p99), `${count(a.overheadUs)} µs`, count(a.linesPerCall), ms(a.finalFlushMs), String(a.on?.n ?? 0)],
+        ],
+      ),
+    );
+    out.push('');
+    out.push(
+      'echo on two runtimes of one tier, one with an audit log (a fresh file in the temp directory) and one without, called alternately one call each. ' +
+        'The audited calls return before their lines are on disk: the lines go out in batches, one write and one fdatasync per batch, off the event loop; the final flush is `rt.flushAudit()` after the last call, waiting for the last batch.',
+    );
+    out.push('');
+  }
   out.push('## Fresh instance');
   out.push('');
   out.push(

@@ -67,6 +67,23 @@ export interface FreshInstance {
   overheadUs: number;
 }
 
+/** Echo with auditing off and on, interleaved call by call (bench/audit-cost.ts). */
+export interface AuditCost {
+  tier: Tier;
+  status: 'ok' | Missing['status'];
+  reason?: string;
+  /** Warm latency without an audit log, ms. */
+  off?: Summary;
+  /** Warm latency with an audit log, ms. */
+  on?: Summary;
+  /** on.p50 − off.p50, µs. */
+  overheadUs?: number;
+  /** Audit lines one call wrote. */
+  linesPerCall?: number;
+  /** How long flushAudit() after the last call waited for the last batch to reach the disk, ms. */
+  finalFlushMs?: number;
+}
+
 export interface Ratio {
   name: string;
   value: number | null;
@@ -102,6 +119,8 @@ export interface BenchResult {
   rows: Row[];
   limits: LimitRow[];
   freshInstance: FreshInstance[];
+  /** Present when the `echo-audit` workload was selected. */
+  auditCost?: AuditCost;
   ratios: Ratio[];
   elapsedS: number;
 }

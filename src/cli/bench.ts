@@ -52,6 +52,15 @@ function render(r: BenchResult): string {
     '',
     table(['tier', 'timeout overshoot p50', 'overshoot worst', 'first call after kill p50'], limits),
     '',
+    ...(r.auditCost?.status === 'ok'
+      ? [
+          table(
+            ['auditing', 'off p50', 'on p50', 'cost per call', 'lines per call'],
+            [[r.auditCost.tier, ms(r.auditCost.off?.p50), ms(r.auditCost.on?.p50), `${ms((r.auditCost.overheadUs ?? NaN) / 1000)}`, (r.auditCost.linesPerCall ?? 0).toFixed(1)]],
+          ),
+          '',
+        ]
+      : []),
     table(
       ['ratio', 'value', 'target', 'meets'],
       r.ratios.map((x) => [x.name, ratio(x.value), x.target ?? '', x.meets === undefined ? '' : x.meets ? 'yes' : 'NO']),

@@ -32,7 +32,7 @@ usage:
   capsule audit verify [FILE]           check the audit log's hash chain; names the first broken line
   capsule audit tail [FILE] [-n N] [--json]
                                         the last N lines (default 20), readable
-  capsule bench [--tiers inline,worker,process,vm] [--workloads echo,echo-1mib,fib,markdown,wc]
+  capsule bench [--tiers inline,worker,process,vm] [--workloads echo,echo-1mib,fib,markdown,wc,echo-audit]
                 [--peers extism|none] [--duration S] [--quick] [--out DIR] [--json]
                                         what each tier costs, beside baselines and Extism
   capsule help | --version

@@ -32,7 +32,10 @@ export async function runCommand(a: ParsedArgs): Promise<number> {
       tier: a.values.tier as Tier | undefined,
     };
     const { output, stats, denials } = await rt.runLoaded(loaded, input, opts);
-    for (const d of denials) process.stderr.write(`capsule: PERMISSION_DENIED: ${d.kind} ${d.target}: ${d.reason}\n`);
+    for (const d of denials) {
+      const line = d.kind === 'more' ? d.reason : `${d.kind} ${d.target}: ${d.reason}`;
+      process.stderr.write(`capsule: PERMISSION_DENIED: ${line}\n`);
+    }
     if (a.values.json) {
       process.stdout.write(`${JSON.stringify({ output, stats, denials }, null, 2)}\n`);
       return 0;

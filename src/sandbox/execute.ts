@@ -80,7 +80,7 @@ export async function execute(job: Job): Promise<JobResult> {
     stderr: wasi.stderr.text(),
     truncated: wasi.stdout.truncated || wasi.stderr.truncated,
     logs,
-    denials: wasi.denials,
+    denials: wasi.denials.list(),
     memoryBytes: linearMemoryBytes(instances),
   };
 }

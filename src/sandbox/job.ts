@@ -41,11 +41,29 @@ export interface FsGrant {
 export const NO_FS: FsGrant = { preopens: [], read: [], write: [], blocked: [] };
 
 /** One access a granted interface refused during a call (for the caller and the audit log). */
-export interface Denial {
+export interface DeniedAccess {
   kind: 'fs' | 'env' | 'net';
+  /** What the guest asked for, cut to 512 characters (then ends in `…[+N chars]`). */
   target: string;
   reason: string;
 }
+
+/**
+ * Last in a call's denials list when the guest was refused more than the list
+ * keeps (64): how many more, by kind. See sandbox/denial-log.ts.
+ */
+export interface MoreDenials {
+  kind: 'more';
+  /** Always empty: the summary names no target. */
+  target: '';
+  /** `N more denials not listed (fs N, net N)`. */
+  reason: string;
+  count: number;
+  byKind: Partial<Record<DeniedAccess['kind'], number>>;
+}
+
+/** An entry of a call's denials list: a refused access, or the summary of those not kept. */
+export type Denial = DeniedAccess | MoreDenials;
 
 export interface Limits {
   /** Cap on each linear memory (rounded down to 64 KiB pages). */

@@ -4,7 +4,7 @@
 // followed here, each location checked against the same allowlist; response
 // bodies are capped. No incoming requests (capsule serves nothing).
 import type { CallBudget } from '../call-budget.js';
-import type { Denial } from '../job.js';
+import type { DenialLog } from '../denial-log.js';
 import { Pollable } from '../wasi/streams.js';
 import {
   Fields,
@@ -73,7 +73,7 @@ const refuseIncoming = (what: string) =>
 
 export interface HttpOptions {
   allowed: string[];
-  denials: Denial[];
+  denials: DenialLog;
   timeoutMs: number;
   /** What the call may hold outside linear memory: header fields, bodies, responses. */
   budget: CallBudget;

@@ -7,7 +7,8 @@
 // Host functions are synchronous (no JSPI on Node 20): everything is fs.*Sync.
 import fs from 'node:fs';
 import { RESOURCE_BYTES, type CallBudget } from '../call-budget.js';
-import type { Denial, FsGrant } from '../job.js';
+import type { DenialLog } from '../denial-log.js';
+import type { FsGrant } from '../job.js';
 import { FsScope, type FsErrorCode, type Resolved, type Root } from './fs-scope.js';
 import {
   attempt,
@@ -273,7 +274,7 @@ export interface FilesystemCall {
   close(): void;
 }
 
-export function filesystemInterfaces(grant: FsGrant, denials: Denial[], budget: CallBudget): FilesystemCall {
+export function filesystemInterfaces(grant: FsGrant, denials: DenialLog, budget: CallBudget): FilesystemCall {
   const call = new CallFs(new FsScope(grant, denials), budget);
   const preopens = call.scope.roots().map((root): [Descriptor, string] => [Descriptor.preopen(call, root), root.guest]);
   return {

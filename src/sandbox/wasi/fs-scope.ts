@@ -6,7 +6,8 @@
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import type { Denial, FsGrant } from '../job.js';
+import type { DenialLog } from '../denial-log.js';
+import type { FsGrant } from '../job.js';
 
 /** WASI filesystem error codes capsule raises itself. */
 export type FsErrorCode =
@@ -55,7 +56,7 @@ export class FsScope {
 
   constructor(
     readonly grant: FsGrant,
-    private readonly denials: Denial[],
+    private readonly denials: DenialLog,
   ) {
     const match = grant.blocked.length > 0 ? picomatch(grant.blocked, { dot: true }) : () => false;
     this.isBlocked = (p) => match(p);

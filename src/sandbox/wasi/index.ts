@@ -2,7 +2,8 @@
 // preview2-shim defaults (whole process.env, open network): every interface here
 // is deny-by-default and its state belongs to this call alone.
 import type { CallBudget } from '../call-budget.js';
-import type { Denial, Grants } from '../job.js';
+import { DenialLog } from '../denial-log.js';
+import type { Grants } from '../job.js';
 import { cliInterfaces } from './cli.js';
 import { clockInterfaces } from './clocks.js';
 import { deniedInterface } from './denied.js';
@@ -18,8 +19,8 @@ export interface WasiCall {
   interfaces: Record<string, object>;
   stdout: Sink;
   stderr: Sink;
-  /** Accesses refused during this call. */
-  denials: Denial[];
+  /** Accesses refused during this call (capped: see DenialLog). */
+  denials: DenialLog;
   /** Release what the call holds (open files). */
   close(): void;
 }
@@ -39,7 +40,7 @@ export interface WasiOptions {
 export function createWasi(o: WasiOptions): WasiCall {
   const stdout = new Sink(o.outputCap);
   const stderr = new Sink(o.outputCap);
-  const denials: Denial[] = [];
+  const denials = new DenialLog();
   const filesystem = filesystemInterfaces(o.grants.fs, denials, o.budget);
   const interfaces: Record<string, object> = {
     'wasi:io/error': { Error: IoError },
