@@ -3,8 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Admission, type AdmissionOptions } from './admission.js';
 import { CapsuleError, messageOf } from './errors.js';
+import { refuseKernelPath } from './kernel-paths.js';
 import { assertNotExpired } from './policy/expired-needs.js';
 import { decide, type CallOverrides, type Decision } from './policy/decide.js';
 import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
@@ -27,6 +29,9 @@ import { checkCommandInput, checkRunOptions, fileCapabilityId, fileManifest, inp
 import { capabilityOutput, checkInputSize, type CommandOutput, commandOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
+
+/** capsule's own package directory (this file is bundled into dist/): a guest may never write it. */
+const INSTALL_DIR = fileURLToPath(new URL('..', import.meta.url));
 import type { Permissions } from './policy/request.js';
 
 export interface RuntimeOptions {
@@ -119,12 +124,19 @@ export class Runtime {
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
+    const cacheDir = opts.cacheDir ?? defaultCacheDir();
+    refuseKernelPath(cacheDir, 'the cache directory', 'USAGE');
+    // Same rule as openAudit: the option, else $CAPSULE_AUDIT_LOG.
+    const auditFile = opts.auditLog === undefined ? process.env.CAPSULE_AUDIT_LOG || undefined : opts.auditLog || undefined;
+    if (auditFile !== undefined) refuseKernelPath(auditFile, 'the audit log', 'AUDIT_INVALID');
     const audit = AuditTrail.open(opts.auditLog);
-    // capsule's own files can never be granted to a guest (docs/security.md).
-    const own = [opts.cacheDir ?? defaultCacheDir(), ...(audit.path ? [audit.path] : [])];
-    const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own)]);
+    // capsule's own files can never be granted to a guest, and its install and
+    // the capabilities it loads can never be written by one (docs/security.md).
+    const own = [cacheDir, ...(audit.path ? [audit.path] : [])];
+    const readOnly = [INSTALL_DIR, ...dirs];
+    const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own, readOnly)]);
     audit.opened(policy);
-    const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts, audit);
+    const rt = new Runtime(registry, policy, new ComponentCompiler(cacheDir), opts, audit);
     if (opts.pool?.minThreads) rt.runners.worker(); // start workers now, off the first call's path
     return rt;
   }

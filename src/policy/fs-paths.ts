@@ -5,11 +5,36 @@ import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CapsuleError, type ErrorCode } from '../errors.js';
 import { within } from '../sandbox/wasi/fs-scope.js';
+import { escapeGlob, isGlob } from '../sandbox/wasi/glob-text.js';
 
 const GLOB = /[*?[\]{}!]/;
 
+/** Longest fs path a policy or manifest may name (Linux PATH_MAX). */
+export const MAX_PATH_CHARS = 4096;
+/** Most path segments: resolving a path costs a host call per missing segment. */
+export const MAX_PATH_SEGMENTS = 256;
+/** Longest `blocked` entry (also in the schemas): every fs call of a guest matches against it. */
+export const MAX_PATTERN_CHARS = 1024;
+
+/** Refuses a path too long or too deep to resolve in bounded time, naming the field. */
+function checkBounds(entry: string, maxChars: number, code: ErrorCode, where: string): void {
+  if (entry.length > maxChars) {
+    throw new CapsuleError(code, `${where}: ${entry.length} characters; at most ${maxChars} are allowed`);
+  }
+  const segments = entry.split('/').filter((s) => s !== '' && s !== '.').length;
+  if (segments > MAX_PATH_SEGMENTS) {
+    throw new CapsuleError(code, `${where}: ${segments} path segments; at most ${MAX_PATH_SEGMENTS} are allowed`);
+  }
+}
+
+/** A `blocked` entry within bounds (checked at load, before any call matches against it). */
+export function checkBlockedEntry(entry: string, code: ErrorCode, where: string): void {
+  checkBounds(entry, MAX_PATTERN_CHARS, code, where);
+}
+
 /** `./data/**` (policy in /srv) → `/srv/data`. Globs other than a trailing `/**` are refused. */
 export function grantPath(entry: string, baseDir: string, code: ErrorCode, where: string): string {
+  checkBounds(entry, MAX_PATH_CHARS, code, where);
   const bare = entry.replace(/\/\*\*$/, '').replace(/\/\*$/, '') || '/';
   if (GLOB.test(bare)) {
     throw new CapsuleError(code, `${where}: ${entry}: read/write paths may end in /** but hold no other glob (use blocked for patterns)`);
@@ -17,15 +42,30 @@ export function grantPath(entry: string, baseDir: string, code: ErrorCode, where
   return path.resolve(baseDir, bare);
 }
 
-/** A blocked glob made absolute (`./data/secret/**` → `/srv/data/secret/**`; `*.key` → `**\/*.key`). */
-export function blockedGlob(entry: string, baseDir: string): string {
-  if (path.isAbsolute(entry)) return entry;
-  if (entry.startsWith('./') || entry.startsWith('../')) {
-    const firstGlob = entry.search(GLOB);
-    const head = firstGlob < 0 ? entry : entry.slice(0, entry.lastIndexOf('/', firstGlob) + 1);
-    return path.posix.join(path.resolve(baseDir, head), entry.slice(head.length)) + (entry.endsWith('/') ? '/' : '');
+/** A blocked entry: a literal host path (blocking everything below it) or an absolute user-written glob. */
+export type BlockedEntry = { path: string } | { glob: string };
+
+/**
+ * A `blocked` entry made absolute. Without glob syntax it names one path
+ * literally (`./data/secret` → `{ path: '/srv/data/secret' }`), compared by path
+ * segments; with glob syntax it stays a glob (`*.key` → `**\/*.key`), and the host
+ * directory a relative one is anchored at is escaped, never pasted in as glob text.
+ */
+export function blockedEntry(entry: string, baseDir: string): BlockedEntry {
+  const bare = entry.replace(/\/\*\*$/, '').replace(/\/+$/, '') || '/';
+  const relative = entry.startsWith('./') || entry.startsWith('../') || entry === '.' || entry === '..';
+  if (!isGlob(bare)) {
+    if (path.isAbsolute(bare) || relative) return { path: path.resolve(baseDir, bare) };
+    return { glob: `**/${escapeGlob(bare)}` };
   }
-  return entry.startsWith('**/') ? entry : `**/${entry}`;
+  if (path.isAbsolute(entry)) return { glob: entry };
+  if (relative) {
+    const segs = entry.split('/');
+    const n = segs.findIndex(isGlob);
+    const head = path.resolve(baseDir, segs.slice(0, n).join('/'));
+    return { glob: `${escapeGlob(head === '/' ? '' : head)}/${segs.slice(n).join('/')}` };
+  }
+  return { glob: entry.startsWith('**/') ? entry : `**/${entry}` };
 }
 
 /**
