@@ -7,7 +7,8 @@ import { CapsuleError, type ErrorCode } from '../errors.js';
 import { within } from '../sandbox/wasi/fs-scope.js';
 import { escapeGlob, isGlob } from '../sandbox/wasi/glob-text.js';
 
-const GLOB = /[*?[\]{}!]/;
+/** A wildcard in a read/write path: refused there (use `blocked` for patterns). */
+const WILDCARD = /[*?]/;
 
 /** Longest fs path a policy or manifest may name (Linux PATH_MAX). */
 export const MAX_PATH_CHARS = 4096;
@@ -32,40 +33,48 @@ export function checkBlockedEntry(entry: string, code: ErrorCode, where: string)
   checkBounds(entry, MAX_PATTERN_CHARS, code, where);
 }
 
-/** `./data/**` (policy in /srv) → `/srv/data`. Globs other than a trailing `/**` are refused. */
+/**
+ * `./data/**` (policy in /srv) → `/srv/data`. Wildcards other than a trailing `/**`
+ * are refused; anything else (`(`, `[`, `{`, `!`, `\`) is part of a literal path.
+ */
 export function grantPath(entry: string, baseDir: string, code: ErrorCode, where: string): string {
   checkBounds(entry, MAX_PATH_CHARS, code, where);
   const bare = entry.replace(/\/\*\*$/, '').replace(/\/\*$/, '') || '/';
-  if (GLOB.test(bare)) {
-    throw new CapsuleError(code, `${where}: ${entry}: read/write paths may end in /** but hold no other glob (use blocked for patterns)`);
+  if (WILDCARD.test(bare)) {
+    throw new CapsuleError(code, `${where}: ${entry}: read/write paths may end in /** but hold no other wildcard (use blocked for patterns)`);
   }
   return path.resolve(baseDir, bare);
 }
 
-/** A blocked entry: a literal host path (blocking everything below it) or an absolute user-written glob. */
-export type BlockedEntry = { path: string } | { glob: string };
+/** What a `blocked` entry blocks: literal host paths (with everything below) and absolute user-written globs. */
+export interface BlockedEntry {
+  paths: string[];
+  globs: string[];
+}
 
 /**
  * A `blocked` entry made absolute. Without glob syntax it names one path
- * literally (`./data/secret` → `{ path: '/srv/data/secret' }`), compared by path
- * segments; with glob syntax it stays a glob (`*.key` → `**\/*.key`), and the host
- * directory a relative one is anchored at is escaped, never pasted in as glob text.
+ * literally (`./data/secret` → path `/srv/data/secret`), compared by path
+ * segments. With glob syntax it is a glob (`*.key` → `**\/*.key`), the host
+ * directory a relative one is anchored at escaped rather than pasted in as glob
+ * text; and since a directory name may itself look like a pattern
+ * (`/srv/build[1]`), an anchored entry also blocks its literal path: blocking
+ * both readings can only block more.
  */
 export function blockedEntry(entry: string, baseDir: string): BlockedEntry {
   const bare = entry.replace(/\/\*\*$/, '').replace(/\/+$/, '') || '/';
   const relative = entry.startsWith('./') || entry.startsWith('../') || entry === '.' || entry === '..';
-  if (!isGlob(bare)) {
-    if (path.isAbsolute(bare) || relative) return { path: path.resolve(baseDir, bare) };
-    return { glob: `**/${escapeGlob(bare)}` };
-  }
-  if (path.isAbsolute(entry)) return { glob: entry };
+  const anchored = path.isAbsolute(bare) || relative;
+  const literal = anchored ? [path.resolve(baseDir, bare)] : [];
+  if (!isGlob(bare)) return { paths: literal, globs: anchored ? [] : [`**/${escapeGlob(bare)}`] };
+  if (path.isAbsolute(entry)) return { paths: literal, globs: [entry] };
   if (relative) {
     const segs = entry.split('/');
     const n = segs.findIndex(isGlob);
     const head = path.resolve(baseDir, segs.slice(0, n).join('/'));
-    return { glob: `${escapeGlob(head === '/' ? '' : head)}/${segs.slice(n).join('/')}` };
+    return { paths: literal, globs: [`${escapeGlob(head === '/' ? '' : head)}/${segs.slice(n).join('/')}`] };
   }
-  return { glob: entry.startsWith('**/') ? entry : `**/${entry}` };
+  return { paths: [], globs: [entry.startsWith('**/') ? entry : `**/${entry}`] };
 }
 
 /**

@@ -61,8 +61,8 @@ function intersectFs(id: string, req: Permissions, grants: PolicyGrant[], policy
     ...(req.fs?.blocked ?? []).map((b) => blockedEntry(b, process.cwd())),
     ...grants.flatMap((g) => (g.fs?.blocked ?? []).map((b) => blockedEntry(b, policy.baseDir))),
   ];
-  const globs = entries.flatMap((e) => ('glob' in e ? withContents(e.glob) : []));
-  const literal = entries.flatMap((e) => ('path' in e ? [e.path] : []));
+  const globs = entries.flatMap((e) => e.globs.flatMap(withContents));
+  const literal = entries.flatMap((e) => e.paths);
   const preopens = preopensFor(all);
   return {
     preopens,
