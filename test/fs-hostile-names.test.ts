@@ -54,6 +54,8 @@ beforeAll(async () => {
   caps = path.join(tmp, `caps${ALL}`);
   policyDir = path.join(tmp, `policy${ALL}`);
   policyFile = path.join(policyDir, 'policy.json');
+  // A single file was protected even by the old globs (picomatch matches a pattern equal to
+  // the input string), but only that: this test keeps it so with the structural check.
   audit = path.join(tmp, `audit${ALL}`, 'audit.jsonl');
   for (const n of NAMES) {
     put(path.join(tmp, 'blk', n, 'secret.txt'), 'SECRET');
