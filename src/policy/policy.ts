@@ -10,7 +10,7 @@ import { parsePublicKey, type TrustedKey } from './keys.js';
 import type { Permissions, SecurityLevel } from './request.js';
 import type { Tier } from './tier.js';
 import { checkBlockedEntry, grantPath, realish } from './fs-paths.js';
-import { checkGrantable, noWritePaths, sensitivePaths } from './sensitive.js';
+import { checkGrantable, noWritePaths, sensitivePaths, withRealForms } from './sensitive.js';
 import { parseHostPattern } from '../sandbox/net/host-pattern.js';
 
 /** One grant: the same permission shapes a manifest requests, for the capabilities it names. */
@@ -52,7 +52,7 @@ export interface Policy {
   grants: NumberedGrant[];
   /** `doc.trustedKeys`, decoded. */
   keys: TrustedKey[];
-  /** Host paths that can never be granted (system, user secrets, capsule's own files). */
+  /** Host paths that can never be granted (system, user secrets, capsule's own files), with their real paths at load. */
   sensitive: string[];
   /** Host paths that can never be written, with everything below them (system trees, shell start-up files, capsule's install). */
   noWrite: string[];
@@ -108,7 +108,7 @@ function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: 
     throw new CapsuleError('POLICY_INVALID', `${source}: ${problems.join('; ')}`, { problems });
   }
   const doc = value as PolicyDocument;
-  const prot = { sensitive: sensitivePaths(own.files), noWrite: noWritePaths(own.readOnly) };
+  const prot = { sensitive: withRealForms(sensitivePaths(own.files)), noWrite: withRealForms(noWritePaths(own.readOnly)) };
   const grantReal = new Map<string, string>();
   for (const [i, g] of (doc.grants ?? []).entries()) {
     checkExpiresAt(g, `${source}: /grants/${i}/expiresAt`);

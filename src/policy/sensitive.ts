@@ -133,6 +133,15 @@ function forms(p: string): Set<string> {
   return new Set([p, real(p)]);
 }
 
+/**
+ * `paths` and their real paths, resolved once when the policy loads: resolving
+ * some 100 paths (most missing, each a thrown error) on every call cost
+ * milliseconds per call.
+ */
+export function withRealForms(paths: string[]): string[] {
+  return [...new Set(paths.flatMap((p) => [...forms(p)]))];
+}
+
 /** Host paths a policy protects: no access at all (`sensitive`), no writing (`noWrite`). */
 export interface Protected {
   sensitive: string[];
@@ -160,16 +169,15 @@ export function checkGrantable(p: string, write: boolean, prot: Protected, sourc
  * a grant is seen at its own path, so a grant that is a symlink (guest path ≠ real
  * path) gets each protected path translated to the guest's view as well. Used
  * literally (FsGrant.blockedPaths / readOnlyPaths), never as globs.
+ * `protectedPaths` already holds real forms (withRealForms).
  */
 export function pathsUnder(grants: string[], protectedPaths: string[]): string[] {
   const out: string[] = [];
   for (const g of grants) {
     const r = real(g);
-    for (const s of protectedPaths) {
-      for (const base of forms(s)) {
-        if (within(g, base)) out.push(base);
-        if (r !== g && within(r, base)) out.push(path.posix.join(g, path.relative(r, base)));
-      }
+    for (const base of protectedPaths) {
+      if (within(g, base)) out.push(base);
+      if (r !== g && within(r, base)) out.push(path.posix.join(g, path.relative(r, base)));
     }
   }
   return [...new Set(out)];
