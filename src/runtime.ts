@@ -3,9 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Admission, type AdmissionOptions } from './admission.js';
 import { CapsuleError, messageOf } from './errors.js';
+import { installPaths } from './install-paths.js';
 import { refuseKernelPath } from './kernel-paths.js';
 import { assertNotExpired } from './policy/expired-needs.js';
 import { decide, type CallOverrides, type Decision } from './policy/decide.js';
@@ -29,9 +29,6 @@ import { checkCommandInput, checkRunOptions, fileCapabilityId, fileManifest, inp
 import { capabilityOutput, checkInputSize, type CommandOutput, commandOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
-
-/** capsule's own package directory (this file is bundled into dist/): a guest may never write it. */
-const INSTALL_DIR = fileURLToPath(new URL('..', import.meta.url));
 import type { Permissions } from './policy/request.js';
 
 export interface RuntimeOptions {
@@ -133,7 +130,7 @@ export class Runtime {
     // capsule's own files can never be granted to a guest, and its install and
     // the capabilities it loads can never be written by one (docs/security.md).
     const own = [cacheDir, ...(audit.path ? [audit.path] : [])];
-    const readOnly = [INSTALL_DIR, ...dirs];
+    const readOnly = [...installPaths(), ...dirs];
     const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own, readOnly)]);
     audit.opened(policy);
     const rt = new Runtime(registry, policy, new ComponentCompiler(cacheDir), opts, audit);

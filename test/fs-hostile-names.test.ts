@@ -7,6 +7,7 @@
 // attack: a writable grant around the transpile cache, and the guest rewrites
 // the cached JS glue that the next run would execute on the host.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandOutput, createRuntime, type Runtime } from '../dist/index.js';
@@ -190,7 +191,10 @@ describe('never-writable paths cover everything below them (class 8)', () => {
   }
 
   it('$HOME itself, a shell start-up file, capsule’s install and a capabilities dir cannot be granted writable', async () => {
-    for (const p of [home, path.join(home, '.bashrc'), path.join(home, '.config', 'fish'), path.join(ROOT, 'dist'), caps]) {
+    // capsule's install: its package directory and the node_modules its dependencies load from.
+    const piscina = createRequire(path.join(ROOT, 'dist', 'index.js')).resolve('piscina');
+    const deps = piscina.slice(0, piscina.lastIndexOf('/node_modules/') + '/node_modules'.length);
+    for (const p of [home, path.join(home, '.bashrc'), path.join(home, '.config', 'fish'), path.join(ROOT, 'dist'), path.join(deps, 'piscina'), caps]) {
       const e = await failure(createRuntime({ capabilitiesDir: caps, cacheDir: cache, policy: { grants: [{ capabilities: '*', fs: { write: [p] } }] } }));
       expect(e.code, p).toBe('POLICY_INVALID');
       expect(e.message, p).toContain('can never be granted for writing');
