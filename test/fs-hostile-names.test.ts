@@ -65,6 +65,7 @@ beforeAll(async () => {
   put(path.join(policyDir, 'rel', 'x.txt'), 'SECRET');
   put(path.join(policyDir, 'a.key'), 'SECRET');
   put(path.join(policyDir, 'plain.txt'), 'fine');
+  put(path.join(policyDir, 'sub', 'b.txt'), 'fine');
   for (const f of ['.ssh/id_rsa', '.npmrc', '.git-credentials', '.netrc', '.config/gh/hosts.yml', '.pypirc', '.cargo/credentials.toml', '.config/gcloud/creds', '.azure/token']) {
     put(path.join(home, f), 'SECRET');
   }
@@ -107,7 +108,13 @@ describe('protections hold under directory names with glob syntax (class 5)', ()
   });
 
   it('relative blocked entries anchored at a policy directory with such a name hold, and the policy file is unreadable', async () => {
-    const s = await attack(['read', `${policyDir}/rel/x.txt`, 'read', `${policyDir}/a.key`, 'read', policyFile, 'write', policyFile, '{}', 'read', `${policyDir}/plain.txt`]);
+    const s = await attack([
+      'read', `${policyDir}/rel/x.txt`, 'read', `${policyDir}/a.key`, 'read', policyFile, 'write', policyFile, '{}', 'read', `${policyDir}/plain.txt`,
+      'mv', `${policyDir}/sub`, `${policyDir}/sub2`, 'mv', `${policyDir}/a.key`, `${policyDir}/a.txt`,
+    ]);
+    // A directory where the anchored glob may match below cannot be moved; nor can a blocked file.
+    expect(s.get(`mv ${policyDir}/sub`)).toBe('err EACCES');
+    expect(s.get(`mv ${policyDir}/a.key`)).toBe('err EACCES');
     expect(s.get(`read ${policyDir}/rel/x.txt`)).toBe('err EACCES');
     expect(s.get(`read ${policyDir}/a.key`)).toBe('err EACCES');
     expect(s.get(`read ${policyFile}`)).toBe('err EACCES');
