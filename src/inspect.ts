@@ -78,7 +78,7 @@ async function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): P
     return report;
   }
   const { fs, env, ...rest } = decision.grants;
-  report.granted = { ...rest, env: Object.keys(env), fs: { read: fs.read, write: fs.write, blocked: fs.blocked } };
+  report.granted = { ...rest, env: Object.keys(env), fs: { read: fs.read, write: fs.write, blocked: [...fs.blocked, ...(fs.blockedPaths ?? [])] } };
   report.notGranted = decision.notGranted;
   report.limits = decision.limits;
   const granted = new Set(decision.grants.host.map(unversioned));

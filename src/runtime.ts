@@ -5,6 +5,8 @@ import { totalmem } from 'node:os';
 import path from 'node:path';
 import { Admission, reservationFor, type AdmissionOptions } from './admission.js';
 import { CapsuleError, messageOf } from './errors.js';
+import { installPaths } from './install-paths.js';
+import { refuseKernelPath } from './kernel-paths.js';
 import { assertNotExpired } from './policy/expired-needs.js';
 import { decide, type CallOverrides, type Decision } from './policy/decide.js';
 import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
@@ -119,19 +121,26 @@ export class Runtime {
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
+    const cacheDir = opts.cacheDir ?? defaultCacheDir();
+    refuseKernelPath(cacheDir, 'the cache directory', 'USAGE');
+    // Same rule as openAudit: the option, else $CAPSULE_AUDIT_LOG.
+    const auditFile = opts.auditLog === undefined ? process.env.CAPSULE_AUDIT_LOG || undefined : opts.auditLog || undefined;
+    if (auditFile !== undefined) refuseKernelPath(auditFile, 'the audit log', 'AUDIT_INVALID');
     const audit = await AuditTrail.open(opts.auditLog, (e) => auditFailed(e, opts.logger));
-    // capsule's own files can never be granted to a guest (docs/security.md).
-    const own = [opts.cacheDir ?? defaultCacheDir(), ...(audit.path ? [audit.path] : [])];
+    // capsule's own files can never be granted to a guest, and its install and
+    // the capabilities it loads can never be written by one (docs/security.md).
+    const own = [cacheDir, ...(audit.path ? [audit.path] : [])];
+    const readOnly = [...installPaths(), ...dirs];
     let registry: Registry;
     let policy: Policy;
     try {
-      [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own)]);
+      [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own, readOnly)]);
       audit.opened(policy);
     } catch (e) {
       await audit.close().catch(() => undefined);
       throw e;
     }
-    const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts, audit);
+    const rt = new Runtime(registry, policy, new ComponentCompiler(cacheDir), opts, audit);
     if (opts.pool?.minThreads) rt.runners.worker(); // start workers now, off the first call's path
     return rt;
   }

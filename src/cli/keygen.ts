@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { CapsuleError, messageOf } from '../errors.js';
+import { refuseKernelPath } from '../kernel-paths.js';
 import { formatPublicKey, keyFingerprint } from '../policy/keys.js';
 import { KEY_ID } from '../registry/signature.js';
 import type { ParsedArgs } from './args.js';
@@ -15,6 +16,7 @@ export const KEY_ID_HEADER = 'capsule-key-id:';
 
 export async function keygenCommand(a: ParsedArgs): Promise<number> {
   const dir = path.resolve((a.values.out as string | undefined) ?? '.');
+  refuseKernelPath(dir, '--out', 'USAGE');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const id = (a.values.id as string | undefined) ?? keyFingerprint(publicKey);
   if (!KEY_ID.test(id)) throw usage(`--id ${JSON.stringify(id)}: use 1 to 64 of A-Z a-z 0-9 . _ -`);

@@ -15,10 +15,30 @@ export interface NumberedGrant {
   expiresAt?: number;
 }
 
+/**
+ * `expiresAt` must name a finite instant. The schema's date-time format admits
+ * strings Date.parse cannot read (a leap second `…T23:59:60Z`): NaN would compare
+ * false against every clock, so such a grant would never expire (and would cancel
+ * its ttlSeconds).
+ */
+export function checkExpiresAt(grant: PolicyGrant, where: string): void {
+  if (grant.expiresAt === undefined) return;
+  const t = Date.parse(grant.expiresAt);
+  if (!Number.isFinite(t) || !Number.isFinite(new Date(t).getTime())) {
+    throw new CapsuleError('POLICY_INVALID', `${where} ${JSON.stringify(grant.expiresAt)} is not a time capsule can compare (use e.g. 2030-01-01T00:00:00Z; no leap seconds)`);
+  }
+}
+
+/** When `expiresAt` ends; one that does not parse counts as long expired (fail closed; checkExpiresAt refuses it at load). */
+function endOf(expiresAt: string): number {
+  const t = Date.parse(expiresAt);
+  return Number.isFinite(t) ? t : 0;
+}
+
 export function numberGrants(grants: PolicyGrant[], loadedAt: number): NumberedGrant[] {
   return grants.map((grant, i) => {
     const ends = [
-      grant.expiresAt === undefined ? Infinity : Date.parse(grant.expiresAt),
+      grant.expiresAt === undefined ? Infinity : endOf(grant.expiresAt),
       grant.ttlSeconds === undefined ? Infinity : loadedAt + grant.ttlSeconds * 1000,
     ];
     const end = Math.min(...ends);

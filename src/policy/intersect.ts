@@ -4,10 +4,10 @@
 import { CapsuleError } from '../errors.js';
 import { NO_FS, type FsGrant } from '../sandbox/job.js';
 import { parseHostPattern, patternCovers } from '../sandbox/net/host-pattern.js';
-import { blockedGlob, grantPath, intersectPaths, preopensFor, realish } from './fs-paths.js';
+import { blockedEntry, grantPath, intersectPaths, preopensFor, realish } from './fs-paths.js';
 import type { Policy, PolicyGrant } from './policy.js';
 import type { Permissions } from './request.js';
-import { implicitBlocks } from './sensitive.js';
+import { pathsUnder } from './sensitive.js';
 import { within } from '../sandbox/wasi/fs-scope.js';
 
 export interface Scoped {
@@ -53,10 +53,16 @@ function intersectFs(id: string, req: Permissions, grants: PolicyGrant[], policy
     const hit = policy.sensitive.find((s) => within(s, p));
     if (hit) throw new CapsuleError('PERMISSION_DENIED', `${id} requests ${p}, but ${hit} is a sensitive path that can never be granted`, { path: p });
   }
-  const blocked = [
-    ...(req.fs?.blocked ?? []).map((b) => blockedGlob(b, process.cwd())),
-    ...grants.flatMap((g) => (g.fs?.blocked ?? []).map((b) => blockedGlob(b, policy.baseDir))),
-  ].flatMap(withContents);
+  for (const p of write.kept) {
+    const hit = policy.noWrite.find((s) => within(s, p));
+    if (hit) throw new CapsuleError('PERMISSION_DENIED', `${id} requests ${p} writable, but ${hit} can never be written`, { path: p });
+  }
+  const entries = [
+    ...(req.fs?.blocked ?? []).map((b) => blockedEntry(b, process.cwd())),
+    ...grants.flatMap((g) => (g.fs?.blocked ?? []).map((b) => blockedEntry(b, policy.baseDir))),
+  ];
+  const globs = entries.flatMap((e) => e.globs.flatMap(withContents));
+  const literal = entries.flatMap((e) => e.paths);
   const preopens = preopensFor(all);
   return {
     preopens,
@@ -64,11 +70,13 @@ function intersectFs(id: string, req: Permissions, grants: PolicyGrant[], policy
     preopenReal: Object.fromEntries(preopens.map((p) => [p, realish(p)])),
     read: read.kept,
     write: write.kept,
-    blocked: [...new Set([...blocked, ...implicitBlocks(all, policy.sensitive)])],
+    blocked: [...new Set(globs)],
+    blockedPaths: [...new Set([...literal, ...pathsUnder(all, policy.sensitive)])],
+    readOnlyPaths: pathsUnder(write.kept, policy.noWrite),
   };
 }
 
-/** A blocked entry also blocks what lies below it (`secret` → `secret` and `secret/**`). */
+/** A blocked glob also blocks what lies below what it matches (`secret*` → `secret*` and `secret*\/**`). */
 function withContents(glob: string): string[] {
   return glob.endsWith('/**') ? [glob] : [glob, `${glob.replace(/\/$/, '')}/**`];
 }

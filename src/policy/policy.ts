@@ -5,12 +5,12 @@ import path from 'node:path';
 import schema from '../../schema/policy.schema.json' with { type: 'json' };
 import { CapsuleError, messageOf } from '../errors.js';
 import { createAjv, describeErrors } from '../json-schema.js';
-import { type NumberedGrant, numberGrants } from './expiry.js';
+import { checkExpiresAt, type NumberedGrant, numberGrants } from './expiry.js';
 import { parsePublicKey, type TrustedKey } from './keys.js';
 import type { Permissions, SecurityLevel } from './request.js';
 import type { Tier } from './tier.js';
-import { grantPath, realish } from './fs-paths.js';
-import { checkGrantable, sensitivePaths } from './sensitive.js';
+import { checkBlockedEntry, grantPath, realish } from './fs-paths.js';
+import { checkGrantable, noWritePaths, sensitivePaths, withRealForms } from './sensitive.js';
 import { parseHostPattern } from '../sandbox/net/host-pattern.js';
 
 /** One grant: the same permission shapes a manifest requests, for the capabilities it names. */
@@ -52,8 +52,10 @@ export interface Policy {
   grants: NumberedGrant[];
   /** `doc.trustedKeys`, decoded. */
   keys: TrustedKey[];
-  /** Host paths that can never be granted (system, user secrets, capsule's own files). */
+  /** Host paths that can never be granted (system, user secrets, capsule's own files), with their real paths at load. */
   sensitive: string[];
+  /** Host paths that can never be written, with everything below them (system trees, shell start-up files, capsule's install). */
+  noWrite: string[];
   /** Each granted fs path's real path when the policy was loaded: a grant whose path later resolves elsewhere no longer applies. */
   grantReal: Map<string, string>;
 }
@@ -62,24 +64,32 @@ const validatePolicy = createAjv().compile(schema);
 
 /**
  * `ownFiles`: capsule's own files (audit log, cache dir) that no grant may reach;
- * the policy file itself is added here.
+ * the policy file itself is added here. `readOnly`: paths a guest may never write
+ * (capsule's install, the capabilities directories in use).
  */
 export async function loadPolicy(
   input: string | PolicyDocument | undefined,
   extraGrants: PolicyGrant[] = [],
   ownFiles: string[] = [],
+  readOnly: string[] = [],
 ): Promise<Policy> {
   const loadedAt = Date.now();
-  const policy = await readPolicy(input, loadedAt, ownFiles);
+  const policy = await readPolicy(input, loadedAt, { files: ownFiles, readOnly });
   if (extraGrants.length === 0) return policy;
-  const own = [...ownFiles, ...(path.isAbsolute(policy.source) ? [policy.source] : [])];
+  const own = { files: [...ownFiles, ...(path.isAbsolute(policy.source) ? [policy.source] : [])], readOnly };
   // Checked alone first, so that an error names where the bad grant came from.
   checkPolicy({ grants: extraGrants }, 'extra grants (--allow-* flags)', process.cwd(), loadedAt, own);
   const doc = { ...policy.doc, grants: [...(policy.doc.grants ?? []), ...extraGrants] };
   return checkPolicy(doc, policy.source, policy.baseDir, loadedAt, own);
 }
 
-async function readPolicy(input: string | PolicyDocument | undefined, loadedAt: number, own: string[]): Promise<Policy> {
+/** capsule's own paths: `files` no grant may reach, `readOnly` no grant may write. */
+interface Own {
+  files: string[];
+  readOnly: string[];
+}
+
+async function readPolicy(input: string | PolicyDocument | undefined, loadedAt: number, own: Own): Promise<Policy> {
   if (input === undefined) return checkPolicy({}, '(no policy)', process.cwd(), loadedAt, own);
   if (typeof input !== 'string') return checkPolicy(input, '(policy object)', process.cwd(), loadedAt, own);
   const file = path.resolve(input);
@@ -89,25 +99,27 @@ async function readPolicy(input: string | PolicyDocument | undefined, loadedAt: 
   } catch (e) {
     throw new CapsuleError('POLICY_INVALID', `${file}: ${messageOf(e)}`);
   }
-  return checkPolicy(value, file, path.dirname(file), loadedAt, [...own, file]);
+  return checkPolicy(value, file, path.dirname(file), loadedAt, { ...own, files: [...own.files, file] });
 }
 
-function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: number, own: string[]): Policy {
+function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: number, own: Own): Policy {
   if (!validatePolicy(value)) {
     const problems = describeErrors(validatePolicy.errors);
     throw new CapsuleError('POLICY_INVALID', `${source}: ${problems.join('; ')}`, { problems });
   }
   const doc = value as PolicyDocument;
-  const sensitive = sensitivePaths(own);
+  const prot = { sensitive: withRealForms(sensitivePaths(own.files)), noWrite: withRealForms(noWritePaths(own.readOnly)) };
   const grantReal = new Map<string, string>();
-  for (const g of doc.grants ?? []) {
+  for (const [i, g] of (doc.grants ?? []).entries()) {
+    checkExpiresAt(g, `${source}: /grants/${i}/expiresAt`);
     for (const [kind, write] of [['read', false], ['write', true]] as const) {
-      for (const entry of g.fs?.[kind] ?? []) {
-        const granted = grantPath(entry, baseDir, 'POLICY_INVALID', source);
-        checkGrantable(granted, write, sensitive, source);
+      for (const [j, entry] of (g.fs?.[kind] ?? []).entries()) {
+        const granted = grantPath(entry, baseDir, 'POLICY_INVALID', `${source}: /grants/${i}/fs/${kind}/${j}`);
+        checkGrantable(granted, write, prot, source);
         grantReal.set(granted, realish(granted));
       }
     }
+    for (const [j, entry] of (g.fs?.blocked ?? []).entries()) checkBlockedEntry(entry, 'POLICY_INVALID', `${source}: /grants/${i}/fs/blocked/${j}`);
     for (const pattern of g.net?.outbound ?? []) {
       if (!parseHostPattern(pattern)) {
         throw new CapsuleError('POLICY_INVALID', `${source}: net.outbound ${pattern} is not a host pattern (api.example.com, *.example.org, http://127.0.0.1:8080)`);
@@ -118,7 +130,7 @@ function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: 
     doc,
     baseDir,
     source,
-    sensitive,
+    ...prot,
     grantReal,
     loadedAt,
     grants: numberGrants(doc.grants ?? [], loadedAt),

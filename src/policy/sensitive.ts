@@ -1,6 +1,8 @@
 // Host paths no policy can grant (seed: volume validation). A grant of one of
 // them, or of anything inside one, makes the policy invalid; a grant of a
-// directory that contains one keeps it blocked inside the sandbox.
+// directory that contains one keeps it blocked inside the sandbox. Every
+// comparison here is by path segments (`within`): host paths are never pasted
+// into glob patterns, whose syntax a directory name could carry.
 import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -31,16 +33,91 @@ const SYSTEM = [
   '/var/lib/docker',
   '/var/lib/containers',
   '/run/user',
+  // Secrets mounted by orchestrators (docker/compose secrets, Kubernetes service accounts).
+  '/run/secrets',
+  '/var/run/secrets',
 ];
 
-/** Never writable (granting them read-only is allowed). */
-const NO_WRITE = ['/', '/usr', '/etc', '/var', '/bin', '/sbin', '/lib', '/lib64', '/opt', '/home'];
+/** Below $HOME: keys and the credentials tools keep in well-known places. */
+const USER_SECRETS = [
+  '.ssh',
+  '.gnupg',
+  '.aws',
+  '.docker',
+  '.kube',
+  '.config/containers',
+  '.npmrc',
+  '.yarnrc',
+  '.yarnrc.yml',
+  '.git-credentials',
+  '.config/git/credentials',
+  '.netrc',
+  '.config/gh',
+  '.config/hub',
+  '.pypirc',
+  '.config/pip',
+  '.cargo/credentials',
+  '.cargo/credentials.toml',
+  '.config/gcloud',
+  '.azure',
+  '.config/doctl',
+  '.terraform.d',
+  '.password-store',
+  '.local/share/keyrings',
+  '.pgpass',
+  '.my.cnf',
+];
+
+/** Never writable, nor anything below them: installed software and system configuration. */
+const NO_WRITE_TREES = ['/usr', '/etc', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/opt', '/var/spool/cron'];
+
+/** Never writable themselves (a directory inside them may be): writing them would replace the whole tree. */
+const NO_WRITE_EXACT = ['/', '/home', '/var', '/run'];
+
+/** Below $HOME, never writable: what a shell, a login or a desktop session runs, and where programs on PATH live. */
+const USER_NO_WRITE = [
+  '.bashrc',
+  '.bash_profile',
+  '.bash_login',
+  '.bash_logout',
+  '.profile',
+  '.zshrc',
+  '.zshenv',
+  '.zprofile',
+  '.zlogin',
+  '.zlogout',
+  '.kshrc',
+  '.cshrc',
+  '.tcshrc',
+  '.login',
+  '.xprofile',
+  '.xsessionrc',
+  '.xinitrc',
+  '.pam_environment',
+  '.inputrc',
+  '.gitconfig',
+  '.config/git',
+  '.config/fish',
+  '.config/autostart',
+  '.config/systemd',
+  '.config/environment.d',
+  '.local/bin',
+  'bin',
+];
 
 /** The sensitive paths: system ones, the user's secrets, and capsule's own files (policy, audit, cache). */
 export function sensitivePaths(own: string[]): string[] {
   const home = homedir();
-  const user = ['.ssh', '.gnupg', '.aws', '.docker', '.kube', '.config/containers'].map((d) => path.join(home, d));
-  return [...new Set([...SYSTEM, ...user, ...own.map((p) => path.resolve(p))])];
+  return [...new Set([...SYSTEM, ...USER_SECRETS.map((d) => path.join(home, d)), ...own.map((p) => path.resolve(p))])];
+}
+
+/**
+ * Paths never writable, with everything below them: system trees, shell start-up
+ * files, and `readOnly` (capsule's install, the capabilities directories in use).
+ */
+export function noWritePaths(readOnly: string[]): string[] {
+  const home = homedir();
+  return [...new Set([...NO_WRITE_TREES, ...USER_NO_WRITE.map((d) => path.join(home, d)), ...readOnly.map((p) => path.resolve(p))])];
 }
 
 function real(p: string): string {
@@ -51,36 +128,56 @@ function real(p: string): string {
   }
 }
 
+/** The paths a grant must stay out of, as given and resolved (a symlinked /tmp, a symlinked home). */
+function forms(p: string): Set<string> {
+  return new Set([p, real(p)]);
+}
+
+/**
+ * `paths` and their real paths, resolved once when the policy loads: resolving
+ * some 100 paths (most missing, each a thrown error) on every call cost
+ * milliseconds per call.
+ */
+export function withRealForms(paths: string[]): string[] {
+  return [...new Set(paths.flatMap((p) => [...forms(p)]))];
+}
+
+/** Host paths a policy protects: no access at all (`sensitive`), no writing (`noWrite`). */
+export interface Protected {
+  sensitive: string[];
+  noWrite: string[];
+}
+
 /** Throws POLICY_INVALID naming the path when `p` may never be granted (for writing, when `write`). */
-export function checkGrantable(p: string, write: boolean, sensitive: string[], source: string): void {
-  for (const candidate of new Set([p, real(p)])) {
-    const hit = sensitive.find((s) => within(s, candidate) || within(real(s), candidate));
+export function checkGrantable(p: string, write: boolean, prot: Protected, source: string): void {
+  for (const candidate of forms(p)) {
+    const hit = prot.sensitive.find((s) => [...forms(s)].some((f) => within(f, candidate)));
     if (hit) {
       throw new CapsuleError('POLICY_INVALID', `${source}: grants ${p}, but ${hit} is a sensitive path that can never be granted`, { path: p });
     }
-    if (write && NO_WRITE.includes(candidate)) {
-      throw new CapsuleError('POLICY_INVALID', `${source}: grants ${p} writable; ${candidate} can never be granted for writing`, { path: p });
+    if (!write) continue;
+    const exact = [...NO_WRITE_EXACT, homedir()].find((s) => [...forms(s)].includes(candidate));
+    const tree = prot.noWrite.find((s) => [...forms(s)].some((f) => within(f, candidate)));
+    if (exact ?? tree) {
+      throw new CapsuleError('POLICY_INVALID', `${source}: grants ${p} writable; ${exact ?? tree} can never be granted for writing`, { path: p });
     }
   }
 }
 
 /**
- * Globs that keep the sensitive paths under a granted directory blocked. The guest
- * sees a grant at its own path, so a grant that is a symlink (guest path ≠ real
- * path) gets each sensitive path translated to the guest's view as well.
+ * The protected paths that lie under the granted ones, as the guest names them:
+ * a grant is seen at its own path, so a grant that is a symlink (guest path ≠ real
+ * path) gets each protected path translated to the guest's view as well. Used
+ * literally (FsGrant.blockedPaths / readOnlyPaths), never as globs.
+ * `protectedPaths` already holds real forms (withRealForms).
  */
-export function implicitBlocks(grants: string[], sensitive: string[]): string[] {
+export function pathsUnder(grants: string[], protectedPaths: string[]): string[] {
   const out: string[] = [];
   for (const g of grants) {
     const r = real(g);
-    for (const s of sensitive) {
-      for (const base of new Set([s, real(s)])) {
-        if (within(g, base)) out.push(base, `${base}/**`);
-        if (r !== g && within(r, base)) {
-          const shown = path.posix.join(g, path.relative(r, base));
-          out.push(shown, `${shown}/**`);
-        }
-      }
+    for (const base of protectedPaths) {
+      if (within(g, base)) out.push(base);
+      if (r !== g && within(r, base)) out.push(path.posix.join(g, path.relative(r, base)));
     }
   }
   return [...new Set(out)];

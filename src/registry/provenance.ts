@@ -10,8 +10,19 @@ import type { Manifest } from './manifest.js';
 import { type CapabilityEntry, readComponent } from './registry.js';
 import { checkSignatureText } from './signature.js';
 
+/**
+ * A provider name as the deny list compares it: Unicode NFKC (full-width and
+ * compatibility forms fold to plain letters), case folded, whitespace trimmed and
+ * collapsed, invisible format characters dropped, so `Evil-Plugin`, `"evil-plugin "` and `ｅｖｉｌ-plugin` are all `evil-plugin`.
+ */
+export function providerKey(name: string): string {
+  // Invisible format characters (zero-width space, joiners) are dropped too.
+  return name.normalize('NFKC').toLowerCase().normalize('NFKC').replace(/\p{Cf}/gu, '').replace(/\s+/gu, ' ').trim();
+}
+
 export function checkProvider(m: Manifest, policy: Policy): void {
-  if (!(policy.doc.deniedProviders ?? []).includes(m.provider.name)) return;
+  const denied = new Set((policy.doc.deniedProviders ?? []).map(providerKey));
+  if (!denied.has(providerKey(m.provider.name))) return;
   throw new CapsuleError('PROVIDER_DENIED', `${m.id}: provider ${JSON.stringify(m.provider.name)} is on the policy's deniedProviders list`, {
     provider: m.provider.name,
   });

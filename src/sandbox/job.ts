@@ -34,8 +34,16 @@ export interface FsGrant {
   read: string[];
   /** Paths the guest may create, change or remove (and read). */
   write: string[];
-  /** Absolute globs never accessible, whatever read/write say (blocked wins). */
+  /** Absolute globs never accessible, whatever read/write say (blocked wins). User-written patterns only. */
   blocked: string[];
+  /**
+   * Host paths never accessible, with everything below them (sensitive paths and
+   * capsule's own files inside a grant, literal `blocked` entries). Compared by
+   * path segments, never as globs: a directory name may hold glob syntax.
+   */
+  blockedPaths?: string[];
+  /** Paths that may be read but never written, with everything below them, even inside a write grant. */
+  readOnlyPaths?: string[];
 }
 
 export const NO_FS: FsGrant = { preopens: [], read: [], write: [], blocked: [] };

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { RESOURCE_BYTES, type CallBudget } from '../call-budget.js';
 import type { DenialLog } from '../denial-log.js';
 import type { FsGrant } from '../job.js';
-import { FsScope, type FsErrorCode, type Resolved, type Root } from './fs-scope.js';
+import { codeOf, FsScope, type FsErrorCode, type Resolved, type Root } from './fs-scope.js';
 import {
   attempt,
   FileInputStream,
@@ -35,10 +35,32 @@ class CallFs {
     readonly scope: FsScope,
     /** Listings and read buffers count against the call's memory limit. */
     readonly budget: CallBudget,
+    readonly seams: FsSeams = {},
   ) {}
   closeAll(): void {
     for (const fd of this.open) fs.closeSync(fd);
     this.open.clear();
+  }
+}
+
+/** Test-only hooks: let a test act as a concurrent host process at a chosen moment. */
+export interface FsSeams {
+  /** Called after every check, just before a file is opened by its host path. */
+  beforeOpen?(host: string): void;
+}
+
+/**
+ * Removes a file capsule just created (O_EXCL) that turned out to lie outside the
+ * grant: found by the descriptor's real path, and unlinked only if that name is
+ * still the same file, so nothing else is ever removed.
+ */
+function removeCreated(fd: number, opened: fs.Stats): void {
+  try {
+    const real = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    const now = fs.lstatSync(real);
+    if (now.dev === opened.dev && now.ino === opened.ino) fs.unlinkSync(real);
+  } catch {
+    // Already gone, or renamed by whoever raced us: nothing of ours to remove.
   }
 }
 
@@ -180,24 +202,72 @@ export class Descriptor {
     if (wantsWrite && st && st.nlink > 1) {
       throw this.scope.deny('not-permitted', r.guest, 'file has more than one hard link; writing through it is refused');
     }
-    let mode = flags.read && flags.write ? fs.constants.O_RDWR : flags.write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY;
-    if (of.create) mode |= fs.constants.O_CREAT;
-    if (of.exclusive) mode |= fs.constants.O_EXCL;
-    if (of.truncate) mode |= fs.constants.O_TRUNC;
+    const fd = this.openChecked(r, of, flags, st === undefined);
+    this.call.open.add(fd);
+    return new Descriptor(this.call, r, fd, { read: flags.read, write: flags.write });
+  }
+  /**
+   * Opens a regular file so that creating or truncating it takes effect only once
+   * the opened file is known to be inside the grant: a directory on the way may be
+   * swapped for a symlink by another host process after the lstat walk. So the open
+   * never truncates (O_TRUNC): ftruncate follows the check. A file that had to be
+   * created is created with O_EXCL, so capsule knows it made it, and is removed
+   * again when it turns out to lie outside.
+   */
+  private openChecked(r: Resolved, of: OpenFlags, flags: Flags, missing: boolean): number {
+    // Truncating needs a writable descriptor even when the guest only reads (its Descriptor stays read-only).
+    const write = flags.write === true || of.truncate === true;
+    let mode = flags.read && write ? fs.constants.O_RDWR : write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY;
     mode |= fs.constants.O_NOFOLLOW; // the last component was resolved already: never follow a swapped-in link
     mode |= fs.constants.O_NONBLOCK; // and a FIFO swapped in after the check cannot block the open
-    const fd = attempt(() => fs.openSync(r.host, mode, 0o644));
+    const create = of.create === true && (of.exclusive === true || missing);
+    this.call.seams.beforeOpen?.(r.host);
+    const exclusive = () => fs.openSync(r.host, mode | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+    const existing = () => fs.openSync(r.host, mode);
+    let fd: number;
+    let created = false;
     try {
-      this.scope.checkOpened(r, fd);
+      // Whoever made or removed the file in between, fall back once to the other way;
+      // only the guest's own `exclusive` makes an existing file an error.
+      if (create) {
+        try {
+          fd = exclusive();
+          created = true;
+        } catch (e) {
+          if (of.exclusive || (e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          fd = existing();
+        }
+      } else {
+        try {
+          fd = existing();
+        } catch (e) {
+          if (!of.create || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+          fd = exclusive();
+          created = true;
+        }
+      }
+    } catch (e) {
+      throw codeOf(e);
+    }
+    try {
       const opened = attempt(() => fs.fstatSync(fd));
+      try {
+        this.scope.checkOpened(r, fd);
+      } catch (e) {
+        if (created) removeCreated(fd, opened);
+        throw e;
+      }
       if (opened.isDirectory()) throw 'is-directory' satisfies FsErrorCode;
       if (!opened.isFile()) throw this.scope.deny('access', r.guest, 'not a regular file or directory');
+      if (write && !created && opened.nlink > 1) {
+        throw this.scope.deny('not-permitted', r.guest, 'file has more than one hard link; writing through it is refused');
+      }
+      if (of.truncate) attempt(() => fs.ftruncateSync(fd, 0));
     } catch (e) {
       fs.closeSync(fd);
       throw e;
     }
-    this.call.open.add(fd);
-    return new Descriptor(this.call, r, fd, { read: flags.read, write: flags.write });
+    return fd;
   }
   readlinkAt(rel: string): string {
     const r = this.lookup(rel, false);
@@ -274,8 +344,8 @@ export interface FilesystemCall {
   close(): void;
 }
 
-export function filesystemInterfaces(grant: FsGrant, denials: DenialLog, budget: CallBudget): FilesystemCall {
-  const call = new CallFs(new FsScope(grant, denials), budget);
+export function filesystemInterfaces(grant: FsGrant, denials: DenialLog, budget: CallBudget, seams: FsSeams = {}): FilesystemCall {
+  const call = new CallFs(new FsScope(grant, denials), budget, seams);
   const preopens = call.scope.roots().map((root): [Descriptor, string] => [Descriptor.preopen(call, root), root.guest]);
   return {
     interfaces: {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import type { DenialLog } from '../denial-log.js';
 import type { FsGrant } from '../job.js';
+import { globBase } from './glob-text.js';
 
 /** WASI filesystem error codes capsule raises itself. */
 export type FsErrorCode =
@@ -88,13 +89,17 @@ export class FsScope {
   }
 
   blocked(guest: string): boolean {
-    return this.isBlocked(guest);
+    return (this.grant.blockedPaths ?? []).some((b) => within(b, guest)) || this.isBlocked(guest);
   }
   readable(guest: string): boolean {
     return !this.blocked(guest) && [...this.grant.read, ...this.grant.write].some((g) => within(g, guest));
   }
   writable(guest: string): boolean {
-    return !this.blocked(guest) && this.grant.write.some((g) => within(g, guest));
+    return (
+      !this.blocked(guest) &&
+      this.grant.write.some((g) => within(g, guest)) &&
+      !(this.grant.readOnlyPaths ?? []).some((p) => within(p, guest))
+    );
   }
   /** A directory on the way to a granted path (may be opened and listed, filtered). */
   leadsToGrant(guest: string): boolean {
@@ -127,11 +132,12 @@ export class FsScope {
    */
   checkMovableDir(r: Resolved): void {
     if (r.host === r.root.host) throw this.deny('not-permitted', r.guest, 'a granted directory itself cannot be moved or removed');
-    const overlaps = this.grant.blocked.some((g) => {
-      const base = picomatch.scan(g).base;
-      return base === '' || within(base, r.guest) || within(r.guest, base);
-    });
+    const near = (base: string) => base === '' || within(base, r.guest) || within(r.guest, base);
+    const overlaps = this.grant.blocked.some((g) => near(globBase(g))) || (this.grant.blockedPaths ?? []).some(near);
     if (overlaps) throw this.deny('access', r.guest, 'blocked paths may lie below this directory; it cannot be renamed');
+    if ((this.grant.readOnlyPaths ?? []).some(near)) {
+      throw this.deny('not-permitted', r.guest, 'read-only paths lie below this directory; it cannot be renamed');
+    }
   }
 
   /**

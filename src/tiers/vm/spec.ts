@@ -57,10 +57,12 @@ export function networkGranted(grants: Grants): boolean {
  * for it rather than mounted whole.
  */
 export function grantMounts(grants: Grants, native: boolean, capabilityId: string): Mount[] {
-  if (native && grants.fs.blocked.length > 0) {
+  // Blocked and read-only paths inside a mount (sensitive paths, capsule's own files) count too.
+  const unenforceable = [...grants.fs.blocked, ...(grants.fs.blockedPaths ?? []), ...(grants.fs.readOnlyPaths ?? [])];
+  if (native && unenforceable.length > 0) {
     throw new CapsuleError(
       'PERMISSION_DENIED',
-      `${capabilityId}: a container capability cannot honour blocked paths (${grants.fs.blocked.join(', ')}); grant it directories without blocked entries`,
+      `${capabilityId}: a container capability cannot honour blocked or read-only paths inside its mounts (${unenforceable.join(', ')}); grant it directories without blocked entries`,
     );
   }
   const write = new Set(grants.fs.write);

@@ -1,0 +1,28 @@
+// Where capsule's own code lives: its package directory and the node_modules
+// directories its runtime dependencies load from (piscina, ajv, jco). A guest
+// that could write there would have its code run on the host by the next
+// runtime, so no grant may write them (docs/security.md, sensitive paths).
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Dependencies loaded at run time from node_modules (the rest is bundled into dist/). */
+const EXTERNAL = ['piscina', 'ajv', 'ajv-formats', '@bytecodealliance/jco-transpile', '@extism/extism'];
+
+/** capsule's package directory (this file is bundled into dist/) and its dependencies' node_modules. */
+export function installPaths(): string[] {
+  const out = new Set([fileURLToPath(new URL('..', import.meta.url))]);
+  const req = createRequire(import.meta.url);
+  const marker = `${path.sep}node_modules${path.sep}`;
+  for (const dep of EXTERNAL) {
+    let file: string;
+    try {
+      file = req.resolve(dep);
+    } catch {
+      continue; // not installed, or ESM-only without a require entry: its package dir is found through another
+    }
+    const i = file.lastIndexOf(marker);
+    if (i >= 0) out.add(file.slice(0, i + marker.length - 1));
+  }
+  return [...out];
+}
