@@ -181,13 +181,14 @@ const TRAP_KINDS: [RegExp, string][] = [
 ];
 
 /** Map what escaped the guest to a capsule error code. */
-export function classify(e: unknown, job: Pick<Job, 'world' | 'limits' | 'capabilityId'>, memoryFull = false): ErrorData {
+export function classify(e: unknown, job: Pick<Job, 'world' | 'limits' | 'capabilityId'>, full?: 'memory' | 'table'): ErrorData {
   if (e instanceof CapsuleError) return e.toData();
   const trap = trapKind(e);
-  if (trap && memoryFull) {
+  if (trap && full) {
+    const what = full === 'memory' ? 'linear memory reached its limit' : 'a table reached its share of the memory limit';
     return {
       code: 'MEMORY_LIMIT',
-      message: `${job.capabilityId}: linear memory or tables reached their limit of ${job.limits.memoryBytes} bytes and the guest trapped (${trap})`,
+      message: `${job.capabilityId}: ${what} of ${job.limits.memoryBytes} bytes and the guest trapped (${trap})`,
       details: { trap },
     };
   }
@@ -216,16 +217,16 @@ interface Made {
  * caused the trap. The rewrite exports every memory and table under HIDDEN_EXPORT,
  * so this sees them even when the guest exports none.
  */
-function atCap(made: Made[], job: Job): boolean {
+function atCap(made: Made[], job: Job): 'memory' | 'table' | undefined {
   let limits;
   try {
     limits = callLimits(job.limits.memoryBytes, job.bundle ?? {});
   } catch {
-    return false;
+    return undefined;
   }
   const capBytes = limits.pagesPerMemory * PAGE;
-  if (memories(made).some((m) => m.buffer.byteLength + PAGE > capBytes)) return true;
-  return made.some(({ instance, file }) =>
+  if (memories(made).some((m) => m.buffer.byteLength + PAGE > capBytes)) return 'memory';
+  const tableFull = made.some(({ instance, file }) =>
     (job.bundle?.tables?.[file] ?? []).some((decl, i) => {
       const table = instance.exports[`${HIDDEN_EXPORT}table:${i}`];
       if (!(table instanceof WebAssembly.Table)) return false;
@@ -234,6 +235,7 @@ function atCap(made: Made[], job: Job): boolean {
       return ours && table.length > decl.min && table.length * 2 >= cap;
     }),
   );
+  return tableFull ? 'table' : undefined;
 }
 
 function memories(made: Made[]): WebAssembly.Memory[] {

@@ -27,6 +27,7 @@ export function capModule(module: Uint8Array, caps: Caps): Uint8Array<ArrayBuffe
   const out = rewriteSections(
     module,
     (id, body) => {
+      if (id === SECTION.type) return checkTypes(body);
       if (id === SECTION.import) return rewriteImports(body, caps.pagesPerMemory, imported);
       if (id === SECTION.memory) {
         const r = rewriteMemories(body, caps.pagesPerMemory);
@@ -49,6 +50,34 @@ export function capModule(module: Uint8Array, caps: Caps): Uint8Array<ArrayBuffe
 /** Only the memory caps (the rewrite as it was before tables were capped). */
 export function capMemories(module: Uint8Array, maxPages: number): Uint8Array<ArrayBuffer> {
   return capModule(module, { pagesPerMemory: maxPages, tableGrowElements: Number.MAX_SAFE_INTEGER });
+}
+
+const VALTYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f]);
+
+/**
+ * Only function types with plain value types. Wasm GC structs and arrays (Node 22+)
+ * live on the worker's JS heap, where one `array.new` can exceed the heap limit in a
+ * single allocation and abort the process; nothing a component toolchain emits uses them.
+ */
+function checkTypes(body: Uint8Array): undefined {
+  const r = new Reader(body);
+  const count = r.u32();
+  for (let i = 0; i < count; i++) {
+    const form = r.byte();
+    if (form !== 0x60) {
+      throw new CapsuleError('COMPONENT_INVALID', `core module type ${i} is not a function type (0x${form.toString(16)}): wasm GC and typed references are not supported`);
+    }
+    for (let part = 0; part < 2; part++) {
+      const n = r.u32();
+      for (let k = 0; k < n; k++) {
+        const t = r.byte();
+        if (!VALTYPES.has(t)) {
+          throw new CapsuleError('COMPONENT_INVALID', `core module type ${i} uses value type 0x${t.toString(16)}: wasm GC and typed references are not supported`);
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 function rewriteMemories(body: Uint8Array, maxPages: number): { body: Uint8Array; count: number } {

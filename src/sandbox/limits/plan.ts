@@ -25,6 +25,13 @@ export const TABLE_ELEMENT_BYTES = 80;
  */
 export const TABLE_GROWTH_SHARE = 8;
 
+/**
+ * Core instances one call may make. V8 spends ~0.7 KB of JS heap and ~1.4 KB of
+ * RSS on even an empty instance, and a component can ask for one more with a few
+ * bytes of text; real components make tens (a WASI-Virt composition under 100).
+ */
+export const MAX_CORE_INSTANCES = 1000;
+
 export interface CallLimits {
   /** The maximum every linear memory is rewritten to. */
   pagesPerMemory: number;
@@ -52,6 +59,14 @@ export function tableCap(min: number, max: number | undefined, grow: number): nu
  */
 export function callLimits(memoryBytes: number, census: BundleCensus, capabilityId?: string): CallLimits {
   const instantiations = census.instantiations ?? {};
+  const instances = Object.values(instantiations).reduce((n, k) => n + k, 0);
+  if (instances > MAX_CORE_INSTANCES) {
+    throw new CapsuleError(
+      'MEMORY_LIMIT',
+      `${capabilityId ? `${capabilityId}: ` : ''}the component makes ${instances} core instances per call, over the limit of ${MAX_CORE_INSTANCES}`,
+      { instances, limit: MAX_CORE_INSTANCES },
+    );
+  }
   const tables = Object.entries(census.tables ?? {});
   const tableCount = tables.reduce((n, [file, decls]) => n + (instantiations[file] ?? 1) * decls.length, 0);
   const tableGrowElements = Math.floor(memoryBytes / TABLE_GROWTH_SHARE / TABLE_ELEMENT_BYTES / Math.max(1, tableCount));
@@ -72,7 +87,11 @@ export function callLimits(memoryBytes: number, census: BundleCensus, capability
       { limitBytes: memoryBytes, tableBytes },
     );
   }
+  // One memory keeps at least a page, as before; many memories share the pages, and
+  // when there are more memories than pages each gets none, so a memory that needs
+  // a page at start is MEMORY_LIMIT (cap.ts) instead of each taking a page of its own.
   const memories = Math.max(1, census.memories ?? 1);
-  const pagesPerMemory = Math.max(1, Math.floor(Math.floor((memoryBytes - tableBytes) / PAGE) / memories));
+  const pages = Math.floor(Math.floor((memoryBytes - tableBytes) / PAGE) / memories);
+  const pagesPerMemory = memories === 1 ? Math.max(1, pages) : pages;
   return { pagesPerMemory, tableGrowElements, tableBytes };
 }
