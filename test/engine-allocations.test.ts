@@ -9,7 +9,7 @@ import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { capModule, callLimits, MAX_CORE_INSTANCES, TABLE_ELEMENT_BYTES, TABLE_GROWTH_SHARE } from '../src/sandbox/limits/index.js';
 import { embed, expectHostSurvived } from './embed.js';
-import { tempDir } from './helpers.js';
+import { CAPABILITIES, manifest, tempDir, writeCapability } from './helpers.js';
 
 const MiB = 1024 * 1024;
 // The embedding process's own ~250 MB (runtime + 3 workers), the call's limit, 100 MB margin.
@@ -178,5 +178,31 @@ describe('bounded by V8 (and the component size)', () => {
     const r = embed({ file, opts: { memoryLimitBytes: 16 * MiB } });
     expectHostSurvived(r, { codes: ['TRAP'], maxRssBytes: maxRss(16 * MiB) });
     expect(r.hostile?.message).toMatch(/stack overflow/);
+  });
+});
+
+describe('JS heap the glue allocates for a guest', () => {
+  it('a 200 MB result string decoded in a worker whose JS heap is capped at 64 MiB: a CapsuleError, the host alive', async () => {
+    // The glue lifts the guest's result into one JS string, far bigger than the worker's
+    // heap limit. V8 aborts the process when one allocation cannot fit even after its
+    // near-limit grace; here the string is large-object space and dies at once, so the
+    // call ends (OUTPUT_INVALID: not JSON) and the host lives.
+    const file = await component('big-string', `(component
+  (core module $m
+    (memory (export "memory") 1) ${REALLOC}
+    (func (export "run") (param i32 i32) (result i32)
+      (drop (memory.grow (i32.const 3100)))
+      (memory.fill (i32.const 65536) (i32.const 65) (i32.const 200000000))
+      (i32.store8 (i32.const 0) (i32.const 0))
+      (i32.store (i32.const 4) (i32.const 65536))
+      (i32.store (i32.const 8) (i32.const 200000000))
+      (i32.const 0)))
+  (core instance $i (instantiate $m))${LIFT})`);
+    const caps = tempDir('capsule-engine-caps-');
+    const limits = { memoryBytes: 256 * MiB, outputBytes: 256 * MiB, timeoutMs: 60_000 };
+    writeCapability(caps, 'test.big-string', manifest('test.big-string', { limits }), file);
+    const r = embed({ id: 'test.big-string', capabilitiesDir: [CAPABILITIES, caps], pool: { heapMb: 64 } });
+    // The string is held by the worker and copied to the caller: up to three copies of 200 MB.
+    expectHostSurvived(r, { codes: ['OUTPUT_INVALID', 'MEMORY_LIMIT'], maxRssBytes: 250 * MiB + 256 * MiB + 3 * 200 * MiB });
   });
 });

@@ -113,7 +113,14 @@ export class ComponentCompiler {
    * call with `memoryBytes` (limits/plan.ts), compiled once per component and limit.
    */
   modulesFor(c: CompiledComponent, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
-    const key = `${c.digest}/${memoryBytes}`;
+    let key: string;
+    try {
+      // Keyed by the caps, not the byte count: limits that round to the same caps share modules.
+      const caps = callLimits(memoryBytes, c.bundle);
+      key = `${c.digest}/${caps.pagesPerMemory}/${caps.tableGrowElements}`;
+    } catch (e) {
+      return Promise.reject(e);
+    }
     let modules = this.capped.get(key);
     if (!modules) {
       modules = compileBundle(c.bundle, memoryBytes);
