@@ -8,8 +8,9 @@ import path from 'node:path';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { capModule, callLimits, MAX_CORE_INSTANCES, TABLE_ELEMENT_BYTES, TABLE_GROWTH_SHARE } from '../src/sandbox/limits/index.js';
+import { WorkerRunner } from '../src/tiers/worker.js';
 import { embed, expectHostSurvived } from './embed.js';
-import { CAPABILITIES, manifest, tempDir, writeCapability } from './helpers.js';
+import { CAPABILITIES, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
 
 const MiB = 1024 * 1024;
 // The embedding process's own ~250 MB (runtime + 3 workers), the call's limit, 100 MB margin.
@@ -204,5 +205,21 @@ describe('JS heap the glue allocates for a guest', () => {
     const r = embed({ id: 'test.big-string', capabilitiesDir: [CAPABILITIES, caps], pool: { heapMb: 64 } });
     // The string is held by the worker and copied to the caller: up to three copies of 200 MB.
     expectHostSurvived(r, { codes: ['OUTPUT_INVALID', 'MEMORY_LIMIT'], maxRssBytes: 250 * MiB + 256 * MiB + 3 * 200 * MiB });
+  });
+
+  it('a worker that exhausts its JS heap step by step is MEMORY_LIMIT, and a new worker takes its place', async () => {
+    const runner = new WorkerRunner({ maxThreads: 1, spare: 0, heapMb: 32 }, `${ROOT}/test/workers/heap-hog.mjs`);
+    try {
+      const job = { capabilityId: 'test.hog', limits: { timeoutMs: 20_000 } } as never;
+      for (let i = 0; i < 2; i++) {
+        // From src, so its CapsuleError is not dist's class: compare the code.
+        const e = (await runner.run(job).catch((err: unknown) => err)) as { code?: string };
+        expect(e.code).toBe('MEMORY_LIMIT');
+      }
+      for (let i = 0; i < 100 && runner.threads < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(runner.threads).toBe(1);
+    } finally {
+      await runner.close();
+    }
   });
 });
