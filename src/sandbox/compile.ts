@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { CapsuleError, messageOf } from '../errors.js';
 import { type ComponentShape, shapeFromWit } from './describe.js';
 import { type DirectAbi, directAbiFromWat } from './direct-abi.js';
-import { capMemories, definedMemories, pagesPerMemory } from './memory-cap.js';
+import { bundleCensus, callLimits, capModule, type TableDecl } from './limits/index.js';
 import type { BundleRef } from './job.js';
 
 export interface CompiledComponent {
@@ -36,9 +36,10 @@ interface CacheMeta {
   directAbi?: DirectAbi;
   instantiations: Record<string, number>;
   memories: number;
+  tables: Record<string, TableDecl[]>;
 }
 
-const LAYOUT = 4; // bump when the cache layout or transpile options change
+const LAYOUT = 5; // bump when the cache layout or transpile options change
 
 export function digestOf(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -96,17 +97,30 @@ export class ComponentCompiler {
       shape: shapeFromWit(meta.wit),
       ...(meta.directAbi ? { directAbi: meta.directAbi } : {}),
       source,
-      bundle: { dir, glue: 'component.js', coreFiles: meta.coreFiles, instantiations: meta.instantiations, memories: meta.memories },
+      bundle: {
+        dir,
+        glue: 'component.js',
+        coreFiles: meta.coreFiles,
+        instantiations: meta.instantiations,
+        memories: meta.memories,
+        tables: meta.tables,
+      },
     };
   }
 
   /**
-   * The component's core modules compiled with every memory capped at `memoryBytes`
-   * (rounded down to whole pages), compiled once per component and cap.
+   * The component's core modules compiled with every memory and table capped for a
+   * call with `memoryBytes` (limits/plan.ts), compiled once per component and limit.
    */
   modulesFor(c: CompiledComponent, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
-    const pages = pagesPerMemory(memoryBytes, c.bundle.memories ?? 1);
-    const key = `${c.digest}/${pages}`;
+    let key: string;
+    try {
+      // Keyed by the caps, not the byte count: limits that round to the same caps share modules.
+      const caps = callLimits(memoryBytes, c.bundle);
+      key = `${c.digest}/${caps.pagesPerMemory}/${caps.tableGrowElements}`;
+    } catch (e) {
+      return Promise.reject(e);
+    }
     let modules = this.capped.get(key);
     if (!modules) {
       modules = compileBundle(c.bundle, memoryBytes);
@@ -139,8 +153,8 @@ export class ComponentCompiler {
     const coreFiles = Object.keys(files).filter((f) => f.endsWith('.wasm'));
     const glue = new TextDecoder().decode(files['component.js']);
     const instantiations = countInstantiations(glue, coreFiles);
-    const memories = coreFiles.reduce((n, f) => n + instantiations[f] * definedMemories(files[f]), 0);
-    const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit, instantiations, memories };
+    const { memories, tables } = bundleCensus(Object.fromEntries(coreFiles.map((f) => [f, files[f]])), instantiations);
+    const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit, instantiations, memories, tables };
     // Only import-free, single-module capabilities qualify; printing big components would be slow.
     if (glueImports.length === 0 && coreFiles.length === 1 && shapeFromWit(wit).world === 'capability') {
       const abi = directAbiFromWat(await t.print(bytes), coreFiles);
@@ -162,16 +176,16 @@ export class ComponentCompiler {
 }
 
 /**
- * Compiles a bundle's core files with every memory capped for a call with
- * `memoryBytes` of linear memory. Used here and by the job runner across a
- * process or VM boundary, so every tier applies the same cap.
+ * Compiles a bundle's core files with every memory and table capped for a call with
+ * `memoryBytes` (limits/plan.ts: tables are counted against it). Used here and by
+ * the job runner across a process or VM boundary, so every tier applies the same caps.
  */
 export async function compileBundle(bundle: BundleRef, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
-  const pages = pagesPerMemory(memoryBytes, bundle.memories ?? 1);
+  const caps = callLimits(memoryBytes, bundle);
   const modules: Record<string, WebAssembly.Module> = {};
   for (const file of bundle.coreFiles) {
     if (path.basename(file) !== file) throw new CapsuleError('INTERNAL', `bundle core file ${file} is not a plain file name`);
-    modules[file] = await WebAssembly.compile(capMemories(await readFile(path.join(bundle.dir, file)), pages));
+    modules[file] = await WebAssembly.compile(capModule(await readFile(path.join(bundle.dir, file)), caps));
   }
   return modules;
 }

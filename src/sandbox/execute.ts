@@ -6,7 +6,7 @@ import { CallBudget, inGuest } from './call-budget.js';
 import type { DirectAbi } from './direct-abi.js';
 import { callDirect } from './direct-call.js';
 import { linkImports } from './linker.js';
-import { pagesPerMemory } from './memory-cap.js';
+import { callLimits, HIDDEN_EXPORT, PAGE, tableCap } from './limits/index.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
 
 type Instantiate = (
@@ -30,7 +30,7 @@ export async function execute(job: Job): Promise<JobResult> {
   if (job.directAbi) return executeDirect(job, job.directAbi);
   const command = job.world === 'command' ? commandInput(job.input) : undefined;
   const logs: LogRecord[] = [];
-  const instances: WebAssembly.Instance[] = [];
+  const instances: Made[] = [];
   // Host-side bytes (http fields, random bytes, listings, logs...) count against the
   // same memory limit as the guest's linear memory: see call-budget.ts.
   const budget = new CallBudget(job.capabilityId, job.limits);
@@ -54,10 +54,10 @@ export async function execute(job: Job): Promise<JobResult> {
       (name) => module(job, name),
       imports,
       (m, imp) => {
-        count(m);
+        const file = count(m);
         // Start functions are guest code: what they make the host create is charged to this call.
         const instance = inGuest(budget, () => new WebAssembly.Instance(m, imp));
-        instances.push(instance);
+        instances.push({ instance, file });
         return instance;
       },
     );
@@ -68,7 +68,7 @@ export async function execute(job: Job): Promise<JobResult> {
     outcome =
       e instanceof ExitSignal
         ? { ok: true, value: '', exitCode: e.code }
-        : { ok: false, error: classify(e, job, atMemoryCap(instances, job.limits.memoryBytes, job.bundle?.memories)) };
+        : { ok: false, error: classify(e, job, atCap(instances, job)) };
   } finally {
     wasi.close();
   }
@@ -87,11 +87,11 @@ export async function execute(job: Job): Promise<JobResult> {
 
 /** The glue-free path for import-free capabilities: same outcomes, one core instance. */
 function executeDirect(job: Job, abi: DirectAbi): JobResult {
-  const instances: WebAssembly.Instance[] = [];
+  const instances: Made[] = [];
   let outcome: JobOutcome;
   try {
     const limit = job.limits.outputBytes;
-    const r = callDirect(module(job, abi.coreFile), abi, job.input as string, (i) => instances.push(i), limit);
+    const r = callDirect(module(job, abi.coreFile), abi, job.input as string, (instance) => instances.push({ instance, file: abi.coreFile }), limit);
     if (r.oversizeBytes !== undefined) {
       const what = r.ok ? 'output' : 'err message';
       outcome = { ok: false, error: { code: 'OUTPUT_TOO_LARGE', message: `${job.capabilityId}: ${what} is ${r.oversizeBytes} bytes, over the limit of ${limit}` } };
@@ -99,7 +99,7 @@ function executeDirect(job: Job, abi: DirectAbi): JobResult {
       outcome = r.ok ? checkOutputSize(r.value, job) : { ok: false, error: { code: 'CAPABILITY_ERROR', message: r.value } };
     }
   } catch (e) {
-    outcome = { ok: false, error: classify(e, job, atMemoryCap(instances, job.limits.memoryBytes, job.bundle?.memories)) };
+    outcome = { ok: false, error: classify(e, job, atCap(instances, job)) };
   }
   return { outcome, stdout: '', stderr: '', truncated: false, logs: [], denials: [], memoryBytes: linearMemoryBytes(instances) };
 }
@@ -108,10 +108,10 @@ function executeDirect(job: Job, abi: DirectAbi): JobResult {
  * The memory limit was split among the instances the glue was seen to make
  * (compile.ts); an instance beyond those would get memory nobody accounted for.
  */
-function instanceCounter(job: Job): (m: WebAssembly.Module) => void {
+function instanceCounter(job: Job): (m: WebAssembly.Module) => string {
   const declared = job.bundle?.instantiations;
-  if (!declared) return () => undefined;
   const nameOf = new Map(Object.entries(job.modules).map(([name, m]) => [m, name]));
+  if (!declared) return (m) => nameOf.get(m) ?? '?';
   const seen = new Map<string, number>();
   return (m) => {
     const name = nameOf.get(m) ?? '?';
@@ -120,6 +120,7 @@ function instanceCounter(job: Job): (m: WebAssembly.Module) => void {
     if (n > (declared[name] ?? 0)) {
       throw new CapsuleError('MEMORY_LIMIT', `${job.capabilityId}: ${name} is instantiated more often than its memory was accounted for`);
     }
+    return name;
   };
 }
 
@@ -200,13 +201,14 @@ const TRAP_KINDS: [RegExp, string][] = [
 ];
 
 /** Map what escaped the guest to a capsule error code. */
-export function classify(e: unknown, job: Pick<Job, 'world' | 'limits' | 'capabilityId'>, memoryFull = false): ErrorData {
+export function classify(e: unknown, job: Pick<Job, 'world' | 'limits' | 'capabilityId'>, full?: 'memory' | 'table'): ErrorData {
   if (e instanceof CapsuleError) return e.toData();
   const trap = trapKind(e);
-  if (trap && memoryFull) {
+  if (trap && full) {
+    const what = full === 'memory' ? 'linear memory reached its limit' : 'a table reached its share of the memory limit';
     return {
       code: 'MEMORY_LIMIT',
-      message: `${job.capabilityId}: linear memory reached its limit of ${job.limits.memoryBytes} bytes and the guest trapped (${trap})`,
+      message: `${job.capabilityId}: ${what} of ${job.limits.memoryBytes} bytes and the guest trapped (${trap})`,
       details: { trap },
     };
   }
@@ -223,28 +225,55 @@ function trapKind(e: unknown): string | undefined {
   return TRAP_KINDS.find(([re]) => re.test(e.message))?.[1] ?? e.message;
 }
 
-/** True when some memory has grown to the cap, so a failed memory.grow likely caused the trap. */
-function atMemoryCap(instances: WebAssembly.Instance[], limitBytes: number, memoryCount = 1): boolean {
-  const capBytes = pagesPerMemory(limitBytes, memoryCount) * 65536;
-  return memories(instances).some((m) => m.buffer.byteLength + 65536 > capBytes);
+/** A core instance the glue made, with the core file it came from. */
+interface Made {
+  instance: WebAssembly.Instance;
+  file: string;
+}
+
+/**
+ * True when some memory has grown to its cap, or some table the rewrite capped
+ * has grown past half its cap, so a failed memory.grow or table.grow likely
+ * caused the trap. The rewrite exports every memory and table under HIDDEN_EXPORT,
+ * so this sees them even when the guest exports none.
+ */
+function atCap(made: Made[], job: Job): 'memory' | 'table' | undefined {
+  let limits;
+  try {
+    limits = callLimits(job.limits.memoryBytes, job.bundle ?? {});
+  } catch {
+    return undefined;
+  }
+  const capBytes = limits.pagesPerMemory * PAGE;
+  if (memories(made).some((m) => m.buffer.byteLength + PAGE > capBytes)) return 'memory';
+  const tableFull = made.some(({ instance, file }) =>
+    (job.bundle?.tables?.[file] ?? []).some((decl, i) => {
+      const table = instance.exports[`${HIDDEN_EXPORT}table:${i}`];
+      if (!(table instanceof WebAssembly.Table)) return false;
+      const cap = tableCap(decl.min, decl.max, limits.tableGrowElements);
+      const ours = cap > decl.min && cap < (decl.max ?? Number.POSITIVE_INFINITY);
+      return ours && table.length > decl.min && table.length * 2 >= cap;
+    }),
+  );
+  return tableFull ? 'table' : undefined;
 }
 
 /** Current linear memory of the call's instances, cheap enough to read on every host-side charge. */
-function linearMeter(instances: WebAssembly.Instance[]): () => number {
+function linearMeter(made: Made[]): () => number {
   let seen = -1;
   let list: WebAssembly.Memory[] = [];
   return () => {
-    if (seen !== instances.length) {
-      list = memories(instances);
-      seen = instances.length;
+    if (seen !== made.length) {
+      list = memories(made);
+      seen = made.length;
     }
     return list.reduce((total, m) => total + m.buffer.byteLength, 0);
   };
 }
 
-function memories(instances: WebAssembly.Instance[]): WebAssembly.Memory[] {
+function memories(made: Made[]): WebAssembly.Memory[] {
   const seen = new Set<WebAssembly.Memory>();
-  for (const instance of instances) {
+  for (const { instance } of made) {
     for (const value of Object.values(instance.exports)) {
       if (value instanceof WebAssembly.Memory) seen.add(value);
     }
@@ -252,6 +281,6 @@ function memories(instances: WebAssembly.Instance[]): WebAssembly.Memory[] {
   return [...seen];
 }
 
-function linearMemoryBytes(instances: WebAssembly.Instance[]): number {
-  return memories(instances).reduce((total, m) => total + m.buffer.byteLength, 0);
+function linearMemoryBytes(made: Made[]): number {
+  return memories(made).reduce((total, m) => total + m.buffer.byteLength, 0);
 }

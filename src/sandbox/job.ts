@@ -1,5 +1,6 @@
 import type { ErrorData } from '../errors.js';
 import type { DirectAbi } from './direct-abi.js';
+import type { TableDecl } from './limits/census.js';
 
 /**
  * A Job is everything a tier needs to run one call, as plain data, so the
@@ -114,11 +115,13 @@ export interface BundleRef {
   glue: string;
   coreFiles: string[];
   /**
-   * How often the glue instantiates each core file, and how many linear memories
-   * those instances define in all: the memory limit is split among them.
+   * How often the glue instantiates each core file, how many linear memories those
+   * instances define in all, and the tables each core file defines: the memory
+   * limit is split among all of them (sandbox/limits/plan.ts).
    */
   instantiations?: Record<string, number>;
   memories?: number;
+  tables?: Record<string, TableDecl[]>;
 }
 
 /**
