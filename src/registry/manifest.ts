@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import schema from '../../schema/capability.schema.json' with { type: 'json' };
 import { CapsuleError, messageOf } from '../errors.js';
 import type { CapabilityRequest, CapabilityRuntime } from '../policy/request.js';
+import { parseJson } from '../json-text.js';
 import { createAjv, describeErrors, type Validator } from '../json-schema.js';
 
 export type { Isolation, SecurityLevel } from '../policy/request.js';
@@ -37,9 +38,10 @@ export async function readManifest(file: string): Promise<Manifest> {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (e) {
-    throw new CapsuleError('MANIFEST_INVALID', `${file}: not JSON: ${messageOf(e)}`);
+    // One short line: where and what, never a quote of the file.
+    throw new CapsuleError('MANIFEST_INVALID', `${file}: not JSON: ${messageOf(e)}`, { file });
   }
   return checkManifest(value, file);
 }
