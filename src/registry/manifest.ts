@@ -5,7 +5,8 @@ import schema from '../../schema/capability.schema.json' with { type: 'json' };
 import { CapsuleError, messageOf } from '../errors.js';
 import type { CapabilityRequest, CapabilityRuntime } from '../policy/request.js';
 import { parseJson } from '../json-text.js';
-import { createAjv, describeErrors, type Validator } from '../json-schema.js';
+import { createAjv, describeErrors, SCHEMA_CHECK_MS, SchemaCheckTimeout, timedValidate, type Validator } from '../json-schema.js';
+import { schemaProblems } from '../schema-guard.js';
 
 export type { Isolation, SecurityLevel } from '../policy/request.js';
 
@@ -26,6 +27,7 @@ export interface Manifest extends CapabilityRequest {
 
 const ajv = createAjv();
 const validateManifest = ajv.compile(schema);
+const knownFormat = (name: string) => ajv.formats[name] !== undefined;
 
 export const ID_PATTERN = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 
@@ -56,6 +58,10 @@ export function checkManifest(value: unknown, file: string): Manifest {
   for (const field of ['inputSchema', 'outputSchema'] as const) {
     const s = manifest[field];
     if (s === undefined) continue;
+    // Recursion, size, patterns and formats first: ajv would compile some of these
+    // happily and then throw, stall or ignore a rule on every call.
+    const problems = schemaProblems(s, `/${field}`, knownFormat);
+    if (problems.length > 0) throw new CapsuleError('MANIFEST_INVALID', `${file}: ${problems.join('; ')}`, { file, problems });
     try {
       ajv.compile(s);
     } catch (e) {
@@ -79,29 +85,54 @@ function containerRules(m: Manifest, file: string): void {
   }
 }
 
+/** A compiled input or output schema, and whether checking a value against it can take long. */
+export interface IoValidator {
+  validate: Validator;
+  /** It has `pattern`, `patternProperties` or `uniqueItems`: its check runs under a time limit. */
+  costly: boolean;
+}
+
 /** Validators for a capability's input and output, compiled once per manifest. */
 export interface IoValidators {
-  input?: Validator;
-  output?: Validator;
+  input?: IoValidator;
+  output?: IoValidator;
 }
 
 const ioCache = new WeakMap<Manifest, IoValidators>();
 
+function compileIo(schema: object | boolean | undefined): IoValidator | undefined {
+  if (schema === undefined) return undefined;
+  return { validate: ajv.compile(schema), costly: COSTLY.test(JSON.stringify(schema)) };
+}
+
+/** Keywords whose cost grows faster than the value's size (backtracking regexes, pairwise comparison). */
+const COSTLY = /"(?:pattern|patternProperties|uniqueItems)"\s*:/;
+
 export function ioValidators(m: Manifest): IoValidators {
   let v = ioCache.get(m);
   if (!v) {
-    v = {
-      input: m.inputSchema === undefined ? undefined : ajv.compile(m.inputSchema),
-      output: m.outputSchema === undefined ? undefined : ajv.compile(m.outputSchema),
-    };
+    v = { input: compileIo(m.inputSchema), output: compileIo(m.outputSchema) };
     ioCache.set(m, v);
   }
   return v;
 }
 
-export function checkValue(validate: Validator | undefined, value: unknown, code: 'INPUT_INVALID' | 'OUTPUT_INVALID', id: string): void {
-  if (!validate || validate(value)) return;
+/**
+ * Checks `value` against a capability's schema. A check that throws (a value
+ * nested past the stack) or, for a costly schema, runs past SCHEMA_CHECK_MS is
+ * refused with the call's code: neither can stall or crash the runtime.
+ */
+export function checkValue(v: IoValidator | undefined, value: unknown, code: 'INPUT_INVALID' | 'OUTPUT_INVALID', id: string): void {
+  if (!v) return;
   const what = code === 'INPUT_INVALID' ? 'input' : 'output';
-  const problems = describeErrors(validate.errors);
+  let ok: boolean;
+  try {
+    ok = v.costly ? timedValidate(v.validate, value) : v.validate(value) === true;
+  } catch (e) {
+    const why = e instanceof SchemaCheckTimeout ? `took over ${SCHEMA_CHECK_MS} ms (a pattern or uniqueItems too costly for this value)` : 'could not be completed (nested too deeply?)';
+    throw new CapsuleError(code, `${id}: checking the ${what} against its schema ${why}`);
+  }
+  if (ok) return;
+  const problems = describeErrors(v.validate.errors);
   throw new CapsuleError(code, `${id}: ${what} does not match its schema: ${problems.join('; ')}`, { problems });
 }
