@@ -88,7 +88,7 @@ function containerRules(m: Manifest, file: string): void {
 /** A compiled input or output schema, and whether checking a value against it can take long. */
 export interface IoValidator {
   validate: Validator;
-  /** It has `pattern`, `patternProperties` or `uniqueItems`: its check runs under a time limit. */
+  /** It has `pattern`, `patternProperties`, `format` or `uniqueItems`: its check runs under a time limit. */
   costly: boolean;
 }
 
@@ -105,8 +105,12 @@ function compileIo(schema: object | boolean | undefined): IoValidator | undefine
   return { validate: ajv.compile(schema), costly: COSTLY.test(JSON.stringify(schema)) };
 }
 
-/** Keywords whose cost grows faster than the value's size (backtracking regexes, pairwise comparison). */
-const COSTLY = /"(?:pattern|patternProperties|uniqueItems)"\s*:/;
+/**
+ * Keywords whose cost can grow faster than the value's size: backtracking regexes
+ * (`pattern`, `patternProperties`, and the formats ajv-formats checks by regex),
+ * pairwise comparison (`uniqueItems`).
+ */
+const COSTLY = /"(?:pattern|patternProperties|uniqueItems|format)"\s*:/;
 
 export function ioValidators(m: Manifest): IoValidators {
   let v = ioCache.get(m);
@@ -129,7 +133,7 @@ export function checkValue(v: IoValidator | undefined, value: unknown, code: 'IN
   try {
     ok = v.costly ? timedValidate(v.validate, value) : v.validate(value) === true;
   } catch (e) {
-    const why = e instanceof SchemaCheckTimeout ? `took over ${SCHEMA_CHECK_MS} ms (a pattern or uniqueItems too costly for this value)` : 'could not be completed (nested too deeply?)';
+    const why = e instanceof SchemaCheckTimeout ? `took over ${SCHEMA_CHECK_MS} ms (a pattern, format or uniqueItems too costly for this value)` : 'could not be completed (nested too deeply?)';
     throw new CapsuleError(code, `${id}: checking the ${what} against its schema ${why}`);
   }
   if (ok) return;
