@@ -27,8 +27,8 @@ export function shown(v: unknown): string {
 /**
  * The own enumerable properties of `opts`, each read once. Values under `asIs`
  * are kept as read (a logger function; a policy object the caller copies and
- * reports on itself); every other object value is copied as JSON (options are
- * data), so nothing the caller holds is read again later.
+ * reports on itself); every other object value is copied (options are data), so
+ * nothing the caller holds is read again later.
  */
 export function snapshotOptions(
   opts: unknown,
@@ -53,7 +53,9 @@ export function snapshotOptions(
       } else if (typeof v === 'symbol') {
         throw onError(`${what}: option ${key} must not be a Symbol`);
       } else {
-        out[key] = typeof v === 'object' && v !== null && !isAbortSignal(v) ? plainCopy(v) : v;
+        // structuredClone reads each property once and refuses functions and Proxies,
+        // and unlike JSON it keeps numbers such as Infinity for the option's own check.
+        out[key] = typeof v === 'object' && v !== null && !isAbortSignal(v) ? structuredClone(v) : v;
       }
     }
   } catch (e) {
