@@ -64,6 +64,11 @@ export function isCapsuleError(e: unknown): e is CapsuleError {
 
 /** The message of anything thrown, for wrapping foreign errors. */
 export function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return String(e);
+  // Anything can be thrown, including a Proxy or an object whose toString throws.
+  try {
+    if (e instanceof Error) return String(e.message);
+    return String(e);
+  } catch {
+    return 'an error that cannot be shown';
+  }
 }

@@ -1,5 +1,6 @@
 // One configured ajv for manifests, policies and the capabilities' own
 // input/output schemas: all errors reported, formats checked, no coercion.
+import vm from 'node:vm';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import formatsModule from 'ajv-formats';
 
@@ -8,7 +9,10 @@ const addFormats = ((formatsModule as unknown as { default?: typeof formatsModul
   formatsModule) as unknown as (ajv: Ajv) => Ajv;
 
 export function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: true });
+  // logger: false: ajv writes nothing to the host's stderr. What it would have
+  // warned about (an unknown format, ignored) is refused at load instead
+  // (schema-guard.ts), so a rule a schema states is enforced or refused.
+  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: true, logger: false });
   addFormats(ajv);
   return ajv;
 }
@@ -31,3 +35,34 @@ export function describeErrors(errors: ErrorObject[] | null | undefined, root = 
 }
 
 export type Validator = ValidateFunction;
+
+/** The longest a costly schema check (patterns, uniqueItems) may hold the thread. */
+export const SCHEMA_CHECK_MS = 200;
+
+export class SchemaCheckTimeout extends Error {
+  constructor() {
+    super(`schema check took over ${SCHEMA_CHECK_MS} ms`);
+  }
+}
+
+// A script run with a timeout is interrupted by V8 wherever it is, including
+// inside a backtracking regular expression, and the thread carries on. The
+// validator itself stays a normal ajv function; only the call goes through the
+// script. Starting the watchdog costs ~0.4 ms, so only costly schemas pay it.
+const context = vm.createContext(Object.create(null) as object) as { check?: Validator; value?: unknown };
+const script = new vm.Script('check(value) === true');
+
+/** `validate(value)`, or SchemaCheckTimeout after SCHEMA_CHECK_MS. */
+export function timedValidate(validate: Validator, value: unknown): boolean {
+  context.check = validate;
+  context.value = value;
+  try {
+    return script.runInContext(context, { timeout: SCHEMA_CHECK_MS }) === true;
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new SchemaCheckTimeout();
+    throw e;
+  } finally {
+    context.check = undefined;
+    context.value = undefined;
+  }
+}

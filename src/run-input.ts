@@ -1,7 +1,10 @@
 // Input rules shared by every capability: the command-world input shape, and the
 // manifest capsule synthesizes for a bare component file.
 import path from 'node:path';
-import { CapsuleError, messageOf } from './errors.js';
+import { types } from 'node:util';
+import { oneLineMessage, shown, snapshotOptions } from './api-options.js';
+import { CapsuleError } from './errors.js';
+import type { CommandInput } from './sandbox/job.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
 import { isWasi } from './sandbox/interface-name.js';
@@ -52,24 +55,75 @@ export function fileManifest(file: string, c: CompiledComponent, request: Permis
 const TIERS = ['inline', 'worker', 'process', 'vm'];
 const NUMERIC_OPTIONS = ['timeoutMs', 'memoryLimitBytes', 'outputBytes', 'inputBytes'] as const;
 
-/** A caller's run options, checked before anything is planned (a NaN limit would otherwise disable the limit). */
-export function checkRunOptions(opts: Record<string, unknown>, id: string): void {
+/**
+ * A caller's run options, read once into plain data and checked before anything
+ * is planned (a NaN limit would otherwise disable the limit; a getter could say
+ * one thing to this check and another to the runner).
+ */
+export function runOptions<T extends object>(opts: unknown, id: string): T {
+  const o = snapshotOptions(opts, `${id}: run options`, []);
   for (const key of NUMERIC_OPTIONS) {
-    const v = opts[key];
+    const v = o[key];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
-      throw new CapsuleError('USAGE', `${id}: option ${key} must be a positive number, got ${String(v)}`);
+      throw new CapsuleError('USAGE', `${id}: option ${key} must be a positive number, got ${shown(v)}`);
     }
   }
-  if (opts.tier !== undefined && !TIERS.includes(opts.tier as string)) {
-    throw new CapsuleError('USAGE', `${id}: option tier must be one of ${TIERS.join(', ')}, got ${String(opts.tier)}`);
+  if (o.tier !== undefined && !TIERS.includes(o.tier as string)) {
+    throw new CapsuleError('USAGE', `${id}: option tier must be one of ${TIERS.join(', ')}, got ${shown(o.tier)}`);
+  }
+  if (o.signal !== undefined && !isRealAbortSignal(o.signal)) {
+    throw new CapsuleError('USAGE', `${id}: option signal must be an AbortSignal, got ${shown(o.signal)}`);
+  }
+  return o as T;
+}
+
+/** A real AbortSignal (its own getter's brand check passes), not a look-alike or a Proxy of one. */
+function isRealAbortSignal(v: unknown): boolean {
+  // A Proxy passes the brand check by forwarding, then its traps run at every later use.
+  if (types.isProxy(v)) return false;
+  try {
+    Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get?.call(v);
+    return true;
+  } catch {
+    return false;
   }
 }
 
-/** The JSON text of a capability-world input; values JSON cannot carry are INPUT_INVALID. */
+/**
+ * The JSON text of an input: what the guest receives, and (parsed back) what the
+ * schema checks. A function or Symbol, a throwing getter or toJSON, a Proxy whose
+ * traps throw, a cycle or a BigInt is INPUT_INVALID. Inside objects and arrays,
+ * values JSON has no form for follow JSON.stringify (left out, or null in arrays).
+ */
 export function inputText(input: unknown, id: string): string {
+  const bad = (why: string) => new CapsuleError('INPUT_INVALID', `${id}: input cannot be sent as JSON: ${why}`);
+  if (typeof input === 'function' || typeof input === 'symbol') throw bad(`it is ${shown(input)}`);
+  let text: string | undefined;
   try {
-    return JSON.stringify(input ?? null);
+    text = JSON.stringify(input ?? null);
   } catch (e) {
-    throw new CapsuleError('INPUT_INVALID', `${id}: input cannot be sent as JSON: ${messageOf(e).split('\n')[0]}`);
+    throw bad(oneLineMessage(e));
   }
+  if (text === undefined) throw bad('it has no JSON form');
+  return text;
+}
+
+/** Command-world input as plain data, read once (see inputText), then checked. */
+export function commandInput(input: unknown, id: string): CommandInput {
+  if (input === undefined || input === null) return {};
+  const copy = JSON.parse(inputText(input, id)) as unknown;
+  checkCommandInput(copy, id);
+  return (copy ?? {}) as CommandInput;
+}
+
+/**
+ * The input's size against `inputBytes`, before its schema is checked: a schema
+ * check costs time in proportion to the input (same measure as the runners').
+ */
+export function checkInputBytes(sent: string | CommandInput, limit: number, id: string): void {
+  const size =
+    typeof sent === 'string'
+      ? Buffer.byteLength(sent)
+      : Buffer.byteLength(sent.stdin ?? '') + Buffer.byteLength(JSON.stringify({ ...sent, stdin: undefined }));
+  if (size > limit) throw new CapsuleError('INPUT_TOO_LARGE', `${id}: input is ${size} bytes, over the limit of ${limit}`);
 }

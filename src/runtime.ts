@@ -25,7 +25,8 @@ import { Runners } from './tiers/runners.js';
 import type { VmOptions } from './tiers/vm/select.js';
 import type { PoolOptions } from './tiers/worker.js';
 import { runContainerCapability } from './container-run.js';
-import { checkCommandInput, checkRunOptions, fileCapabilityId, fileManifest, inputText } from './run-input.js';
+import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, runOptions } from './run-input.js';
+import { plainCopy, shown, snapshotOptions } from './api-options.js';
 import { capabilityOutput, checkInputSize, type CommandOutput, commandOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
@@ -119,7 +120,8 @@ export class Runtime {
     return this.audit.path;
   }
 
-  static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+  static async create(callerOpts: RuntimeOptions = {}): Promise<Runtime> {
+    const opts = runtimeOptions(callerOpts);
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
     const cacheDir = opts.cacheDir ?? defaultCacheDir();
     refuseKernelPath(cacheDir, 'the cache directory', 'USAGE');
@@ -147,11 +149,13 @@ export class Runtime {
 
   /** Run the capability `id` with `input` (any JSON value; for command world `{ args?, stdin?, env? }`). */
   async run<T = unknown>(id: string, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
+    if (typeof id !== 'string') throw new CapsuleError('USAGE', `run needs a capability id (a string), got ${shown(id)}`);
     return this.runLoaded<T>(await this.load(id), input, opts);
   }
 
   /** Run a component file without a manifest: nothing is granted beyond what the policy gives `file.<name>`. */
   async runFile<T = unknown>(file: string, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
+    if (typeof file !== 'string') throw new CapsuleError('USAGE', `runFile needs a file path (a string), got ${shown(file)}`);
     return this.runLoaded<T>(await this.loadFile(file), input, opts);
   }
 
@@ -237,23 +241,26 @@ export class Runtime {
   }
 
   /** Run what `load` or `loadFile` returned (lets a caller look at the manifest first). */
-  async runLoaded<T = unknown>(l: Loaded, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
+  async runLoaded<T = unknown>(l: Loaded, input: unknown, callerOpts: RunOptions = {}): Promise<RunResult<T>> {
     const started = performance.now();
     const { manifest, component } = l;
-    checkRunOptions(opts as Record<string, unknown>, manifest.id);
+    const opts = runOptions<RunOptions>(callerOpts, manifest.id);
     const plan = this.audit.plan(l, () => this.plan(l, opts));
     const { decision } = plan;
     const validators = ioValidators(manifest);
     const world = manifest.world;
-    if (world === 'command') checkCommandInput(input, manifest.id);
-    checkValue(validators.input, input, 'INPUT_INVALID', manifest.id);
+    // The input is read once, as JSON: its size is bounded before the schema check,
+    // and the schema checks exactly what the guest will get.
+    const sent = world === 'command' ? commandInput(input, manifest.id) : inputText(input, manifest.id);
+    checkInputBytes(sent, decision.limits.inputBytes, manifest.id);
+    if (validators.input) checkValue(validators.input, typeof sent === 'string' ? JSON.parse(sent) : sent, 'INPUT_INVALID', manifest.id);
     const tier = await this.audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier));
     this.warn(manifest.id, tier);
     if (!component) {
       const subject = { capabilityId: manifest.id, limits: decision.limits };
       const output = await this.dispatch(subject, tier.tier, opts.signal, async () => {
         const runner = await this.runners.container();
-        return runContainerCapability(runner, manifest, decision, (input ?? {}) as CommandInput, opts.signal);
+        return runContainerCapability(runner, manifest, decision, sent as CommandInput, opts.signal);
       });
       checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
       const stats: RunStats = { tier: tier.tier, durationMs: performance.now() - started, memoryBytes: 0, cache: 'none', tierDecision: tier };
@@ -269,7 +276,7 @@ export class Runtime {
       ...(component.directAbi && world === 'capability' ? { directAbi: component.directAbi } : {}),
       grants: decision.grants,
       limits: decision.limits,
-      input: world === 'command' ? ((input ?? {}) as CommandInput) : inputText(input, manifest.id),
+      input: sent,
       bundle: component.bundle,
     };
     return this.dispatch(job, tier.tier, opts.signal, async (run) => {
@@ -368,4 +375,47 @@ export class Runtime {
 function auditFailed(e: CapsuleError, logger: RuntimeOptions['logger']): void {
   if (logger) logger({ level: 'error', message: `${e.code}: ${e.message}`, capability: '', source: 'runtime' });
   else process.emitWarning(e.message, { code: e.code });
+}
+
+/**
+ * createRuntime's options read once into plain data (api-options.ts): a throwing
+ * getter or Proxy is USAGE, and a policy object that cannot be read as JSON is
+ * POLICY_INVALID. The policy the checks see is the policy the decisions use.
+ */
+function runtimeOptions(callerOpts: unknown): RuntimeOptions {
+  const opts = snapshotOptions(callerOpts, 'createRuntime options', ['logger', 'policy']);
+  let policyValue = opts.policy;
+  if (policyValue !== undefined && typeof policyValue !== 'string') {
+    try {
+      policyValue = plainCopy(policyValue);
+    } catch (e) {
+      throw new CapsuleError('POLICY_INVALID', `(policy object): cannot be read as JSON: ${messageOf(e).split('\n')[0]}`);
+    }
+    if (typeof policyValue !== 'object' || policyValue === null || Array.isArray(policyValue)) {
+      throw new CapsuleError('POLICY_INVALID', `(policy object): must be a path or an object, got ${shown(opts.policy)}`);
+    }
+  }
+  const strings = (key: string, ok: (v: unknown) => boolean, want: string) => {
+    if (opts[key] !== undefined && !ok(opts[key])) throw new CapsuleError('USAGE', `createRuntime option ${key} must be ${want}, got ${shown(opts[key])}`);
+  };
+  const isString = (v: unknown) => typeof v === 'string';
+  strings('capabilitiesDir', (v) => isString(v) || (Array.isArray(v) && v.every(isString)), 'a directory or a list of them');
+  strings('cacheDir', isString, 'a directory');
+  strings('auditLog', (v) => isString(v) || v === false, 'a file path or false');
+  strings('logger', (v) => typeof v === 'function', 'a function');
+  const logger = opts.logger as RuntimeOptions['logger'];
+  return {
+    ...(opts as RuntimeOptions),
+    policy: policyValue as RuntimeOptions['policy'],
+    // A logger that throws loses its record; it never fails the call it was about.
+    logger: logger
+      ? (r) => {
+          try {
+            logger(r);
+          } catch {
+            /* the caller's logger failed: nothing capsule can do with the record */
+          }
+        }
+      : undefined,
+  };
 }

@@ -5,6 +5,7 @@ import { type AuditRecord, tailAuditFile, verifyAuditFile } from '../audit/index
 import { CapsuleError } from '../errors.js';
 import type { ParsedArgs } from './args.js';
 import { usage } from './errors.js';
+import { escapeControls } from './safe-text.js';
 
 export async function auditCommand(a: ParsedArgs): Promise<number> {
   const [sub, given] = a.positionals;
@@ -30,10 +31,11 @@ const COLUMNS = new Set(['seq', 'time', 'prev', 'hash', 'event', 'capability', '
 function tail(file: string, n: number, json: boolean): number {
   for (const { line, record } of tailAuditFile(file, n)) {
     if (typeof record === 'string') {
-      process.stdout.write(`${String(line).padStart(6)}  (broken: ${record})\n`);
+      process.stdout.write(`${String(line).padStart(6)}  (broken: ${escapeControls(record)})\n`);
       continue;
     }
-    process.stdout.write(json ? `${JSON.stringify(record)}\n` : `${pretty(record)}\n`);
+    // A record quotes guest-chosen targets: the readable form escapes controls.
+    process.stdout.write(json ? `${JSON.stringify(record)}\n` : `${escapeControls(pretty(record))}\n`);
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 // How the CLI ends on failure: one line `capsule: CODE: message`, never a stack trace.
 import { CapsuleError, messageOf } from '../errors.js';
+import { oneLine } from './safe-text.js';
 
 export function usage(message: string): CapsuleError {
   return new CapsuleError('USAGE', `${message} (see capsule help)`);
@@ -7,6 +8,8 @@ export function usage(message: string): CapsuleError {
 
 export function report(e: unknown): number {
   const err = e instanceof CapsuleError ? e : new CapsuleError('INTERNAL', messageOf(e));
-  process.stderr.write(`capsule: ${err.code}: ${err.message}\n`);
+  // The message may quote a guest (its err text) or a file: escaped, it stays one line
+  // and cannot forge a second `capsule:` line or drive the terminal.
+  process.stderr.write(`capsule: ${err.code}: ${oneLine(err.message)}\n`);
   return err.code === 'USAGE' ? 2 : 1;
 }

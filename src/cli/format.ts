@@ -1,6 +1,9 @@
 // Small text helpers for human-readable CLI output.
+import { escapeControls } from './safe-text.js';
 
-export function table(headers: string[], rows: string[][]): string {
+/** Cells can hold manifest text (a description): controls are escaped so each row stays one row. */
+export function table(headers: string[], unsafeRows: string[][]): string {
+  const rows = unsafeRows.map((r) => r.map((c) => escapeControls(c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells

@@ -3,6 +3,7 @@ import { type InspectReport, inspectTarget } from '../inspect.js';
 import { Runtime } from '../runtime.js';
 import { fileCapabilityId } from '../run-input.js';
 import { flagGrants, flagPermissions, isFileTarget, type ParsedArgs } from './args.js';
+import { escapeControls } from './safe-text.js';
 import { bytes } from './format.js';
 import { usage } from './errors.js';
 import { requested } from './list.js';
@@ -71,5 +72,6 @@ function render(r: InspectReport): string {
   }
   if (r.notGranted.length > 0) out.push('not granted', ...r.notGranted.map((n) => `  ${n}`));
   out.push('', r.refusal ? `would be refused: ${r.refusal.code}: ${r.refusal.message}` : 'would run: yes');
-  return `${out.join('\n')}\n`;
+  // Manifest fields and import names come from files: each line stays one line.
+  return `${out.map((l) => escapeControls(l)).join('\n')}\n`;
 }

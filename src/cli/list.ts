@@ -3,6 +3,7 @@ import { requiredTier } from '../policy/tier.js';
 import type { Manifest } from '../registry/manifest.js';
 import { Runtime } from '../runtime.js';
 import type { ParsedArgs } from './args.js';
+import { oneLine } from './safe-text.js';
 import { table } from './format.js';
 
 export async function listCommand(a: ParsedArgs): Promise<number> {
@@ -37,7 +38,7 @@ export async function listCommand(a: ParsedArgs): Promise<number> {
     ]);
     process.stdout.write(`${table(['ID', 'VERSION', 'WORLD', 'LEVEL', 'TIER', 'REQUESTS', 'DESCRIPTION'], body)}\n`);
     const broken = rows.filter((r) => r.error);
-    for (const r of broken) process.stdout.write(`\n${r.id}: ${r.error?.code}: ${r.error?.message}`);
+    for (const r of broken) process.stdout.write(`\n${r.id}: ${r.error?.code}: ${oneLine(r.error?.message ?? '')}`);
     if (broken.length > 0) process.stdout.write('\n');
     return 0;
   } finally {

@@ -2,11 +2,14 @@
 // arguments after `--` go to a command-world guest.
 import { readFile } from 'node:fs/promises';
 import { messageOf } from '../errors.js';
+import { parseJson } from '../json-text.js';
 import { type CommandOutput, type GuestLog, Runtime } from '../runtime.js';
 import { fileCapabilityId } from '../run-input.js';
 import type { Tier } from '../policy/tier.js';
 import { parseBytes } from './format.js';
 import { usage } from './errors.js';
+import { oneLine, prefixedLines } from './safe-text.js';
+import type { Denial } from '../sandbox/job.js';
 import { flagGrants, flagPermissions, isFileTarget, type ParsedArgs } from './args.js';
 
 export async function runCommand(a: ParsedArgs): Promise<number> {
@@ -32,20 +35,23 @@ export async function runCommand(a: ParsedArgs): Promise<number> {
       tier: a.values.tier as Tier | undefined,
     };
     const { output, stats, denials } = await rt.runLoaded(loaded, input, opts);
-    for (const d of denials) {
-      const line = d.kind === 'more' ? d.reason : `${d.kind} ${d.target}: ${d.reason}`;
-      process.stderr.write(`capsule: PERMISSION_DENIED: ${line}\n`);
-    }
     if (a.values.json) {
+      printDenials(denials);
       process.stdout.write(`${JSON.stringify({ output, stats, denials }, null, 2)}\n`);
       return 0;
     }
     if (loaded.manifest.world === 'command') {
+      // A command's stdout and stderr are its output: passed through byte for byte,
+      // as any program's are. capsule's own lines come after them, each on a line
+      // of its own (README: Command line, on telling them apart).
       const out = output as CommandOutput;
       process.stdout.write(out.stdout);
       process.stderr.write(out.stderr);
+      if (denials.length > 0 && out.stderr !== '' && !out.stderr.endsWith('\n')) process.stderr.write('\n');
+      printDenials(denials);
       return out.exitCode;
     }
+    printDenials(denials);
     process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     return 0;
   } finally {
@@ -73,18 +79,18 @@ async function readInput(a: ParsedArgs, command: boolean): Promise<unknown> {
     }
   }
   if (command) {
-    const input = text === undefined ? {} : (parseJson(text, '--input') as Record<string, unknown>);
+    const input = text === undefined ? {} : (parseInput(text, '--input') as Record<string, unknown>);
     if (a.rest.length > 0) input.args = a.rest;
     if (input.stdin === undefined && text === undefined && !process.stdin.isTTY) input.stdin = await readStdin();
     return input;
   }
   if (text === undefined && !process.stdin.isTTY) text = await readStdin();
-  return text === undefined || text.trim() === '' ? {} : parseJson(text, file ? '--input-file' : '--input');
+  return text === undefined || text.trim() === '' ? {} : parseInput(text, file ? '--input-file' : '--input');
 }
 
-function parseJson(text: string, from: string): unknown {
+function parseInput(text: string, from: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch (e) {
     throw usage(`${from} is not JSON: ${messageOf(e)}`);
   }
@@ -96,7 +102,19 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** One line per refused access; the target and reason can be guest-chosen text. */
+function printDenials(denials: Denial[]): void {
+  for (const d of denials) {
+    const line = d.kind === 'more' ? d.reason : `${d.kind} ${d.target}: ${d.reason}`;
+    process.stderr.write(`capsule: PERMISSION_DENIED: ${oneLine(line)}\n`);
+  }
+}
+
+/**
+ * A guest's log record or captured stdout/stderr: every line behind its
+ * `[id] level:` tag, controls escaped, so no line of it can pass for capsule's.
+ */
 function printGuestLog(r: GuestLog): void {
-  const text = r.message.endsWith('\n') ? r.message : `${r.message}\n`;
-  process.stderr.write(r.source === 'log' ? `[${r.capability}] ${r.level}: ${text}` : `[${r.capability} ${r.source}] ${text}`);
+  const tag = r.source === 'log' ? `[${r.capability}] ${r.level}: ` : `[${r.capability} ${r.source}] `;
+  process.stderr.write(prefixedLines(oneLine(tag), r.message));
 }

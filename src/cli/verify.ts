@@ -9,6 +9,7 @@ import { checkProvider, checkSignature } from '../registry/provenance.js';
 import { readComponent } from '../registry/registry.js';
 import type { ParsedArgs } from './args.js';
 import { usage } from './errors.js';
+import { escapeControls } from './safe-text.js';
 
 export async function verifyCommand(a: ParsedArgs): Promise<number> {
   const dir = a.positionals[0];
@@ -16,8 +17,8 @@ export async function verifyCommand(a: ParsedArgs): Promise<number> {
   const manifestPath = path.resolve(dir, 'capability.json');
   const manifest = await readManifest(manifestPath);
   const policy = await loadPolicy(a.values.policy as string | undefined);
-  const out = (k: string, v: string) => process.stdout.write(`  ${k.padEnd(11)}${v}\n`);
-  process.stdout.write(`${manifest.id} ${manifest.version} (${manifestPath})\n`);
+  const out = (k: string, v: string) => process.stdout.write(`  ${k.padEnd(11)}${escapeControls(v)}\n`);
+  process.stdout.write(`${escapeControls(`${manifest.id} ${manifest.version} (${manifestPath})`)}\n`);
   out('policy', policy.source);
   try {
     checkProvider(manifest, policy);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import schema from '../../schema/policy.schema.json' with { type: 'json' };
 import { CapsuleError, messageOf } from '../errors.js';
 import { createAjv, describeErrors } from '../json-schema.js';
+import { parseJson } from '../json-text.js';
 import { checkExpiresAt, type NumberedGrant, numberGrants } from './expiry.js';
 import { parsePublicKey, type TrustedKey } from './keys.js';
 import type { Permissions, SecurityLevel } from './request.js';
@@ -93,11 +94,18 @@ async function readPolicy(input: string | PolicyDocument | undefined, loadedAt: 
   if (input === undefined) return checkPolicy({}, '(no policy)', process.cwd(), loadedAt, own);
   if (typeof input !== 'string') return checkPolicy(input, '(policy object)', process.cwd(), loadedAt, own);
   const file = path.resolve(input);
-  let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(await readFile(file, 'utf8'));
+    text = await readFile(file, 'utf8');
   } catch (e) {
     throw new CapsuleError('POLICY_INVALID', `${file}: ${messageOf(e)}`);
+  }
+  let value: unknown;
+  try {
+    value = parseJson(text);
+  } catch (e) {
+    // One short line: where and what, never a quote of the file.
+    throw new CapsuleError('POLICY_INVALID', `${file}: not JSON: ${messageOf(e)}`);
   }
   return checkPolicy(value, file, path.dirname(file), loadedAt, { ...own, files: [...own.files, file] });
 }

@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import schema from '../../schema/capability.schema.json' with { type: 'json' };
 import { CapsuleError, messageOf } from '../errors.js';
 import type { CapabilityRequest, CapabilityRuntime } from '../policy/request.js';
-import { createAjv, describeErrors, type Validator } from '../json-schema.js';
+import { parseJson } from '../json-text.js';
+import { createAjv, describeErrors, SCHEMA_CHECK_MS, SchemaCheckTimeout, timedValidate, type Validator } from '../json-schema.js';
+import { schemaProblems } from '../schema-guard.js';
 
 export type { Isolation, SecurityLevel } from '../policy/request.js';
 
@@ -25,6 +27,7 @@ export interface Manifest extends CapabilityRequest {
 
 const ajv = createAjv();
 const validateManifest = ajv.compile(schema);
+const knownFormat = (name: string) => ajv.formats[name] !== undefined;
 
 export const ID_PATTERN = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 
@@ -37,9 +40,10 @@ export async function readManifest(file: string): Promise<Manifest> {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (e) {
-    throw new CapsuleError('MANIFEST_INVALID', `${file}: not JSON: ${messageOf(e)}`);
+    // One short line: where and what, never a quote of the file.
+    throw new CapsuleError('MANIFEST_INVALID', `${file}: not JSON: ${messageOf(e)}`, { file });
   }
   return checkManifest(value, file);
 }
@@ -54,6 +58,10 @@ export function checkManifest(value: unknown, file: string): Manifest {
   for (const field of ['inputSchema', 'outputSchema'] as const) {
     const s = manifest[field];
     if (s === undefined) continue;
+    // Recursion, size, patterns and formats first: ajv would compile some of these
+    // happily and then throw, stall or ignore a rule on every call.
+    const problems = schemaProblems(s, `/${field}`, knownFormat);
+    if (problems.length > 0) throw new CapsuleError('MANIFEST_INVALID', `${file}: ${problems.join('; ')}`, { file, problems });
     try {
       ajv.compile(s);
     } catch (e) {
@@ -77,29 +85,58 @@ function containerRules(m: Manifest, file: string): void {
   }
 }
 
+/** A compiled input or output schema, and whether checking a value against it can take long. */
+export interface IoValidator {
+  validate: Validator;
+  /** It has `pattern`, `patternProperties`, `format` or `uniqueItems`: its check runs under a time limit. */
+  costly: boolean;
+}
+
 /** Validators for a capability's input and output, compiled once per manifest. */
 export interface IoValidators {
-  input?: Validator;
-  output?: Validator;
+  input?: IoValidator;
+  output?: IoValidator;
 }
 
 const ioCache = new WeakMap<Manifest, IoValidators>();
 
+function compileIo(schema: object | boolean | undefined): IoValidator | undefined {
+  if (schema === undefined) return undefined;
+  return { validate: ajv.compile(schema), costly: COSTLY.test(JSON.stringify(schema)) };
+}
+
+/**
+ * Keywords whose cost can grow faster than the value's size: backtracking regexes
+ * (`pattern`, `patternProperties`, and the formats ajv-formats checks by regex),
+ * pairwise comparison (`uniqueItems`).
+ */
+const COSTLY = /"(?:pattern|patternProperties|uniqueItems|format)"\s*:/;
+
 export function ioValidators(m: Manifest): IoValidators {
   let v = ioCache.get(m);
   if (!v) {
-    v = {
-      input: m.inputSchema === undefined ? undefined : ajv.compile(m.inputSchema),
-      output: m.outputSchema === undefined ? undefined : ajv.compile(m.outputSchema),
-    };
+    v = { input: compileIo(m.inputSchema), output: compileIo(m.outputSchema) };
     ioCache.set(m, v);
   }
   return v;
 }
 
-export function checkValue(validate: Validator | undefined, value: unknown, code: 'INPUT_INVALID' | 'OUTPUT_INVALID', id: string): void {
-  if (!validate || validate(value)) return;
+/**
+ * Checks `value` against a capability's schema. A check that throws (a value
+ * nested past the stack) or, for a costly schema, runs past SCHEMA_CHECK_MS is
+ * refused with the call's code: neither can stall or crash the runtime.
+ */
+export function checkValue(v: IoValidator | undefined, value: unknown, code: 'INPUT_INVALID' | 'OUTPUT_INVALID', id: string): void {
+  if (!v) return;
   const what = code === 'INPUT_INVALID' ? 'input' : 'output';
-  const problems = describeErrors(validate.errors);
+  let ok: boolean;
+  try {
+    ok = v.costly ? timedValidate(v.validate, value) : v.validate(value) === true;
+  } catch (e) {
+    const why = e instanceof SchemaCheckTimeout ? `took over ${SCHEMA_CHECK_MS} ms (a pattern, format or uniqueItems too costly for this value)` : 'could not be completed (nested too deeply?)';
+    throw new CapsuleError(code, `${id}: checking the ${what} against its schema ${why}`);
+  }
+  if (ok) return;
+  const problems = describeErrors(v.validate.errors);
   throw new CapsuleError(code, `${id}: ${what} does not match its schema: ${problems.join('; ')}`, { problems });
 }
