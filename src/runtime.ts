@@ -13,7 +13,9 @@ import { checkValue, ioValidators, type Manifest } from './registry/manifest.js'
 import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
 import { AuditTrail, type RunRecord, type RunSubject } from './run-audit.js';
-import { type CompiledComponent, ComponentCompiler, defaultCacheDir } from './sandbox/compile.js';
+import { Lru } from './lru.js';
+import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defaultCacheDir } from './sandbox/compile.js';
+import { cacheMaxBytesFromEnv } from './sandbox/transpile-cache.js';
 import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
 import type { CommandInput, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
@@ -49,6 +51,10 @@ export interface RuntimeOptions {
   process?: ProcessTierOptions;
   /** Transpile cache; default $CAPSULE_CACHE_DIR or ~/.cache/capsule. */
   cacheDir?: string;
+  /** Size cap of the transpile cache on disk (LRU eviction); default $CAPSULE_CACHE_MAX_BYTES, else 1 GiB. */
+  cacheMaxBytes?: number;
+  /** Capabilities and compiled components kept in memory (LRU, each bound separately); default 256. */
+  cacheEntries?: number;
   /** Receives the guests' log records and, for capability-world guests, their stdout/stderr. */
   logger?: (record: GuestLog) => void;
 }
@@ -90,7 +96,7 @@ export interface Loaded {
 }
 
 export class Runtime {
-  private readonly loaded = new Map<string, Promise<Loaded>>();
+  private readonly loaded: Lru<string, Promise<Loaded>>;
   private readonly runners: Runners;
   private closed = false;
   readonly admission: Admission;
@@ -102,6 +108,7 @@ export class Runtime {
     private readonly opts: RuntimeOptions,
     private readonly audit: AuditTrail,
   ) {
+    this.loaded = new Lru(opts.cacheEntries ?? DEFAULT_MEMORY_ENTRIES);
     const a = opts.admission ?? {};
     this.admission = new Admission(a.memoryBytes ?? Math.min(totalmem() / 2, 16 * 1024 ** 3), a.queueLength ?? 1024);
     this.runners = new Runners({
@@ -124,7 +131,13 @@ export class Runtime {
     const own = [opts.cacheDir ?? defaultCacheDir(), ...(audit.path ? [audit.path] : [])];
     const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own)]);
     audit.opened(policy);
-    const rt = new Runtime(registry, policy, new ComponentCompiler(opts.cacheDir), opts, audit);
+    const compiler = new ComponentCompiler({
+      cacheDir: opts.cacheDir,
+      cacheMaxBytes: opts.cacheMaxBytes ?? cacheMaxBytesFromEnv(),
+      memoryEntries: opts.cacheEntries,
+      onTampered: (t) => audit.cacheTampered({ stage: 'read', ...t }),
+    });
+    const rt = new Runtime(registry, policy, compiler, opts, audit);
     if (opts.pool?.minThreads) rt.runners.worker(); // start workers now, off the first call's path
     return rt;
   }
@@ -155,7 +168,8 @@ export class Runtime {
         return { manifest, component: await this.compiler.compile(bytes, id), signedBy };
       });
       this.loaded.set(id, pending);
-      pending.catch(() => this.loaded.delete(id));
+      const p = pending;
+      pending.catch(() => this.loaded.deleteIf(id, p));
     }
     return pending;
   }
@@ -247,7 +261,7 @@ export class Runtime {
       capabilityId: manifest.id,
       digest: component.digest,
       glueUrl: component.glueUrl,
-      modules: await this.compiler.modulesFor(component, decision.limits.memoryBytes),
+      modules: await this.modulesFor(l, component, decision.limits.memoryBytes),
       imports: component.glueImports,
       world,
       ...(component.directAbi && world === 'capability' ? { directAbi: component.directAbi } : {}),
@@ -256,7 +270,7 @@ export class Runtime {
       input: world === 'command' ? ((input ?? {}) as CommandInput) : inputText(input, manifest.id),
       bundle: component.bundle,
     };
-    return this.dispatch(job, tier.tier, opts.signal, async (run) => {
+    const result = this.dispatch(job, tier.tier, opts.signal, async (run) => {
       checkInputSize(job);
       const runner = await this.runners.get(tier.tier);
       const result = await runner.run(job, opts.signal);
@@ -274,6 +288,33 @@ export class Runtime {
       };
       return { output: output as T, stats, denials: result.denials };
     });
+    return result.catch(async (e: unknown) => {
+      if (isCacheMismatch(e)) await this.forgetTampered(l, e);
+      throw e;
+    });
+  }
+
+  /**
+   * A cache file changed between the check when its entry was read and its use
+   * (DIGEST_MISMATCH from compileBundle or the glue loader): audit it, and forget
+   * the component in memory and on disk so the next load transpiles it again.
+   */
+  private async forgetTampered(l: Loaded, e: CapsuleError): Promise<void> {
+    const c = l.component;
+    if (!c) return;
+    const file = typeof e.details?.file === 'string' ? e.details.file : 'unknown';
+    this.audit.cacheTampered({ stage: 'use', digest: c.digest, origin: l.manifest.id, dir: c.bundle.dir, files: [file] });
+    this.loaded.delete(l.manifest.id);
+    await this.compiler.forget(c);
+  }
+
+  private async modulesFor(l: Loaded, c: CompiledComponent, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
+    try {
+      return await this.compiler.modulesFor(c, memoryBytes);
+    } catch (e) {
+      if (isCacheMismatch(e)) await this.forgetTampered(l, e);
+      throw e;
+    }
   }
 
   /**
@@ -329,4 +370,9 @@ export class Runtime {
     this.audit.closed();
     await this.runners.close();
   }
+}
+
+/** DIGEST_MISMATCH about a transpile-cache file (not a manifest's digest pin). */
+function isCacheMismatch(e: unknown): e is CapsuleError {
+  return e instanceof CapsuleError && e.code === 'DIGEST_MISMATCH' && typeof e.details?.file === 'string' && 'expected' in (e.details ?? {});
 }

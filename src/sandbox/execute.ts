@@ -1,11 +1,16 @@
 // Runs one Job in the current thread: link, instantiate fresh, call, collect.
 // Every tier ends up here, so a call behaves the same wherever it runs.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CapsuleError, messageOf, type ErrorData } from '../errors.js';
+import { Lru } from '../lru.js';
 import type { CommandInput, Job, JobOutcome, JobResult, LogRecord } from './job.js';
 import type { DirectAbi } from './direct-abi.js';
 import { callDirect } from './direct-call.js';
 import { linkImports } from './linker.js';
 import { pagesPerMemory } from './memory-cap.js';
+import { checkCachedFile } from './transpile-cache.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
 
 type Instantiate = (
@@ -14,15 +19,43 @@ type Instantiate = (
   instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
 ) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
-const glueCache = new Map<string, Promise<Instantiate>>();
+/** Glue modules kept per thread (a worker, a child process); the same bound as the pool's warm list. */
+export const GLUE_CACHE_ENTRIES = 64;
+const glueCache = new Lru<string, Promise<Instantiate>>(GLUE_CACHE_ENTRIES);
 
-export function loadGlue(url: string): Promise<Instantiate> {
-  let glue = glueCache.get(url);
+/**
+ * The glue's `instantiate`. With `sha256` (the hash recorded when the cache entry
+ * was written), the file is read, checked, and the checked bytes are what is
+ * imported (as a data: URL), so a file changed after the runtime checked its
+ * cache entry is refused (DIGEST_MISMATCH) and never runs.
+ */
+export function loadGlue(url: string, sha256?: string): Promise<Instantiate> {
+  const key = `${sha256 ?? '-'} ${url}`;
+  let glue = glueCache.get(key);
   if (!glue) {
-    glue = import(url).then((m: { instantiate: Instantiate }) => m.instantiate);
-    glueCache.set(url, glue);
+    const pending = importGlue(url, sha256);
+    glueCache.set(key, pending);
+    pending.catch(() => glueCache.deleteIf(key, pending));
+    glue = pending;
   }
   return glue;
+}
+
+async function importGlue(url: string, sha256: string | undefined): Promise<Instantiate> {
+  let specifier = url;
+  if (sha256 !== undefined) {
+    const file = fileURLToPath(url);
+    const bytes = await readFile(file);
+    checkCachedFile(path.dirname(file), path.basename(file), bytes, sha256);
+    specifier = `data:text/javascript;base64,${bytes.toString('base64')}`;
+  }
+  const m = (await import(specifier)) as { instantiate: Instantiate };
+  return m.instantiate;
+}
+
+/** The recorded hash of a job's glue, when its bundle has one. */
+export function glueHash(job: Pick<Job, 'bundle'>): string | undefined {
+  return job.bundle?.sha256?.[job.bundle.glue];
 }
 
 export async function execute(job: Job): Promise<JobResult> {
@@ -42,7 +75,7 @@ export async function execute(job: Job): Promise<JobResult> {
   let outcome: JobOutcome;
   try {
     const imports = linkImports(job.imports, job.grants, wasi, logs);
-    const instantiate = await loadGlue(job.glueUrl);
+    const instantiate = await loadGlue(job.glueUrl, glueHash(job));
     const count = instanceCounter(job);
     const exports = await instantiate(
       (name) => module(job, name),

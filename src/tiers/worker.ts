@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { CapsuleError, messageOf } from '../errors.js';
+import { GLUE_CACHE_ENTRIES, glueHash } from '../sandbox/execute.js';
 import type { Job, JobResult } from '../sandbox/job.js';
 import type { TierRunner } from './runner.js';
 import { Semaphore } from './semaphore.js';
@@ -24,7 +25,11 @@ export interface PoolOptions {
 const DEFAULT_HEAP_MB = 512;
 /** How long a call may wait for a worker to pick it up (a worker that cannot even start). */
 const START_DEADLINE_MS = 60_000;
-const MAX_WARM_GLUES = 64;
+/** A glue a new worker loads before it reports ready, with the hash it must have. */
+export interface WarmGlue {
+  url: string;
+  sha256?: string;
+}
 
 // Bundled layout: dist/worker.js sits beside the bundle that holds this code.
 const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -32,8 +37,11 @@ const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
 export class WorkerRunner implements TierRunner {
   private readonly pool: Piscina;
   private readonly slots: Semaphore;
-  /** Passed by reference as workerData: each new worker preloads these glues. */
-  private readonly warm = { glueUrls: [] as string[] };
+  /**
+   * Passed by reference as workerData: each new worker preloads these glues, the
+   * most recently used first, as many as a worker keeps (GLUE_CACHE_ENTRIES).
+   */
+  private readonly warm = { glues: [] as WarmGlue[] };
 
   constructor(opts: PoolOptions = {}, workerFile = WORKER_FILE) {
     const running = Math.max(1, opts.maxThreads ?? availableParallelism());
@@ -57,9 +65,7 @@ export class WorkerRunner implements TierRunner {
   }
 
   async run(job: Job, signal?: AbortSignal): Promise<JobResult> {
-    if (!this.warm.glueUrls.includes(job.glueUrl)) {
-      this.warm.glueUrls = [job.glueUrl, ...this.warm.glueUrls].slice(0, MAX_WARM_GLUES);
-    }
+    this.warm.glues = warmFirst(this.warm.glues, { url: job.glueUrl, sha256: glueHash(job) });
     const release = await this.slots.acquire();
     const deadline = new AbortController();
     const started = new Int32Array(new SharedArrayBuffer(4));
@@ -108,4 +114,10 @@ export class WorkerRunner implements TierRunner {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+/** `glue` moved to the front of `list` (most recently used), which keeps at most GLUE_CACHE_ENTRIES. */
+export function warmFirst(list: WarmGlue[], glue: WarmGlue, max = GLUE_CACHE_ENTRIES): WarmGlue[] {
+  if (list[0]?.url === glue.url && list[0]?.sha256 === glue.sha256) return list;
+  return [glue, ...list.filter((g) => g.url !== glue.url)].slice(0, max);
 }
