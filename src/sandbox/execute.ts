@@ -53,6 +53,11 @@ async function importGlue(url: string, sha256: string | undefined): Promise<Inst
   return m.instantiate;
 }
 
+/** Glue modules this thread holds in its cache now (bounded by GLUE_CACHE_ENTRIES). */
+export function glueCacheSize(): number {
+  return glueCache.size;
+}
+
 /** The recorded hash of a job's glue, when its bundle has one. */
 export function glueHash(job: Pick<Job, 'bundle'>): string | undefined {
   return job.bundle?.sha256?.[job.bundle.glue];

@@ -1,0 +1,139 @@
+// Issue 9, class 10 (cache growth): every distinct component a runtime loads
+// used to stay in memory and on disk for good. The in-memory caches are LRUs
+// with a bound, the disk cache has a size cap with least-recently-used
+// eviction, and `capsule cache clean` empties it. Count-based: no timing.
+import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Lru } from '../src/lru.js';
+import { ComponentCompiler } from '../src/sandbox/compile.js';
+import { GLUE_CACHE_ENTRIES, glueCacheSize, loadGlue } from '../src/sandbox/execute.js';
+import { cacheInfo, sha256Hex, TranspileCache } from '../src/sandbox/transpile-cache.js';
+import { warmFirst } from '../src/tiers/worker.js';
+import { cli, fixture, tempDir } from './helpers.js';
+
+/** A distinct, still valid component: `base` with a custom section (id 0) naming `i`. */
+function variant(base: Uint8Array, i: number): Uint8Array {
+  const name = Buffer.from('capsule-test');
+  const body = Buffer.concat([Buffer.from([name.length]), name, Buffer.from(String(i))]);
+  return Buffer.concat([base, Buffer.from([0, body.length]), body]);
+}
+
+const entryNames = (dir: string) => readdirSync(dir).filter((n) => /^[0-9a-f]{32}$/.test(n));
+
+describe('in-memory caches are bounded (LRU)', () => {
+  it('Lru keeps the most recently used entries and drops the least recently used', () => {
+    const lru = new Lru<string, number>(3);
+    for (const [i, k] of ['a', 'b', 'c'].entries()) lru.set(k, i);
+    expect(lru.get('a')).toBe(0); // a is now the most recent
+    lru.set('d', 3); // drops b, the least recently used
+    expect(lru.keys()).toEqual(['c', 'a', 'd']);
+    expect(lru.has('b')).toBe(false);
+    for (let i = 0; i < 100; i++) lru.set(`k${i}`, i);
+    expect(lru.size).toBe(3);
+    const p = 7;
+    lru.set('x', p);
+    lru.set('x', 8);
+    lru.deleteIf('x', p); // a stale value must not drop its replacement
+    expect(lru.get('x')).toBe(8);
+    expect(() => new Lru(0)).toThrow(RangeError);
+  });
+
+  it('the compiler keeps at most memoryEntries components and capped module sets', async () => {
+    const base = readFileSync(fixture('counter'));
+    const compiler = new ComponentCompiler({ cacheDir: path.join(tempDir(), 'cache'), memoryEntries: 3 });
+    for (let i = 0; i < 8; i++) {
+      const c = await compiler.compile(variant(base, i), `variant ${i}`);
+      await compiler.modulesFor(c, 1 << 20);
+      await compiler.modulesFor(c, 2 << 20);
+    }
+    expect(compiler.memoryEntries).toEqual({ compiled: 3, capped: 3 });
+    // The most recent is still in memory; the first was dropped and comes from disk.
+    expect((await compiler.compile(variant(base, 7), 'v7')).source).toBe('memory');
+    expect((await compiler.compile(variant(base, 0), 'v0')).source).toBe('disk');
+  });
+
+  it(`a thread keeps at most ${GLUE_CACHE_ENTRIES} glue modules`, async () => {
+    const dir = tempDir();
+    for (let i = 0; i < GLUE_CACHE_ENTRIES + 10; i++) {
+      const file = path.join(dir, `glue-${i}.js`);
+      const text = `export function instantiate() { return ${i}; }\n`;
+      writeFileSync(file, text);
+      await loadGlue(pathToFileURL(file).href, sha256Hex(text));
+    }
+    expect(glueCacheSize()).toBe(GLUE_CACHE_ENTRIES);
+  });
+
+  it('the warm glue list a new worker preloads is most-recent-first and bounded', () => {
+    let list = warmFirst([], { url: 'a' }, 3);
+    for (const url of ['b', 'c', 'd']) list = warmFirst(list, { url }, 3);
+    expect(list.map((g) => g.url)).toEqual(['d', 'c', 'b']);
+    list = warmFirst(list, { url: 'b' }, 3);
+    expect(list.map((g) => g.url)).toEqual(['b', 'd', 'c']);
+  });
+});
+
+describe('the disk cache is bounded', () => {
+  it('a write over the size cap evicts the least recently used entries, never the one just written', async () => {
+    const root = path.join(tempDir(), 'cache');
+    const cache = new TranspileCache(root, 11_000);
+    const kib = (n: number) => new Uint8Array(n * 1024);
+    const key = (c: string) => c.repeat(32);
+    await cache.write(key('a'), { 'f.bin': kib(3) }, {});
+    await cache.write(key('b'), { 'f.bin': kib(3) }, {});
+    await cache.write(key('c'), { 'f.bin': kib(3) }, {});
+    // Use order by mtime, set explicitly: a oldest, then b, then c.
+    for (const [i, c] of ['a', 'b', 'c'].entries()) utimesSync(path.join(root, key(c)), 1000 + i, 1000 + i);
+    expect('hit' in (await cache.read(key('a')))).toBe(true); // a read makes a the most recently used
+    // 4 × 3 KiB + meta > 11 000 bytes: evicted down to 90% of the cap, least recently used first (b).
+    await cache.write(key('d'), { 'f.bin': kib(3) }, {});
+    expect(entryNames(root).sort()).toEqual([key('a'), key('c'), key('d')]);
+    expect((await cacheInfo(root)).bytes).toBeLessThanOrEqual(11_000);
+    // An entry larger than the whole cap is kept (it is in use), the others go.
+    await cache.write(key('e'), { 'f.bin': kib(20) }, {});
+    expect(entryNames(root)).toEqual([key('e')]);
+  });
+
+  it('capsule cache reports path, entries and bytes; capsule cache clean removes the entries and nothing else', () => {
+    const dir = tempDir();
+    const cacheDir = path.join(dir, 'cache');
+    const env = { CAPSULE_CACHE_DIR: cacheDir };
+    expect(cli(['run', fixture('counter')], { env }).status).toBe(0);
+    writeFileSync(path.join(cacheDir, 'notes.txt'), 'not capsule\'s'); // CAPSULE_CACHE_DIR may point somewhere shared
+    mkdirSync(path.join(cacheDir, 'not-an-entry'));
+    const info = JSON.parse(cli(['cache', 'info', '--json'], { env }).stdout) as { dir: string; entries: number; bytes: number; maxBytes: number };
+    expect(info).toMatchObject({ dir: cacheDir, entries: 1, maxBytes: 1024 ** 3 });
+    expect(info.bytes).toBeGreaterThan(0);
+    expect(cli(['cache'], { env }).stdout).toContain(`path     ${cacheDir}`);
+    const clean = cli(['cache', 'clean'], { env });
+    expect(clean.status).toBe(0);
+    expect(clean.stdout).toContain(`${cacheDir}: removed 1 entries`);
+    expect(readdirSync(cacheDir).sort()).toEqual(['not-an-entry', 'notes.txt']);
+    expect(statSync(cacheDir).isDirectory()).toBe(true);
+    expect(JSON.parse(cli(['cache', '--json'], { env: { ...env, CAPSULE_CACHE_MAX_BYTES: '512MiB' } }).stdout)).toMatchObject({ entries: 0, bytes: 0, maxBytes: 512 * 1024 ** 2 });
+    expect(cli(['cache', 'purge'], { env }).status).toBe(2);
+  });
+
+  it('a runtime honours cacheMaxBytes: loading many components keeps the disk cache under the cap', async () => {
+    const { createRuntime } = await import('../dist/index.js');
+    const dir = tempDir();
+    const cacheDir = path.join(dir, 'cache');
+    const base = readFileSync(fixture('counter'));
+    // Each counter entry is ~95 KiB (mostly glue): a 300 KiB cap holds about three.
+    const rt = await createRuntime({ capabilitiesDir: dir, cacheDir, cacheMaxBytes: 300 * 1024 });
+    try {
+      for (let i = 0; i < 8; i++) {
+        const file = path.join(dir, `c${i}.wasm`);
+        writeFileSync(file, variant(base, i));
+        expect((await rt.runFile(file, {})).output).toEqual({ count: 1 });
+      }
+    } finally {
+      await rt.close();
+    }
+    const info = await cacheInfo(cacheDir);
+    expect(info.bytes).toBeLessThanOrEqual(300 * 1024);
+    expect(info.entries).toBeGreaterThan(0);
+    expect(info.entries).toBeLessThan(8);
+  });
+});
