@@ -363,3 +363,9 @@ function parseStored<M>(text: string): StoredMeta<M> | undefined {
     return undefined;
   }
 }
+
+/** Removes a whole cache directory (a temporary one: bench, tests), read-only entries included. */
+export async function removeCacheDir(dir: string): Promise<void> {
+  await cleanCache(dir);
+  await removeTree(dir);
+}
