@@ -11,7 +11,7 @@ import { ComponentCompiler } from '../src/sandbox/compile.js';
 import { GLUE_CACHE_ENTRIES, glueCacheSize, loadGlue } from '../src/sandbox/execute.js';
 import { cacheInfo, sha256Hex, TranspileCache } from '../src/sandbox/transpile-cache.js';
 import { warmFirst } from '../src/tiers/worker.js';
-import { cli, fixture, tempDir } from './helpers.js';
+import { cli, fixture, manifest, tempDir, writeCapability } from './helpers.js';
 
 /** A distinct, still valid component: `base` with a custom section (id 0) naming `i`. */
 function variant(base: Uint8Array, i: number): Uint8Array {
@@ -38,6 +38,24 @@ describe('in-memory caches are bounded (LRU)', () => {
     lru.deleteIf('x', p); // a stale value must not drop its replacement
     expect(lru.get('x')).toBe(8);
     expect(() => new Lru(0)).toThrow(RangeError);
+  });
+
+  it('a runtime keeps at most cacheEntries loaded capabilities', async () => {
+    const { createRuntime } = await import('../dist/index.js');
+    const caps = tempDir();
+    for (const id of ['t.a', 't.b', 't.c']) writeCapability(caps, id, manifest(id), fixture('counter'));
+    const rt = await createRuntime({ capabilitiesDir: caps, cacheDir: path.join(tempDir(), 'cache'), cacheEntries: 2 });
+    try {
+      const a = await rt.load('t.a');
+      expect(await rt.load('t.a')).toBe(a); // held
+      await rt.load('t.b');
+      await rt.load('t.c'); // a is now the least recently used of three: dropped
+      const again = await rt.load('t.a');
+      expect(again).not.toBe(a);
+      expect(again.component?.digest).toBe(a.component?.digest);
+    } finally {
+      await rt.close();
+    }
   });
 
   it('the compiler keeps at most memoryEntries components and capped module sets', async () => {
