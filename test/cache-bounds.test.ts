@@ -10,8 +10,9 @@ import { Lru } from '../src/lru.js';
 import { ComponentCompiler } from '../src/sandbox/compile.js';
 import { GLUE_CACHE_ENTRIES, glueCacheSize, loadGlue } from '../src/sandbox/execute.js';
 import { cacheInfo, sha256Hex, TranspileCache } from '../src/sandbox/transpile-cache.js';
-import { warmFirst } from '../src/tiers/worker.js';
-import { cli, fixture, manifest, tempDir, writeCapability } from './helpers.js';
+import type { Job } from '../src/sandbox/job.js';
+import { WorkerRunner, warmFirst } from '../src/tiers/worker.js';
+import { cli, fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
 
 /** A distinct, still valid component: `base` with a custom section (id 0) naming `i`. */
 function variant(base: Uint8Array, i: number): Uint8Array {
@@ -81,6 +82,42 @@ describe('in-memory caches are bounded (LRU)', () => {
       await loadGlue(pathToFileURL(file).href, sha256Hex(text));
     }
     expect(glueCacheSize()).toBe(GLUE_CACHE_ENTRIES);
+  });
+
+  it('a worker that would import more glue modules than its bound is replaced, and the call still runs', async () => {
+    // Node keeps every module a worker imports; only replacing the worker frees them.
+    const dir = tempDir();
+    const job = (i: number): Job => {
+      const text = `export function instantiate() { return { run: (input) => JSON.stringify({ glue: ${i}, input: JSON.parse(input) }) }; }\n`;
+      writeFileSync(path.join(dir, `glue-${i}.js`), text);
+      return {
+        capabilityId: `test.glue-${i}`,
+        digest: `sha256:${sha256Hex(text)}`,
+        glueUrl: pathToFileURL(path.join(dir, `glue-${i}.js`)).href,
+        modules: {},
+        imports: [],
+        world: 'capability',
+        grants: { host: [], clocks: false, random: false, env: {}, fs: { preopens: [], read: [], write: [], blocked: [] }, net: [] },
+        limits: { memoryBytes: 1 << 20, timeoutMs: 10_000, outputBytes: 1 << 20, inputBytes: 1 << 20 },
+        input: JSON.stringify(i),
+        bundle: { dir, glue: `glue-${i}.js`, coreFiles: [], sha256: { [`glue-${i}.js`]: sha256Hex(text) } },
+      };
+    };
+    const runner = new WorkerRunner({ maxThreads: 1, spare: 0, glueModules: 3 }, path.join(ROOT, 'dist', 'worker.js'));
+    try {
+      for (let i = 0; i < 10; i++) {
+        const r = await runner.run(job(i));
+        expect(r.outcome).toEqual({ ok: true, value: JSON.stringify({ glue: i, input: i }) });
+      }
+      // 10 distinct glues, at most 3 per worker: at least 3 replacements, and no call lost.
+      expect(runner.recycled).toBeGreaterThanOrEqual(3);
+      expect(runner.recycled).toBeLessThanOrEqual(10);
+      const before = runner.recycled;
+      for (let i = 7; i < 10; i++) await runner.run(job(i)); // already imported: no replacement
+      expect(runner.recycled).toBe(before);
+    } finally {
+      await runner.close();
+    }
   });
 
   it('the warm glue list a new worker preloads is most-recent-first and bounded', () => {

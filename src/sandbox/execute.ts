@@ -22,6 +22,27 @@ type Instantiate = (
 /** Glue modules kept per thread (a worker, a child process); the same bound as the pool's warm list. */
 export const GLUE_CACHE_ENTRIES = 64;
 const glueCache = new Lru<string, Promise<Instantiate>>(GLUE_CACHE_ENTRIES);
+/**
+ * Every glue module this thread has imported. Node's module loader keeps each
+ * one for the thread's life (dropping it from glueCache frees nothing), so the
+ * worker pool replaces a worker that would import more than its bound (worker.ts).
+ */
+const imported = new Set<string>();
+
+/** The same glue text is the same module, wherever its file is. */
+function moduleKey(url: string, sha256: string | undefined): string {
+  return sha256 === undefined ? url : `sha256:${sha256}`;
+}
+
+/** True when loading this glue would import a module this thread has not imported yet. */
+export function isNewGlue(url: string, sha256: string | undefined): boolean {
+  return !imported.has(moduleKey(url, sha256));
+}
+
+/** Distinct glue modules this thread has imported. */
+export function importedGlueModules(): number {
+  return imported.size;
+}
 
 /**
  * The glue's `instantiate`. With `sha256` (the hash recorded when the cache entry
@@ -30,7 +51,7 @@ const glueCache = new Lru<string, Promise<Instantiate>>(GLUE_CACHE_ENTRIES);
  * cache entry is refused (DIGEST_MISMATCH) and never runs.
  */
 export function loadGlue(url: string, sha256?: string): Promise<Instantiate> {
-  const key = `${sha256 ?? '-'} ${url}`;
+  const key = moduleKey(url, sha256);
   let glue = glueCache.get(key);
   if (!glue) {
     const pending = importGlue(url, sha256);
@@ -49,6 +70,7 @@ async function importGlue(url: string, sha256: string | undefined): Promise<Inst
     checkCachedFile(path.dirname(file), path.basename(file), bytes, sha256);
     specifier = `data:text/javascript;base64,${bytes.toString('base64')}`;
   }
+  imported.add(moduleKey(url, sha256));
   const m = (await import(specifier)) as { instantiate: Instantiate };
   return m.instantiate;
 }

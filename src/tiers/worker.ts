@@ -20,7 +20,17 @@ export interface PoolOptions {
   spare?: number;
   /** JS heap cap per worker (V8 old generation), MiB. Linear memory is capped separately, per call. */
   heapMb?: number;
+  /**
+   * Distinct glue modules a worker may import before it is replaced (default
+   * 128): Node keeps every imported module for the worker's life.
+   */
+  glueModules?: number;
 }
+
+export const DEFAULT_GLUE_MODULES = 2 * GLUE_CACHE_ENTRIES;
+/** The exit code of a worker that ends itself to be replaced (worker-entry.ts); its call has not started. */
+export const RECYCLE_EXIT_CODE = 75;
+const RECYCLED = `worker exited with code: ${RECYCLE_EXIT_CODE}`;
 
 const DEFAULT_HEAP_MB = 512;
 /** How long a call may wait for a worker to pick it up (a worker that cannot even start). */
@@ -41,13 +51,16 @@ export class WorkerRunner implements TierRunner {
    * Passed by reference as workerData: each new worker preloads these glues, the
    * most recently used first, as many as a worker keeps (GLUE_CACHE_ENTRIES).
    */
-  private readonly warm = { glues: [] as WarmGlue[] };
+  private readonly warm: { glues: WarmGlue[]; glueModules: number };
+  /** Workers that ended themselves at their glue-module bound (for tests and soak reports). */
+  recycled = 0;
 
   constructor(opts: PoolOptions = {}, workerFile = WORKER_FILE) {
     const running = Math.max(1, opts.maxThreads ?? availableParallelism());
     const spare = Math.max(0, opts.spare ?? 1);
     const threads = running + spare;
     this.slots = new Semaphore(running);
+    this.warm = { glues: [], glueModules: Math.max(1, opts.glueModules ?? DEFAULT_GLUE_MODULES) };
     this.pool = new Piscina({
       filename: workerFile,
       // The spare is always started, whatever minThreads says.
@@ -65,7 +78,23 @@ export class WorkerRunner implements TierRunner {
   }
 
   async run(job: Job, signal?: AbortSignal): Promise<JobResult> {
-    this.warm.glues = warmFirst(this.warm.glues, { url: job.glueUrl, sha256: glueHash(job) });
+    // A worker at its glue-module bound ends itself before the call starts; the
+    // call then runs in another worker. Bounded, so a pool that cannot start a
+    // worker does not loop.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(job, signal);
+      } catch (e) {
+        if (e !== WORKER_RECYCLED || attempt >= 3) throw e === WORKER_RECYCLED ? recycleFailed(job) : e;
+        this.recycled++;
+      }
+    }
+  }
+
+  private async runOnce(job: Job, signal?: AbortSignal): Promise<JobResult> {
+    // At most what a fresh worker may import, so preloading never pushes it over its bound.
+    const warmMax = Math.min(GLUE_CACHE_ENTRIES, this.warm.glueModules);
+    this.warm.glues = warmFirst(this.warm.glues, { url: job.glueUrl, sha256: glueHash(job) }, warmMax);
     const release = await this.slots.acquire();
     const deadline = new AbortController();
     const started = new Int32Array(new SharedArrayBuffer(4));
@@ -99,6 +128,7 @@ export class WorkerRunner implements TierRunner {
           elapsedMs,
         });
       }
+      if (Atomics.load(started, 0) === 0 && messageOf(e) === RECYCLED) throw WORKER_RECYCLED;
       if ((e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
         throw new CapsuleError('MEMORY_LIMIT', `${job.capabilityId}: the worker ran out of JS heap; it was replaced`);
       }
@@ -114,6 +144,13 @@ export class WorkerRunner implements TierRunner {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+/** Thrown by runOnce when the worker ended itself before starting the call. */
+const WORKER_RECYCLED = Symbol('worker recycled');
+
+function recycleFailed(job: Job): CapsuleError {
+  return new CapsuleError('INTERNAL', `${job.capabilityId}: workers kept ending at their glue-module bound before the call started`);
 }
 
 /** `glue` moved to the front of `list` (most recently used), which keeps at most GLUE_CACHE_ENTRIES. */
