@@ -131,6 +131,8 @@ export class Runtime {
     const own = [opts.cacheDir ?? defaultCacheDir(), ...(audit.path ? [audit.path] : [])];
     const [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own)]);
     audit.opened(policy);
+    checkCount(opts.cacheMaxBytes, 'cacheMaxBytes');
+    checkCount(opts.cacheEntries, 'cacheEntries');
     const compiler = new ComponentCompiler({
       cacheDir: opts.cacheDir,
       cacheMaxBytes: opts.cacheMaxBytes ?? cacheMaxBytesFromEnv(),
@@ -375,4 +377,12 @@ export class Runtime {
 /** DIGEST_MISMATCH about a transpile-cache file (not a manifest's digest pin). */
 function isCacheMismatch(e: unknown): e is CapsuleError {
   return e instanceof CapsuleError && e.code === 'DIGEST_MISMATCH' && typeof e.details?.file === 'string' && 'expected' in (e.details ?? {});
+}
+
+/** A size or count option: a positive whole number when given. */
+function checkCount(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new CapsuleError('USAGE', `${name} must be a positive whole number, not ${JSON.stringify(value) ?? String(value)}`);
+  }
 }

@@ -226,7 +226,7 @@ export async function compileBundle(bundle: BundleRef, memoryBytes: number): Pro
     if (path.basename(file) !== file) throw new CapsuleError('INTERNAL', `bundle core file ${file} is not a plain file name`);
     const bytes = await readFile(path.join(bundle.dir, file));
     // Checked again here, where the bytes are compiled: the entry was checked when read, but may have changed since.
-    checkCachedFile(bundle.dir, file, bytes, bundle.sha256?.[file]);
+    checkCachedFile(bundle.dir, file, bytes, bundle.sha256 && (Object.hasOwn(bundle.sha256, file) ? bundle.sha256[file] : ''));
     modules[file] = await WebAssembly.compile(capMemories(bytes, pages));
   }
   return modules;
@@ -261,7 +261,7 @@ function uncovered(entry: CacheEntry<CacheMeta>): TamperedEntry | undefined {
   if (!Array.isArray(meta.coreFiles) || typeof meta.wit !== 'string' || !Array.isArray(meta.glueImports)) {
     return { dir: entry.dir, files: ['meta.json'] };
   }
-  const missing = [...meta.coreFiles, GLUE].filter((f) => typeof f !== 'string' || !(f in entry.sha256));
+  const missing = [...meta.coreFiles, GLUE].filter((f) => typeof f !== 'string' || !Object.hasOwn(entry.sha256, f));
   return missing.length > 0 ? { dir: entry.dir, files: missing.map(String) } : undefined;
 }
 

@@ -82,7 +82,10 @@ export function glueCacheSize(): number {
 
 /** The recorded hash of a job's glue, when its bundle has one. */
 export function glueHash(job: Pick<Job, 'bundle'>): string | undefined {
-  return job.bundle?.sha256?.[job.bundle.glue];
+  const b = job.bundle;
+  if (!b?.sha256) return undefined;
+  // Hashes recorded but none for the glue: '' matches no file, so it is refused.
+  return Object.hasOwn(b.sha256, b.glue) ? b.sha256[b.glue] : '';
 }
 
 export async function execute(job: Job): Promise<JobResult> {

@@ -55,7 +55,7 @@ export function sha256Hex(bytes: Uint8Array | string): string {
  * where a file is loaded to run (compileBundle, the glue loader).
  */
 export function checkCachedFile(dir: string, file: string, bytes: Uint8Array | string, expected: string | undefined): void {
-  if (expected === undefined) return; // a bundle from before hashes were recorded: nothing to check against
+  if (expected === undefined) return; // a bundle without recorded hashes: nothing to check against
   const actual = sha256Hex(bytes);
   if (actual !== expected) {
     throw new CapsuleError(
@@ -91,6 +91,15 @@ function parseSize(text: string): number | undefined {
  * owns or can write without the sticky bit (so could rename it away).
  */
 export async function ensureCacheDir(dir: string): Promise<void> {
+  try {
+    await checkCacheDir(dir);
+  } catch (e) {
+    if (e instanceof CapsuleError) throw e;
+    throw new CapsuleError('USAGE', `cannot check the transpile cache ${dir}: ${messageOf(e)} (set CAPSULE_CACHE_DIR or cacheDir to a directory you own)`);
+  }
+}
+
+async function checkCacheDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
@@ -204,8 +213,8 @@ export class TranspileCache {
     }
     const stored: StoredMeta<M> = { meta, sha256 };
     const tmp = path.join(this.root, `${key}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-    await mkdir(tmp, { mode: 0o700 });
     try {
+      await mkdir(tmp, { mode: 0o700 });
       for (const [file, bytes] of Object.entries(files)) await writeFile(path.join(tmp, file), bytes, { mode: 0o444, flag: 'wx' });
       const metaText = JSON.stringify(stored);
       await writeFile(path.join(tmp, META), metaText, { mode: 0o444, flag: 'wx' });
@@ -217,6 +226,9 @@ export class TranspileCache {
         await this.remove(key);
         if (!(await this.place(tmp, key))) throw new CapsuleError('INTERNAL', `cannot write the transpile cache entry ${dir}`);
       }
+    } catch (e) {
+      if (e instanceof CapsuleError) throw e;
+      throw new CapsuleError('INTERNAL', `cannot write the transpile cache entry ${dir}: ${messageOf(e)}`);
     } finally {
       await removeTree(tmp);
     }

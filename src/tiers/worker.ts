@@ -60,7 +60,8 @@ export class WorkerRunner implements TierRunner {
     const spare = Math.max(0, opts.spare ?? 1);
     const threads = running + spare;
     this.slots = new Semaphore(running);
-    this.warm = { glues: [], glueModules: Math.max(1, opts.glueModules ?? DEFAULT_GLUE_MODULES) };
+    const glueModules = Number.isSafeInteger(opts.glueModules) && (opts.glueModules as number) > 0 ? (opts.glueModules as number) : DEFAULT_GLUE_MODULES;
+    this.warm = { glues: [], glueModules };
     this.pool = new Piscina({
       filename: workerFile,
       // The spare is always started, whatever minThreads says.
