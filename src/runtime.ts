@@ -291,7 +291,7 @@ export class Runtime {
       return { output: output as T, stats, denials: result.denials };
     });
     return result.catch(async (e: unknown) => {
-      if (isCacheMismatch(e)) await this.forgetTampered(l, e);
+      if (cacheFileProblem(e)) await this.forgetTampered(l, e as CapsuleError);
       throw e;
     });
   }
@@ -305,7 +305,8 @@ export class Runtime {
     const c = l.component;
     if (!c) return;
     const file = typeof e.details?.file === 'string' ? e.details.file : 'unknown';
-    this.audit.cacheTampered({ stage: 'use', digest: c.digest, origin: l.manifest.id, dir: c.bundle.dir, files: [file] });
+    // A file gone (evicted by the size cap, or cleaned) is not a tamper: no audit line, same recovery.
+    if (cacheFileProblem(e) === 'tampered') this.audit.cacheTampered({ stage: 'use', digest: c.digest, origin: l.manifest.id, dir: c.bundle.dir, files: [file] });
     this.loaded.delete(l.manifest.id);
     await this.compiler.forget(c);
   }
@@ -314,7 +315,7 @@ export class Runtime {
     try {
       return await this.compiler.modulesFor(c, memoryBytes);
     } catch (e) {
-      if (isCacheMismatch(e)) await this.forgetTampered(l, e);
+      if (cacheFileProblem(e)) await this.forgetTampered(l, e as CapsuleError);
       throw e;
     }
   }
@@ -374,9 +375,16 @@ export class Runtime {
   }
 }
 
-/** DIGEST_MISMATCH about a transpile-cache file (not a manifest's digest pin). */
-function isCacheMismatch(e: unknown): e is CapsuleError {
-  return e instanceof CapsuleError && e.code === 'DIGEST_MISMATCH' && typeof e.details?.file === 'string' && 'expected' in (e.details ?? {});
+/**
+ * A transpile-cache file found changed (DIGEST_MISMATCH, not a manifest's digest
+ * pin) or gone where it was loaded to run. Matched on code and details, since
+ * the error may come back from a worker or child process as data.
+ */
+function cacheFileProblem(e: unknown): 'tampered' | 'gone' | undefined {
+  if (!(e instanceof CapsuleError) || typeof e.details?.file !== 'string') return undefined;
+  if (e.code === 'DIGEST_MISMATCH' && 'expected' in e.details) return 'tampered';
+  if (e.code === 'INTERNAL' && e.details.cacheEntryGone === true) return 'gone';
+  return undefined;
 }
 
 /** A size or count option: a positive whole number when given. */

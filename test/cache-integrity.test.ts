@@ -102,6 +102,23 @@ describe('transpile cache integrity (class 6)', () => {
     expect(auditEvents(auditLog).filter((e) => e.event === 'cache.tampered')).toMatchObject([{ stage: 'use', files: ['component.js'] }]);
   });
 
+  it('an entry evicted or cleaned while its component is held in memory fails that call cleanly, and the next call transpiles again', async () => {
+    const { cleanCache } = await import('../src/sandbox/transpile-cache.js');
+    const dir = tempDir();
+    const cacheDir = path.join(dir, 'cache');
+    const auditLog = path.join(dir, 'audit.jsonl');
+    const rt = await createRuntime({ capabilitiesDir: dir, cacheDir, auditLog });
+    try {
+      await rt.compileFile(GLUED);
+      await cleanCache(cacheDir); // as another process's size cap or `capsule cache clean` would
+      await expect(rt.runFile(GLUED, RUN_INPUT)).rejects.toMatchObject({ code: 'INTERNAL', details: { cacheEntryGone: true } });
+      expect((await rt.runFile(GLUED, RUN_INPUT)).stats.cache).toBe('transpiled');
+    } finally {
+      await rt.close();
+    }
+    expect(auditEvents(auditLog).filter((e) => e.event === 'cache.tampered')).toEqual([]); // gone is not tampered
+  });
+
   it('loadGlue and compileBundle (every tier, child processes included) check the recorded hash before using a file', async () => {
     const dir = tempDir();
     const marker = path.join(dir, 'MARKER');

@@ -15,7 +15,7 @@ import { type ComponentShape, shapeFromWit } from './describe.js';
 import { type DirectAbi, directAbiFromWat } from './direct-abi.js';
 import { capMemories, definedMemories, pagesPerMemory } from './memory-cap.js';
 import type { BundleRef } from './job.js';
-import { type CacheEntry, checkCachedFile, type TamperedEntry, TranspileCache } from './transpile-cache.js';
+import { type CacheEntry, readCachedFile, type TamperedEntry, TranspileCache } from './transpile-cache.js';
 
 export interface CompiledComponent {
   digest: string;
@@ -46,6 +46,7 @@ const GLUE = 'component.js';
 
 /** Components kept compiled in memory per compiler, and capped module sets (component × memory cap). */
 export const DEFAULT_MEMORY_ENTRIES = 256;
+const TOUCH_EVERY_MS = 60_000;
 
 export interface CompilerOptions {
   /** Transpile cache directory; default defaultCacheDir(). */
@@ -92,6 +93,7 @@ export class ComponentCompiler {
   private version?: Promise<string>;
   private readonly capped: Lru<string, Promise<Record<string, WebAssembly.Module>>>;
   private readonly cache: TranspileCache;
+  private readonly touched: Lru<string, number>;
 
   private readonly opts: CompilerOptions;
 
@@ -101,6 +103,7 @@ export class ComponentCompiler {
     this.cache = new TranspileCache(opts.cacheDir ?? defaultCacheDir(), opts.cacheMaxBytes);
     this.compiled = new Lru(opts.memoryEntries ?? DEFAULT_MEMORY_ENTRIES);
     this.capped = new Lru(opts.memoryEntries ?? DEFAULT_MEMORY_ENTRIES);
+    this.touched = new Lru(opts.memoryEntries ?? DEFAULT_MEMORY_ENTRIES);
   }
 
   /** Components held compiled in memory now (bounded by memoryEntries). */
@@ -164,6 +167,7 @@ export class ComponentCompiler {
   modulesFor(c: CompiledComponent, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
     const pages = pagesPerMemory(memoryBytes, c.bundle.memories ?? 1);
     const key = `${c.digest}/${pages}`;
+    this.used(c);
     let modules = this.capped.get(key);
     if (!modules) {
       const pending = compileBundle(c.bundle, memoryBytes);
@@ -176,6 +180,15 @@ export class ComponentCompiler {
       modules = pending;
     }
     return modules;
+  }
+
+  /** Refreshes the disk entry's use time at most once a minute per component (for the size cap's LRU order). */
+  private used(c: CompiledComponent): void {
+    const now = Date.now();
+    const last = this.touched.get(c.digest);
+    if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
+    this.touched.set(c.digest, now);
+    void this.cache.touch(path.basename(c.bundle.dir));
   }
 
   private async transpileInto(key: string, bytes: Uint8Array, version: string, origin: string): Promise<CacheEntry<CacheMeta>> {
@@ -224,9 +237,9 @@ export async function compileBundle(bundle: BundleRef, memoryBytes: number): Pro
   const modules: Record<string, WebAssembly.Module> = {};
   for (const file of bundle.coreFiles) {
     if (path.basename(file) !== file) throw new CapsuleError('INTERNAL', `bundle core file ${file} is not a plain file name`);
-    const bytes = await readFile(path.join(bundle.dir, file));
     // Checked again here, where the bytes are compiled: the entry was checked when read, but may have changed since.
-    checkCachedFile(bundle.dir, file, bytes, bundle.sha256 && (Object.hasOwn(bundle.sha256, file) ? bundle.sha256[file] : ''));
+    const expected = bundle.sha256 && (Object.hasOwn(bundle.sha256, file) ? bundle.sha256[file] : '');
+    const bytes = expected === undefined ? await readFile(path.join(bundle.dir, file)) : await readCachedFile(bundle.dir, file, expected);
     modules[file] = await WebAssembly.compile(capMemories(bytes, pages));
   }
   return modules;

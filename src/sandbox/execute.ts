@@ -1,6 +1,5 @@
 // Runs one Job in the current thread: link, instantiate fresh, call, collect.
 // Every tier ends up here, so a call behaves the same wherever it runs.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CapsuleError, messageOf, type ErrorData } from '../errors.js';
@@ -10,7 +9,7 @@ import type { DirectAbi } from './direct-abi.js';
 import { callDirect } from './direct-call.js';
 import { linkImports } from './linker.js';
 import { pagesPerMemory } from './memory-cap.js';
-import { checkCachedFile } from './transpile-cache.js';
+import { readCachedFile } from './transpile-cache.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
 
 type Instantiate = (
@@ -66,8 +65,7 @@ async function importGlue(url: string, sha256: string | undefined): Promise<Inst
   let specifier = url;
   if (sha256 !== undefined) {
     const file = fileURLToPath(url);
-    const bytes = await readFile(file);
-    checkCachedFile(path.dirname(file), path.basename(file), bytes, sha256);
+    const bytes = await readCachedFile(path.dirname(file), path.basename(file), sha256);
     specifier = `data:text/javascript;base64,${bytes.toString('base64')}`;
   }
   imported.add(moduleKey(url, sha256));

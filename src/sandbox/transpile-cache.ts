@@ -66,6 +66,26 @@ export function checkCachedFile(dir: string, file: string, bytes: Uint8Array | s
   }
 }
 
+/**
+ * Reads a file of a cache entry to use it, checked against its recorded hash.
+ * A file that is gone (the entry was evicted or cleaned since it was read) is
+ * INTERNAL with `details.cacheEntryGone`, so the runtime can drop the component
+ * and transpile it again on the next call.
+ */
+export async function readCachedFile(dir: string, file: string, expected: string | undefined): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path.join(dir, file));
+  } catch (e) {
+    throw new CapsuleError('INTERNAL', `transpile cache file ${path.join(dir, file)} cannot be read (evicted or removed since it was checked?): ${messageOf(e)}; the next call transpiles it again`, {
+      file,
+      cacheEntryGone: true,
+    });
+  }
+  checkCachedFile(dir, file, bytes, expected);
+  return bytes;
+}
+
 /** `$CAPSULE_CACHE_MAX_BYTES` as a number of bytes (`512MiB`, `2G`, `1073741824`), or undefined. */
 export function cacheMaxBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const text = env.CAPSULE_CACHE_MAX_BYTES;
@@ -246,6 +266,12 @@ export class TranspileCache {
     }
     await chmod(dir, 0o555);
     return true;
+  }
+
+  /** Marks the entry as used now, so the size cap evicts others first (a runtime holding it in memory does not read it again). */
+  async touch(key: string): Promise<void> {
+    const now = new Date();
+    await utimes(this.entryDir(key), now, now).catch(() => undefined);
   }
 
   /** Removes the entry at `key` (renamed away first, so readers see all of it or none). */
