@@ -145,6 +145,16 @@ export class AuditTrail {
   }
 
 
+  /**
+   * A transpile-cache entry whose files no longer match the hashes recorded
+   * when it was written: found when the entry was read (`stage: read`; it is
+   * transpiled again) or when a file was loaded to run (`stage: use`; the call
+   * fails with DIGEST_MISMATCH and the entry is removed).
+   */
+  cacheTampered(t: { stage: 'read' | 'use'; digest: string; origin: string; dir: string; files: string[] }): void {
+    this.record({ event: 'cache.tampered', stage: t.stage, capability: t.origin, digest: t.digest, entry: t.dir, files: t.files });
+  }
+
   /** Written before the job is dispatched. */
   runStart(call: RunSubject, tier: Tier): RunRecord {
     const r: RunRecord = { run: randomUUID(), call, tier, started: performance.now() };

@@ -15,7 +15,9 @@ import { checkValue, ioValidators, type Manifest } from './registry/manifest.js'
 import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
 import { AuditTrail, type RunRecord, type RunSubject } from './run-audit.js';
-import { type CompiledComponent, ComponentCompiler, defaultCacheDir } from './sandbox/compile.js';
+import { Lru } from './lru.js';
+import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defaultCacheDir } from './sandbox/compile.js';
+import { cacheMaxBytesFromEnv } from './sandbox/transpile-cache.js';
 import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
 import type { CommandInput, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
@@ -52,6 +54,10 @@ export interface RuntimeOptions {
   process?: ProcessTierOptions;
   /** Transpile cache; default $CAPSULE_CACHE_DIR or ~/.cache/capsule. */
   cacheDir?: string;
+  /** Size cap of the transpile cache on disk (LRU eviction); default $CAPSULE_CACHE_MAX_BYTES, else 1 GiB. */
+  cacheMaxBytes?: number;
+  /** Capabilities and compiled components kept in memory (LRU, each bound separately); default 256. */
+  cacheEntries?: number;
   /** Receives the guests' log records and, for capability-world guests, their stdout/stderr. */
   logger?: (record: GuestLog) => void;
 }
@@ -93,7 +99,7 @@ export interface Loaded {
 }
 
 export class Runtime {
-  private readonly loaded = new Map<string, Promise<Loaded>>();
+  private readonly loaded: Lru<string, Promise<Loaded>>;
   private readonly runners: Runners;
   private closed = false;
   readonly admission: Admission;
@@ -105,6 +111,7 @@ export class Runtime {
     private readonly opts: RuntimeOptions,
     private readonly audit: AuditTrail,
   ) {
+    this.loaded = new Lru(opts.cacheEntries ?? DEFAULT_MEMORY_ENTRIES);
     const a = opts.admission ?? {};
     this.admission = new Admission(a.memoryBytes ?? Math.min(totalmem() / 2, 16 * 1024 ** 3), a.queueLength ?? 1024);
     this.runners = new Runners({
@@ -142,7 +149,15 @@ export class Runtime {
       await audit.close().catch(() => undefined);
       throw e;
     }
-    const rt = new Runtime(registry, policy, new ComponentCompiler(cacheDir), opts, audit);
+    checkCount(opts.cacheMaxBytes, 'cacheMaxBytes');
+    checkCount(opts.cacheEntries, 'cacheEntries');
+    const compiler = new ComponentCompiler({
+      cacheDir,
+      cacheMaxBytes: opts.cacheMaxBytes ?? cacheMaxBytesFromEnv(),
+      memoryEntries: opts.cacheEntries,
+      onTampered: (t) => audit.cacheTampered({ stage: 'read', ...t }),
+    });
+    const rt = new Runtime(registry, policy, compiler, opts, audit);
     if (opts.pool?.minThreads) rt.runners.worker(); // start workers now, off the first call's path
     return rt;
   }
@@ -175,7 +190,8 @@ export class Runtime {
         return { manifest, component: await this.compiler.compile(bytes, id), signedBy };
       });
       this.loaded.set(id, pending);
-      pending.catch(() => this.loaded.delete(id));
+      const p = pending;
+      pending.catch(() => this.loaded.deleteIf(id, p));
     }
     return pending;
   }
@@ -270,7 +286,7 @@ export class Runtime {
       capabilityId: manifest.id,
       digest: component.digest,
       glueUrl: component.glueUrl,
-      modules: await this.compiler.modulesFor(component, decision.limits.memoryBytes),
+      modules: await this.modulesFor(l, component, decision.limits.memoryBytes),
       imports: component.glueImports,
       world,
       ...(component.directAbi && world === 'capability' ? { directAbi: component.directAbi } : {}),
@@ -279,7 +295,7 @@ export class Runtime {
       input: sent,
       bundle: component.bundle,
     };
-    return this.dispatch(job, tier.tier, opts.signal, async (run) => {
+    const result = this.dispatch(job, tier.tier, opts.signal, async (run) => {
       checkInputSize(job);
       const runner = await this.runners.get(tier.tier);
       const result = await runner.run(job, opts.signal);
@@ -297,6 +313,34 @@ export class Runtime {
       };
       return { output: output as T, stats, denials: result.denials };
     });
+    return result.catch(async (e: unknown) => {
+      if (cacheFileProblem(e)) await this.forgetTampered(l, e as CapsuleError);
+      throw e;
+    });
+  }
+
+  /**
+   * A cache file changed between the check when its entry was read and its use
+   * (DIGEST_MISMATCH from compileBundle or the glue loader): audit it, and forget
+   * the component in memory and on disk so the next load transpiles it again.
+   */
+  private async forgetTampered(l: Loaded, e: CapsuleError): Promise<void> {
+    const c = l.component;
+    if (!c) return;
+    const file = typeof e.details?.file === 'string' ? e.details.file : 'unknown';
+    // A file gone (evicted by the size cap, or cleaned) is not a tamper: no audit line, same recovery.
+    if (cacheFileProblem(e) === 'tampered') this.audit.cacheTampered({ stage: 'use', digest: c.digest, origin: l.manifest.id, dir: c.bundle.dir, files: [file] });
+    this.loaded.delete(l.manifest.id);
+    await this.compiler.forget(c);
+  }
+
+  private async modulesFor(l: Loaded, c: CompiledComponent, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
+    try {
+      return await this.compiler.modulesFor(c, memoryBytes);
+    } catch (e) {
+      if (cacheFileProblem(e)) await this.forgetTampered(l, e as CapsuleError);
+      throw e;
+    }
   }
 
   /**
@@ -418,4 +462,24 @@ function runtimeOptions(callerOpts: unknown): RuntimeOptions {
         }
       : undefined,
   };
+}
+
+/**
+ * A transpile-cache file found changed (DIGEST_MISMATCH, not a manifest's digest
+ * pin) or gone where it was loaded to run. Matched on code and details, since
+ * the error may come back from a worker or child process as data.
+ */
+function cacheFileProblem(e: unknown): 'tampered' | 'gone' | undefined {
+  if (!(e instanceof CapsuleError) || typeof e.details?.file !== 'string') return undefined;
+  if (e.code === 'DIGEST_MISMATCH' && 'expected' in e.details) return 'tampered';
+  if (e.code === 'INTERNAL' && e.details.cacheEntryGone === true) return 'gone';
+  return undefined;
+}
+
+/** A size or count option: a positive whole number when given. */
+function checkCount(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new CapsuleError('USAGE', `${name} must be a positive whole number, not ${JSON.stringify(value) ?? String(value)}`);
+  }
 }

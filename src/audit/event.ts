@@ -10,7 +10,8 @@ export type AuditEventName =
   | 'denial' // something was refused (load, plan, or a guest access), with its code
   | 'run.start' // written before the job is dispatched
   | 'limit' // a limit stopped the call (TIMEOUT, MEMORY_LIMIT, CPU_LIMIT, OUTPUT_TOO_LARGE)
-  | 'run.end'; // written in a finally, whatever happened to the guest or its worker
+  | 'run.end' // written in a finally, whatever happened to the guest or its worker
+  | 'cache.tampered'; // a transpile-cache file no longer matched the hash recorded when it was written
 
 /** Names the writer owns; an event may not use them. */
 export type ChainField = 'seq' | 'time' | 'prev' | 'hash';

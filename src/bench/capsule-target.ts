@@ -1,6 +1,6 @@
 // capsule itself as a bench target: one runtime per tier × workload, created
 // with an empty transpile cache so the first call is truly cold.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRuntime } from '../api.js';
@@ -9,6 +9,7 @@ import type { PolicyDocument } from '../policy/policy.js';
 import type { Runtime } from '../runtime.js';
 import type { Target } from './measure.js';
 import type { Workload } from './workloads.js';
+import { removeCacheDir } from '../sandbox/transpile-cache.js';
 
 export interface CapsuleContext {
   capabilitiesDirs: string[];
@@ -33,7 +34,7 @@ export function capsuleTarget(ctx: CapsuleContext, tier: Tier, w: Workload): Tar
     async prepare() {},
     async close() {
       await rt?.close();
-      if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+      if (cacheDir) await removeCacheDir(cacheDir);
     },
   };
 }
@@ -56,6 +57,6 @@ export async function probeTier(ctx: CapsuleContext, tier: Tier): Promise<{ stat
     return code === 'ESCALATION_UNAVAILABLE' ? { status: 'unavailable', reason } : { status: 'failed', reason: `${code ?? 'error'}: ${reason}` };
   } finally {
     await rt.close();
-    await rm(cacheDir, { recursive: true, force: true });
+    await removeCacheDir(cacheDir);
   }
 }

@@ -21,6 +21,7 @@ import { BENCH_POLICY, CAPABILITIES_DIR, writeBenchCapabilities } from './setup.
 import type { Budget } from './stats.js';
 import type { AuditCost, BenchResult, LimitRow, Missing, Row } from './types.js';
 import { WORKLOAD_NAMES, WORKLOADS, type Workload } from './workloads.js';
+import { removeCacheDir } from '../sandbox/transpile-cache.js';
 
 export const PEERS = ['extism'] as const;
 
@@ -171,7 +172,7 @@ async function directFor(ctx: CapsuleContext, w: Workload, fresh: boolean): Prom
     return mod ? directTarget(mod, w, fresh) : `${w.capability} has no single import-free core module exporting run`;
   } finally {
     await rt.close();
-    await rm(cacheDir, { recursive: true, force: true });
+    await removeCacheDir(cacheDir);
   }
 }
 

@@ -7,6 +7,7 @@ import { report, usage } from './errors.js';
 import { auditCommand } from './audit.js';
 import { doctorCommand } from './doctor.js';
 import { benchCommand } from './bench.js';
+import { cacheCommand } from './cache.js';
 import { inspectCommand } from './inspect.js';
 import { keygenCommand } from './keygen.js';
 import { listCommand } from './list.js';
@@ -32,6 +33,8 @@ usage:
   capsule audit verify [FILE]           check the audit log's hash chain; names the first broken line
   capsule audit tail [FILE] [-n N] [--json]
                                         the last N lines (default 20), readable
+  capsule cache [info] [--json]         the transpile cache: path, entries, bytes (and its cap)
+  capsule cache clean                   remove every cache entry
   capsule bench [--tiers inline,worker,process,vm] [--workloads echo,echo-1mib,fib,markdown,wc,echo-audit]
                 [--peers extism|none] [--duration S] [--quick] [--out DIR] [--json]
                                         what each tier costs, beside baselines and Extism
@@ -54,6 +57,7 @@ const COMMANDS: Record<string, (a: ReturnType<typeof parse>) => Promise<number>>
   audit: auditCommand,
   doctor: doctorCommand,
   bench: benchCommand,
+  cache: cacheCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

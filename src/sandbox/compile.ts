@@ -1,18 +1,21 @@
 // Turns component bytes into something a tier can instantiate: jco transpile in
 // instantiation mode (cached on disk by content hash and jco version, so a new
-// process does not transpile again), and compiled core modules with their memories
-// capped at the call's limit (cached in memory per component and limit, cloned to
-// workers instead of recompiled per call).
+// process does not transpile again; transpile-cache.ts checks every file's hash),
+// and compiled core modules with their memories capped at the call's limit
+// (cached in memory per component and limit, cloned to workers instead of
+// recompiled per call). The in-memory caches are LRUs with a bound.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CapsuleError, messageOf } from '../errors.js';
+import { Lru } from '../lru.js';
 import { type ComponentShape, shapeFromWit } from './describe.js';
 import { type DirectAbi, directAbiFromWat } from './direct-abi.js';
 import { bundleCensus, callLimits, capModule, type TableDecl } from './limits/index.js';
 import type { BundleRef } from './job.js';
+import { type CacheEntry, readCachedFile, type TamperedEntry, TranspileCache } from './transpile-cache.js';
 
 export interface CompiledComponent {
   digest: string;
@@ -39,7 +42,29 @@ interface CacheMeta {
   tables: Record<string, TableDecl[]>;
 }
 
-const LAYOUT = 5; // bump when the cache layout or transpile options change
+const LAYOUT = 5; // bump when the cache layout or transpile options change (5: per-file SHA-256 and table declarations in meta.json)
+const GLUE = 'component.js';
+
+/** Components kept compiled in memory per compiler, and capped module sets (component × memory cap). */
+export const DEFAULT_MEMORY_ENTRIES = 256;
+const TOUCH_EVERY_MS = 60_000;
+
+export interface CompilerOptions {
+  /** Transpile cache directory; default defaultCacheDir(). */
+  cacheDir?: string;
+  /** Size cap of the disk cache; least-recently-used entries are evicted beyond it. */
+  cacheMaxBytes?: number;
+  /** Compiled components (and capped module sets) kept in memory; default 256. */
+  memoryEntries?: number;
+  /** Told when a cache entry no longer matched its recorded hashes (it is transpiled again). */
+  onTampered?: (e: CacheTamper) => void;
+}
+
+/** A cache entry found modified: which component, where, and which files. */
+export interface CacheTamper extends TamperedEntry {
+  digest: string;
+  origin: string;
+}
 
 export function digestOf(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -64,12 +89,28 @@ export function checkComponentBytes(bytes: Uint8Array, origin: string): void {
 }
 
 export class ComponentCompiler {
-  private readonly compiled = new Map<string, Promise<CompiledComponent>>();
+  private readonly compiled: Lru<string, Promise<CompiledComponent>>;
   private transpiler?: Promise<Transpiler>;
   private version?: Promise<string>;
-  private readonly capped = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
+  private readonly capped: Lru<string, Promise<Record<string, WebAssembly.Module>>>;
+  private readonly cache: TranspileCache;
+  private readonly touched: Lru<string, number>;
 
-  constructor(private readonly cacheDir = defaultCacheDir()) {}
+  private readonly opts: CompilerOptions;
+
+  constructor(options: CompilerOptions | string = {}) {
+    const opts = typeof options === 'string' ? { cacheDir: options } : options;
+    this.opts = opts;
+    this.cache = new TranspileCache(opts.cacheDir ?? defaultCacheDir(), opts.cacheMaxBytes);
+    this.compiled = new Lru(opts.memoryEntries ?? DEFAULT_MEMORY_ENTRIES);
+    this.capped = new Lru(opts.memoryEntries ?? DEFAULT_MEMORY_ENTRIES);
+    this.touched = new Lru(opts.memoryEntries ?? DEFAULT_MEMORY_ENTRIES);
+  }
+
+  /** Components held compiled in memory now (bounded by memoryEntries). */
+  get memoryEntries(): { compiled: number; capped: number } {
+    return { compiled: this.compiled.size, capped: this.capped.size };
+  }
 
   /** Compile once per digest; concurrent callers share the same promise. */
   async compile(bytes: Uint8Array, origin: string): Promise<CompiledComponent> {
@@ -78,7 +119,7 @@ export class ComponentCompiler {
     if (known) return { ...(await known), source: 'memory' };
     const pending = this.load(bytes, digest, origin);
     this.compiled.set(digest, pending);
-    pending.catch(() => this.compiled.delete(digest));
+    pending.catch(() => this.compiled.deleteIf(digest, pending));
     return pending;
   }
 
@@ -86,26 +127,46 @@ export class ComponentCompiler {
     checkComponentBytes(bytes, origin);
     this.version ??= transpilerVersion();
     const version = await this.version;
-    const dir = path.join(this.cacheDir, cacheKey(digest, version));
-    let meta = await readMeta(dir);
-    const source = meta ? 'disk' : 'transpiled';
-    if (!meta) meta = await this.transpileInto(dir, bytes, version, origin);
+    const key = cacheKey(digest, version);
+    const found = await this.cache.read<CacheMeta>(key);
+    let entry: CacheEntry<CacheMeta> | undefined = 'hit' in found ? found.hit : undefined;
+    const tampered = 'tampered' in found ? found.tampered : entry ? uncovered(entry) : undefined;
+    if (tampered) {
+      // What is on disk is not what was transpiled: never run it, say so, transpile again.
+      this.opts.onTampered?.({ ...tampered, digest, origin });
+      await this.cache.remove(key);
+      entry = undefined;
+    }
+    const source = entry ? 'disk' : 'transpiled';
+    entry ??= await this.transpileInto(key, bytes, version, origin);
+    const { meta, dir, sha256 } = entry;
     return {
       digest,
-      glueUrl: pathToFileURL(path.join(dir, 'component.js')).href,
+      glueUrl: pathToFileURL(path.join(dir, GLUE)).href,
       glueImports: meta.glueImports,
       shape: shapeFromWit(meta.wit),
       ...(meta.directAbi ? { directAbi: meta.directAbi } : {}),
       source,
       bundle: {
         dir,
-        glue: 'component.js',
+        glue: GLUE,
         coreFiles: meta.coreFiles,
         instantiations: meta.instantiations,
         memories: meta.memories,
         tables: meta.tables,
+        sha256,
       },
     };
+  }
+
+  /**
+   * Drops `c` from memory and its entry from disk, so the next compile
+   * transpiles again: a file of it was found changed where it was loaded.
+   */
+  async forget(c: CompiledComponent): Promise<void> {
+    this.compiled.delete(c.digest);
+    for (const key of this.capped.keys()) if (key.startsWith(`${c.digest}/`)) this.capped.delete(key);
+    await this.cache.remove(path.basename(c.bundle.dir));
   }
 
   /**
@@ -113,6 +174,7 @@ export class ComponentCompiler {
    * call with `memoryBytes` (limits/plan.ts), compiled once per component and limit.
    */
   modulesFor(c: CompiledComponent, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
+    this.used(c);
     let key: string;
     try {
       // Keyed by the caps, not the byte count: limits that round to the same caps share modules.
@@ -123,14 +185,28 @@ export class ComponentCompiler {
     }
     let modules = this.capped.get(key);
     if (!modules) {
-      modules = compileBundle(c.bundle, memoryBytes);
-      this.capped.set(key, modules);
-      modules.catch(() => this.capped.delete(key));
+      const pending = compileBundle(c.bundle, memoryBytes);
+      this.capped.set(key, pending);
+      pending.catch(() => {
+        this.capped.deleteIf(key, pending);
+        // A file changed after it was checked: next time the component is transpiled again.
+        this.compiled.delete(c.digest);
+      });
+      modules = pending;
     }
     return modules;
   }
 
-  private async transpileInto(dir: string, bytes: Uint8Array, version: string, origin: string): Promise<CacheMeta> {
+  /** Refreshes the disk entry's use time at most once a minute per component (for the size cap's LRU order). */
+  private used(c: CompiledComponent): void {
+    const now = Date.now();
+    const last = this.touched.get(c.digest);
+    if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
+    this.touched.set(c.digest, now);
+    void this.cache.touch(path.basename(c.bundle.dir));
+  }
+
+  private async transpileInto(key: string, bytes: Uint8Array, version: string, origin: string): Promise<CacheEntry<CacheMeta>> {
     // jco is loaded lazily: a process that only hits the disk cache never pays for it.
     this.transpiler ??= loadTranspiler();
     const t = await this.transpiler;
@@ -160,17 +236,8 @@ export class ComponentCompiler {
       const abi = directAbiFromWat(await t.print(bytes), coreFiles);
       if (abi) meta.directAbi = abi;
     }
-    // Write to a private directory, then rename: a reader never sees half a cache entry.
-    const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await mkdir(tmp, { recursive: true });
-    for (const file of [...coreFiles, 'component.js']) await writeFile(path.join(tmp, file), files[file]);
-    await writeFile(path.join(tmp, 'meta.json'), JSON.stringify(meta));
-    try {
-      await rename(tmp, dir);
-    } catch {
-      await rm(tmp, { recursive: true, force: true }); // another process won the race: use its copy
-    }
-    return meta;
+    const entryFiles = Object.fromEntries([...coreFiles, GLUE].map((f) => [f, files[f]]));
+    return this.cache.write(key, entryFiles, meta);
   }
 
 }
@@ -185,7 +252,10 @@ export async function compileBundle(bundle: BundleRef, memoryBytes: number): Pro
   const modules: Record<string, WebAssembly.Module> = {};
   for (const file of bundle.coreFiles) {
     if (path.basename(file) !== file) throw new CapsuleError('INTERNAL', `bundle core file ${file} is not a plain file name`);
-    modules[file] = await WebAssembly.compile(capModule(await readFile(path.join(bundle.dir, file)), caps));
+    // Checked again here, where the bytes are compiled: the entry was checked when read, but may have changed since.
+    const expected = bundle.sha256 && (Object.hasOwn(bundle.sha256, file) ? bundle.sha256[file] : '');
+    const bytes = expected === undefined ? await readFile(path.join(bundle.dir, file)) : await readCachedFile(bundle.dir, file, expected);
+    modules[file] = await WebAssembly.compile(capModule(bytes, caps));
   }
   return modules;
 }
@@ -210,12 +280,17 @@ function cacheKey(digest: string, transpilerVersion: string): string {
   return createHash('sha256').update(`${digest}\0${transpilerVersion}\0${LAYOUT}`).digest('hex').slice(0, 32);
 }
 
-async function readMeta(dir: string): Promise<CacheMeta | undefined> {
-  try {
-    return JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as CacheMeta;
-  } catch {
-    return undefined;
+/**
+ * An entry whose meta names a file it has no hash for (the glue, a core file) was
+ * edited: every file that runs must be covered.
+ */
+function uncovered(entry: CacheEntry<CacheMeta>): TamperedEntry | undefined {
+  const meta = entry.meta as Partial<CacheMeta>;
+  if (!Array.isArray(meta.coreFiles) || typeof meta.wit !== 'string' || !Array.isArray(meta.glueImports)) {
+    return { dir: entry.dir, files: ['meta.json'] };
   }
+  const missing = [...meta.coreFiles, GLUE].filter((f) => typeof f !== 'string' || !Object.hasOwn(entry.sha256, f));
+  return missing.length > 0 ? { dir: entry.dir, files: missing.map(String) } : undefined;
 }
 
 function firstLine(text: string): string {

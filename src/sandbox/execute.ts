@@ -1,12 +1,16 @@
 // Runs one Job in the current thread: link, instantiate fresh, call, collect.
 // Every tier ends up here, so a call behaves the same wherever it runs.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CapsuleError, messageOf, type ErrorData } from '../errors.js';
+import { Lru } from '../lru.js';
 import type { CommandInput, Job, JobOutcome, JobResult, LogRecord } from './job.js';
 import { CallBudget, inGuest } from './call-budget.js';
 import type { DirectAbi } from './direct-abi.js';
 import { callDirect } from './direct-call.js';
 import { linkImports } from './linker.js';
 import { callLimits, HIDDEN_EXPORT, PAGE, tableCap } from './limits/index.js';
+import { readCachedFile } from './transpile-cache.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
 
 type Instantiate = (
@@ -15,15 +19,72 @@ type Instantiate = (
   instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
 ) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
-const glueCache = new Map<string, Promise<Instantiate>>();
+/** Glue modules kept per thread (a worker, a child process); the same bound as the pool's warm list. */
+export const GLUE_CACHE_ENTRIES = 64;
+const glueCache = new Lru<string, Promise<Instantiate>>(GLUE_CACHE_ENTRIES);
+/**
+ * Every glue module this thread has imported. Node's module loader keeps each
+ * one for the thread's life (dropping it from glueCache frees nothing), so the
+ * worker pool replaces a worker that would import more than its bound (worker.ts).
+ */
+const imported = new Set<string>();
 
-export function loadGlue(url: string): Promise<Instantiate> {
-  let glue = glueCache.get(url);
+/** The same glue text is the same module, wherever its file is. */
+function moduleKey(url: string, sha256: string | undefined): string {
+  return sha256 === undefined ? url : `sha256:${sha256}`;
+}
+
+/** True when loading this glue would import a module this thread has not imported yet. */
+export function isNewGlue(url: string, sha256: string | undefined): boolean {
+  return !imported.has(moduleKey(url, sha256));
+}
+
+/** Distinct glue modules this thread has imported. */
+export function importedGlueModules(): number {
+  return imported.size;
+}
+
+/**
+ * The glue's `instantiate`. With `sha256` (the hash recorded when the cache entry
+ * was written), the file is read, checked, and the checked bytes are what is
+ * imported (as a data: URL), so a file changed after the runtime checked its
+ * cache entry is refused (DIGEST_MISMATCH) and never runs.
+ */
+export function loadGlue(url: string, sha256?: string): Promise<Instantiate> {
+  const key = moduleKey(url, sha256);
+  let glue = glueCache.get(key);
   if (!glue) {
-    glue = import(url).then((m: { instantiate: Instantiate }) => m.instantiate);
-    glueCache.set(url, glue);
+    const pending = importGlue(url, sha256);
+    glueCache.set(key, pending);
+    pending.catch(() => glueCache.deleteIf(key, pending));
+    glue = pending;
   }
   return glue;
+}
+
+async function importGlue(url: string, sha256: string | undefined): Promise<Instantiate> {
+  let specifier = url;
+  if (sha256 !== undefined) {
+    const file = fileURLToPath(url);
+    const bytes = await readCachedFile(path.dirname(file), path.basename(file), sha256);
+    specifier = `data:text/javascript;base64,${bytes.toString('base64')}`;
+  }
+  imported.add(moduleKey(url, sha256));
+  const m = (await import(specifier)) as { instantiate: Instantiate };
+  return m.instantiate;
+}
+
+/** Glue modules this thread holds in its cache now (bounded by GLUE_CACHE_ENTRIES). */
+export function glueCacheSize(): number {
+  return glueCache.size;
+}
+
+/** The recorded hash of a job's glue, when its bundle has one. */
+export function glueHash(job: Pick<Job, 'bundle'>): string | undefined {
+  const b = job.bundle;
+  if (!b?.sha256) return undefined;
+  // Hashes recorded but none for the glue: '' matches no file, so it is refused.
+  return Object.hasOwn(b.sha256, b.glue) ? b.sha256[b.glue] : '';
 }
 
 export async function execute(job: Job): Promise<JobResult> {
@@ -48,7 +109,7 @@ export async function execute(job: Job): Promise<JobResult> {
   let outcome: JobOutcome;
   try {
     const imports = linkImports(job.imports, job.grants, wasi, logs, budget);
-    const instantiate = await loadGlue(job.glueUrl);
+    const instantiate = await loadGlue(job.glueUrl, glueHash(job));
     const count = instanceCounter(job);
     const exports = await instantiate(
       (name) => module(job, name),

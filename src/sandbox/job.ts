@@ -122,6 +122,11 @@ export interface BundleRef {
   instantiations?: Record<string, number>;
   memories?: number;
   tables?: Record<string, TableDecl[]>;
+  /**
+   * SHA-256 (hex) of each file (glue and core files) as recorded when the cache
+   * entry was written; whoever loads a file checks it against this first.
+   */
+  sha256?: Record<string, string>;
 }
 
 /**

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { CapsuleError, messageOf } from '../errors.js';
+import { GLUE_CACHE_ENTRIES, glueHash } from '../sandbox/execute.js';
 import type { Job, JobResult } from '../sandbox/job.js';
 import type { TierRunner } from './runner.js';
 import { Semaphore } from './semaphore.js';
@@ -19,12 +20,26 @@ export interface PoolOptions {
   spare?: number;
   /** JS heap cap per worker (V8 old generation), MiB. Linear memory is capped separately, per call. */
   heapMb?: number;
+  /**
+   * Distinct glue modules a worker may import before it is replaced (default
+   * 128): Node keeps every imported module for the worker's life.
+   */
+  glueModules?: number;
 }
+
+export const DEFAULT_GLUE_MODULES = 2 * GLUE_CACHE_ENTRIES;
+/** The exit code of a worker that ends itself to be replaced (worker-entry.ts); its call has not started. */
+export const RECYCLE_EXIT_CODE = 75;
+const RECYCLED = `worker exited with code: ${RECYCLE_EXIT_CODE}`;
 
 const DEFAULT_HEAP_MB = 512;
 /** How long a call may wait for a worker to pick it up (a worker that cannot even start). */
 const START_DEADLINE_MS = 60_000;
-const MAX_WARM_GLUES = 64;
+/** A glue a new worker loads before it reports ready, with the hash it must have. */
+export interface WarmGlue {
+  url: string;
+  sha256?: string;
+}
 
 // Bundled layout: dist/worker.js sits beside the bundle that holds this code.
 const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -32,14 +47,21 @@ const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
 export class WorkerRunner implements TierRunner {
   private readonly pool: Piscina;
   private readonly slots: Semaphore;
-  /** Passed by reference as workerData: each new worker preloads these glues. */
-  private readonly warm = { glueUrls: [] as string[] };
+  /**
+   * Passed by reference as workerData: each new worker preloads these glues, the
+   * most recently used first, as many as a worker keeps (GLUE_CACHE_ENTRIES).
+   */
+  private readonly warm: { glues: WarmGlue[]; glueModules: number };
+  /** Workers that ended themselves at their glue-module bound (for tests and soak reports). */
+  recycled = 0;
 
   constructor(opts: PoolOptions = {}, workerFile = WORKER_FILE) {
     const running = Math.max(1, opts.maxThreads ?? availableParallelism());
     const spare = Math.max(0, opts.spare ?? 1);
     const threads = running + spare;
     this.slots = new Semaphore(running);
+    const glueModules = Number.isSafeInteger(opts.glueModules) && (opts.glueModules as number) > 0 ? (opts.glueModules as number) : DEFAULT_GLUE_MODULES;
+    this.warm = { glues: [], glueModules };
     this.pool = new Piscina({
       filename: workerFile,
       // The spare is always started, whatever minThreads says.
@@ -57,9 +79,23 @@ export class WorkerRunner implements TierRunner {
   }
 
   async run(job: Job, signal?: AbortSignal): Promise<JobResult> {
-    if (!this.warm.glueUrls.includes(job.glueUrl)) {
-      this.warm.glueUrls = [job.glueUrl, ...this.warm.glueUrls].slice(0, MAX_WARM_GLUES);
+    // A worker at its glue-module bound ends itself before the call starts; the
+    // call then runs in another worker. Bounded, so a pool that cannot start a
+    // worker does not loop.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(job, signal);
+      } catch (e) {
+        if (e !== WORKER_RECYCLED || attempt >= 3) throw e === WORKER_RECYCLED ? recycleFailed(job) : e;
+        this.recycled++;
+      }
     }
+  }
+
+  private async runOnce(job: Job, signal?: AbortSignal): Promise<JobResult> {
+    // At most what a fresh worker may import, so preloading never pushes it over its bound.
+    const warmMax = Math.min(GLUE_CACHE_ENTRIES, this.warm.glueModules);
+    this.warm.glues = warmFirst(this.warm.glues, { url: job.glueUrl, sha256: glueHash(job) }, warmMax);
     const release = await this.slots.acquire();
     const deadline = new AbortController();
     const started = new Int32Array(new SharedArrayBuffer(4));
@@ -93,6 +129,7 @@ export class WorkerRunner implements TierRunner {
           elapsedMs,
         });
       }
+      if (Atomics.load(started, 0) === 0 && messageOf(e) === RECYCLED) throw WORKER_RECYCLED;
       if ((e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
         throw new CapsuleError('MEMORY_LIMIT', `${job.capabilityId}: the worker ran out of JS heap; it was replaced`);
       }
@@ -108,4 +145,17 @@ export class WorkerRunner implements TierRunner {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+/** Thrown by runOnce when the worker ended itself before starting the call. */
+const WORKER_RECYCLED = Symbol('worker recycled');
+
+function recycleFailed(job: Job): CapsuleError {
+  return new CapsuleError('INTERNAL', `${job.capabilityId}: workers kept ending at their glue-module bound before the call started`);
+}
+
+/** `glue` moved to the front of `list` (most recently used), which keeps at most GLUE_CACHE_ENTRIES. */
+export function warmFirst(list: WarmGlue[], glue: WarmGlue, max = GLUE_CACHE_ENTRIES): WarmGlue[] {
+  if (list[0]?.url === glue.url && list[0]?.sha256 === glue.sha256) return list;
+  return [glue, ...list.filter((g) => g.url !== glue.url)].slice(0, max);
 }
