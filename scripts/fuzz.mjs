@@ -4,7 +4,7 @@
 // CapsuleError INTERNAL, non-CapsuleError, hang, crash, runaway RSS) and valid
 // components are checked to still run in the same runtime (no poisoning).
 //
-//   npm run fuzz                               500 cases, seed 24301
+//   npm run fuzz                               500 cases, seed 24301, every 50th also through the CLI
 //   npm run fuzz -- --cases 10000              the 10 000-case run
 //   npm run fuzz -- --seed 7 --minutes 5 --out summary.md
 //   npm run fuzz -- --long                     bigger seeds and inputs, 60 minutes unless --minutes/--cases
@@ -34,7 +34,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     json: { type: 'string' },
     results: { type: 'string', default: path.join(root, 'fuzz-results') },
-    'cli-every': { type: 'string', default: '10' },
+    'cli-every': { type: 'string', default: '50' },
     'rss-ceiling-mib': { type: 'string', default: '1536' },
     audit: { type: 'boolean', default: false },
     replay: { type: 'string' },

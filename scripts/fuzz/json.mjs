@@ -90,7 +90,7 @@ export function mutateValue(rng, value, opts = {}) {
       if (!Array.isArray(target)) target[rng.pick([...ODD_STRINGS, '$ref', '$schema', 'extra', 'inputSchema'])] = oddValue(rng);
     }],
     [1, 'wide-array', () => (obj[key] = Array.from({ length: rng.pick([1000, 100000]) }, (_, i) => i))],
-    [1, 'wide-object', () => (obj[key] = Object.fromEntries(Array.from({ length: rng.pick([1000, 50000]) }, (_, i) => [`k${i}`, i])))],
+    [1, 'wide-object', () => (obj[key] = Object.fromEntries(Array.from({ length: rng.pick(opts.long ? [1000, 50000, 1000000] : [1000, 50000]) }, (_, i) => [`k${i}`, i])))],
     [1, 'type-swap', () => (obj[key] = Array.isArray(obj[key]) ? { ...obj[key] } : obj[key] !== null && typeof obj[key] === 'object' ? Object.values(obj[key]) : [obj[key]])],
   ];
   const op = rng.weighted(ops.map(([w, n, f]) => [w, [n, f]]));
