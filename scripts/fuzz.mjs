@@ -119,13 +119,15 @@ async function campaign() {
   t.rss.push([0, 1, await sup.start()]);
   let suspects = [];
   let canaryNonce = 0;
-  const checkCanary = async () => {
+  // `prime`: the case whose message looked like a transpiler panic, when that triggered the check
+  const checkCanary = async (prime) => {
     t.canaries.run++;
     const r = await sup.canary(`${seed}-${++canaryNonce}`, 60_000);
     if (r.problems.length) {
       t.canaries.failed++;
       t.canaries.problems.push(...r.problems);
-      for (const [c, o] of suspects) save(c, 'runtime', { ...o, class: `poison-suspect-${o.class}` }, t);
+      for (const [c, o] of suspects) save(c, 'runtime', { ...o, class: c === prime ? 'poison-cause' : `poison-suspect-${o.class}` }, t);
+      t.canaries.after.push(prime ? `#${prime.index}` : `#${suspects[0]?.[0].index}–#${suspects.at(-1)?.[0].index}`);
       log(`\npoisoned after cases ${suspects.map(([c]) => c.index).join(',')}: ${r.problems[0]}\n`);
       await sup.kill();
       await sup.start();
@@ -142,13 +144,16 @@ async function campaign() {
     if (o.rss) t.rss.push([n, sup.generation, o.rss]);
     if (BAD.has(o.class)) save(c, 'runtime', o, t);
     suspects.push([c, o]);
-    if (cliEvery > 0 && n % cliEvery === 0 && !c.special) {
+    // the CLI sample: every Nth case, and every case whose error text looks like it could garble stderr
+    const odd = ['internal', 'non-capsule'].includes(o.class) || /panicked|unreachable|[\u0000-\u0008\u000a-\u001f]/.test(o.message ?? '');
+    if (cliEvery > 0 && (n % cliEvery === 0 || odd) && !c.special) {
       const co = await runCli(cliArgv(c, dir, { root, fixedPolicyFile }), { timeoutMs: deadlineFor(c) + 10_000, env: cliEnv });
       t.add('cli', c, co);
       if (BAD.has(co.class) || co.anomalies?.length) save(c, 'cli', co, t);
     }
     rmSync(dir, { recursive: true, force: true });
-    if ((n + 1) % 25 === 0 || (o.class === 'capsule' && SUSPICIOUS.test(o.message ?? ''))) await checkCanary();
+    const suspicious = o.class === 'capsule' && SUSPICIOUS.test(o.message ?? '');
+    if ((n + 1) % 25 === 0 || suspicious) await checkCanary(suspicious ? c : undefined);
     if ((n + 1) % 25 === 0) log(`\r${n + 1} cases, ${[...BAD].reduce((a, b) => a + t.count(b), 0)} bad, ${t.canaries.failed} poisoned, ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
   log('\n');

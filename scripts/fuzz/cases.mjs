@@ -115,7 +115,9 @@ export function generateCase(seed, index, ctx) {
     if (text.includes('dir.wasm')) c.files[`caps/${MANIFEST_ID}/dir.wasm/x`] = '';
     c.caps = 'case';
     c.target = { id: MANIFEST_ID };
-    c.inputText = fuzzInput(rng, ctx.long, rng.pick(INPUTS.filter((t) => t.startsWith('{')))).text;
+    const inp = rng.chance(0.5) ? { text: rng.pick(INPUTS), ops: [] } : fuzzInput(rng, ctx.long, rng.pick(INPUTS));
+    c.inputText = inp.text;
+    c.ops.push(...inp.ops);
   } else {
     const p = mutatePolicy(rng, ctx.long);
     let text = toText(rng, p.doc);

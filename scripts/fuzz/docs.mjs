@@ -38,6 +38,8 @@ const MANIFEST_FIELDS = {
   runtime: ['container', 'wasm', 'docker'],
   container: [{ image: 'alpine' }, { image: '-rm' }, { image: 'x', command: [1] }],
   inputSchema: SCHEMA_TRICKS,
+  'inputSchema.properties.s.pattern': ['^(a+)+$', '(x+x+)+y', '^(a|a)*$', '(', '\\p{Lu}', '[', 'a{99999999}'],
+  'inputSchema.properties.s.format': ['email', 'date-time', 'regex', 'uri', 'no-such-format'],
   outputSchema: SCHEMA_TRICKS,
   securityLevel: ['full', 'controlled', 'sandboxed', 'root'],
   'permissions.host': [['capsule:host/nope'], ['wasi:http/outgoing-handler'], ['CAPSULE:HOST/LOG']],

@@ -12,7 +12,7 @@ export class Tally {
     this.timesByKind = {};
     this.anomalies = {};
     this.rss = []; // [caseNumber, generation, bytes]
-    this.canaries = { run: 0, failed: 0, problems: [] };
+    this.canaries = { run: 0, failed: 0, problems: [], after: [] };
     this.saved = 0;
     this.examples = {}; // class/code -> first index
   }
@@ -89,6 +89,7 @@ export function markdown(t, meta) {
   if (an.length) L.push(`CLI stderr anomalies: ${an.map(([c, n]) => `${c} ${n}`).join(', ')}.`);
   const bad = Object.entries(t.examples).filter(([k]) => [...BAD].some((b) => k.includes(` ${b}`)));
   if (bad.length) L.push(`First case per failure class: ${bad.map(([k, i]) => `${k} #${i}`).join('; ')}.`);
+  if (t.canaries.failed) L.push(`Poisoned after case(s): ${t.canaries.after.join(', ')} (first problem: ${t.canaries.problems[0]?.slice(0, 200)}).`);
   L.push(`Final poisoning check (valid components in the same long-lived runtime): ${meta.finalCanary.length ? `FAILED: ${meta.finalCanary.join('; ')}` : 'passed'}.`);
   return L.join('\n');
 }
