@@ -18,6 +18,9 @@ for (const ev of ['uncaughtException', 'unhandledRejection']) {
   });
 }
 
+// The supervisor is gone (killed, or the campaign ended): do not linger with a worker pool.
+process.on('disconnect', () => process.exit(0));
+
 const rtOpts = (extra) => ({ cacheDir, auditLog: audit ? path.join(workDir, 'audit.jsonl') : false, pool: { minThreads: 1, maxThreads: 2 }, ...extra });
 const rt = await createRuntime(rtOpts({ capabilitiesDir: catalog, policy }));
 
