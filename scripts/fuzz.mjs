@@ -89,6 +89,7 @@ function save(c, via, o, t) {
   const files = Object.fromEntries(Object.entries(c.files).map(([n, f]) => [n, f?.fifo ? { fifo: true } : typeof f === 'string' ? f : { base64: Buffer.from(f).toString('base64') }]));
   const record = {
     seed, index: c.index, via, kind: c.kind, class: o.class, code: o.code, message: o.message, ms: o.ms, ops: c.ops,
+    anomalies: o.anomalies, stderr: o.stderr,
     target: c.target, caps: c.caps, policy: c.policy, special: c.special,
     opts: Object.fromEntries(Object.entries(c.opts).map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? String(v) : v])),
     inputText: (c.inputText?.length ?? 0) <= 1 << 20 ? c.inputText : `(${c.inputText.length} chars: regenerate from seed and index)`,

@@ -36,7 +36,7 @@ export function runCli(argv, { timeoutMs, env }) {
 }
 
 export function classifyCli({ code, signal, stderr, timedOut, ms }) {
-  const base = { ms };
+  const base = { ms, stderr: stderr.slice(-1500) };
   if (timedOut) return { ...base, class: 'hang', code: 'WATCHDOG', message: `capsule run did not exit in time\n${stderr.slice(-800)}` };
   if (signal) return { ...base, class: 'crash', code: signal, message: stderr.slice(-1500) };
   const anomalies = [];
