@@ -15,7 +15,7 @@
 // when any case broke the invariant.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -64,10 +64,19 @@ writeFileSync(fixedPolicyFile, JSON.stringify(policy));
 const runDir = path.join(args.results, `seed-${seed}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 const cliEnv = { ...process.env, CAPSULE_CACHE_DIR: cacheDir, CAPSULE_AUDIT_LOG: '' };
 
-/** Watchdog: twice the call's limit, plus time to transpile what the case brings (and start a runtime). */
+/**
+ * Watchdog: twice the call's limit, plus time to transpile what the case brings (and
+ * start a runtime); stretched by the load average per core when the machine is
+ * oversubscribed (at load 14 per core a plain 1 s timeout took 6–8 s to fire), so
+ * that a slow machine does not report hangs that are not there.
+ */
+const loadStretch = () => Math.min(10, Math.max(1, loadavg()[0] / availableParallelism()));
+let maxStretch = 1;
 function deadlineFor(c) {
   const bytes = Object.values(c.files).reduce((n, f) => n + (f.length ?? 0), 0) + (c.inputText?.length ?? 0);
-  return 2 * LIMIT_MS + 4000 + bytes / 1000;
+  const stretch = loadStretch();
+  maxStretch = Math.max(maxStretch, stretch);
+  return (2 * LIMIT_MS + 4000 + bytes / 1000) * stretch;
 }
 
 function materialize(c) {
@@ -167,10 +176,10 @@ async function campaign() {
   const meta = {
     seed, cases: n, long, wallMs: Date.now() - started, restarts: sup.generation - 1, finalCanary: final.problems,
     command: `npm run fuzz -- ${process.argv.slice(2).join(' ')}`.trim(), savedDir: t.saved ? path.relative(root, runDir) : undefined,
-    cacheBytes: dirBytes(cacheDir),
+    cacheBytes: dirBytes(cacheDir), maxStretch,
   };
   const md = markdown(t, meta);
-  const summary = { ...t.summary(), cases: n, seed, wallMs: meta.wallMs, restarts: meta.restarts, finalCanary: final.problems, canaryProblems: t.canaries.problems.slice(0, 20), saved: t.saved, savedDir: meta.savedDir };
+  const summary = { ...t.summary(), maxWatchdogStretch: maxStretch, cases: n, seed, wallMs: meta.wallMs, restarts: meta.restarts, finalCanary: final.problems, canaryProblems: t.canaries.problems.slice(0, 20), saved: t.saved, savedDir: meta.savedDir };
   return { md, summary };
 }
 

@@ -81,7 +81,7 @@ export function markdown(t, meta) {
   const gen1 = t.rss.filter(([, g]) => g === t.rss[0]?.[1]);
   const at = (xs, f) => xs[Math.min(xs.length - 1, Math.floor(f * xs.length))]?.[2];
   L.push(`Runtime process RSS${t.rss.length && gen1.length !== t.rss.length ? ' (first process)' : ''}: start ${mib(at(gen1, 0))}, middle ${mib(at(gen1, 0.5))}, end ${mib(at(gen1, 1))}; peak over all ${mib(Math.max(0, ...t.rss.map((r) => r[2])))}.`);
-  L.push(`Cache directory at the end: ${mib(meta.cacheBytes)}.`);
+  L.push(`Cache directory at the end: ${mib(meta.cacheBytes)}. Watchdog stretched by load up to ×${meta.maxStretch.toFixed(1)}${meta.maxStretch > 1 ? ' (load average per core over 1)' : ''}.`);
   L.push('');
   const codes = Object.entries(t.codes).sort((a, b) => b[1] - a[1]);
   if (codes.length) L.push(`CapsuleError codes (both paths): ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}.`);
