@@ -70,7 +70,7 @@ const cliEnv = { ...process.env, CAPSULE_CACHE_DIR: cacheDir, CAPSULE_AUDIT_LOG:
  * oversubscribed (at load 14 per core a plain 1 s timeout took 6–8 s to fire), so
  * that a slow machine does not report hangs that are not there.
  */
-const loadStretch = () => Math.min(10, Math.max(1, loadavg()[0] / availableParallelism()));
+const loadStretch = () => Math.min(5, Math.max(1, loadavg()[0] / availableParallelism()));
 let maxStretch = 1;
 function deadlineFor(c) {
   const bytes = Object.values(c.files).reduce((n, f) => n + (f.length ?? 0), 0) + (c.inputText?.length ?? 0);
