@@ -1,6 +1,5 @@
 // The Runtime wires the layers for one call:
 // registry → policy (grants, limits, tier) → input schema → tier → output checks.
-import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import path from 'node:path';
 import { Admission, type AdmissionOptions } from './admission.js';
@@ -14,6 +13,7 @@ import { checkProvider, checkSignature, readVerified } from './registry/provenan
 import { Registry } from './registry/registry.js';
 import { AuditTrail, type RunRecord, type RunSubject } from './run-audit.js';
 import { type CompiledComponent, ComponentCompiler, defaultCacheDir } from './sandbox/compile.js';
+import { readComponentFile } from './sandbox/component-file.js';
 import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
 import type { CommandInput, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
@@ -176,8 +176,9 @@ export class Runtime {
     this.assertOpen();
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(file);
+      bytes = await readComponentFile(file);
     } catch (e) {
+      if (e instanceof CapsuleError) throw e;
       throw new CapsuleError('CAPABILITY_NOT_FOUND', `cannot read ${file}: ${messageOf(e)}`);
     }
     return this.compiler.compile(bytes, file);

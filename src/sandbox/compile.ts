@@ -11,8 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { CapsuleError, messageOf } from '../errors.js';
 import { type ComponentShape, shapeFromWit } from './describe.js';
 import { type DirectAbi, directAbiFromWat } from './direct-abi.js';
+import { compileCore } from './core-compile.js';
 import { capMemories, definedMemories, pagesPerMemory } from './memory-cap.js';
 import type { BundleRef } from './job.js';
+import { transpileIsolated } from './transpile-host.js';
 
 export interface CompiledComponent {
   digest: string;
@@ -64,7 +66,6 @@ export function checkComponentBytes(bytes: Uint8Array, origin: string): void {
 
 export class ComponentCompiler {
   private readonly compiled = new Map<string, Promise<CompiledComponent>>();
-  private transpiler?: Promise<Transpiler>;
   private version?: Promise<string>;
   private readonly capped = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
 
@@ -117,25 +118,9 @@ export class ComponentCompiler {
   }
 
   private async transpileInto(dir: string, bytes: Uint8Array, version: string, origin: string): Promise<CacheMeta> {
-    // jco is loaded lazily: a process that only hits the disk cache never pays for it.
-    this.transpiler ??= loadTranspiler();
-    const t = await this.transpiler;
-    let files: Record<string, Uint8Array>;
-    let glueImports: string[];
-    let wit: string;
-    try {
-      wit = await t.componentWit(bytes);
-      const out = await t.transpileBytes(bytes, {
-        name: 'component',
-        instantiation: { tag: 'async' },
-        noTypescript: true,
-        quiet: true,
-      });
-      files = out.files;
-      glueImports = out.imports;
-    } catch (e) {
-      throw new CapsuleError('COMPONENT_INVALID', `${origin} is not a valid component: ${firstLine(messageOf(e))}`);
-    }
+    // In a disposable process under time and size limits (transpile-host.ts): a hostile
+    // component can neither stall this thread nor break jco for later components.
+    const { files, imports: glueImports, wit, printed } = await transpileIsolated(bytes, origin);
     const coreFiles = Object.keys(files).filter((f) => f.endsWith('.wasm'));
     const glue = new TextDecoder().decode(files['component.js']);
     const instantiations = countInstantiations(glue, coreFiles);
@@ -143,7 +128,7 @@ export class ComponentCompiler {
     const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit, instantiations, memories };
     // Only import-free, single-module capabilities qualify; printing big components would be slow.
     if (glueImports.length === 0 && coreFiles.length === 1 && shapeFromWit(wit).world === 'capability') {
-      const abi = directAbiFromWat(await t.print(bytes), coreFiles);
+      const abi = printed === undefined ? undefined : directAbiFromWat(printed, coreFiles);
       if (abi) meta.directAbi = abi;
     }
     // Write to a private directory, then rename: a reader never sees half a cache entry.
@@ -171,7 +156,8 @@ export async function compileBundle(bundle: BundleRef, memoryBytes: number): Pro
   const modules: Record<string, WebAssembly.Module> = {};
   for (const file of bundle.coreFiles) {
     if (path.basename(file) !== file) throw new CapsuleError('INTERNAL', `bundle core file ${file} is not a plain file name`);
-    modules[file] = await WebAssembly.compile(capMemories(await readFile(path.join(bundle.dir, file)), pages));
+    // Off this thread when large, under a time limit (core-compile.ts).
+    modules[file] = await compileCore(capMemories(await readFile(path.join(bundle.dir, file)), pages), file);
   }
   return modules;
 }
@@ -202,27 +188,6 @@ async function readMeta(dir: string): Promise<CacheMeta | undefined> {
   } catch {
     return undefined;
   }
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0].slice(0, 500);
-}
-
-interface Transpiler {
-  componentWit(bytes: Uint8Array): Promise<string>;
-  print(bytes: Uint8Array): Promise<string>;
-  transpileBytes(
-    bytes: Uint8Array,
-    opts: Record<string, unknown>,
-  ): Promise<{ files: Record<string, Uint8Array>; imports: string[] }>;
-}
-
-async function loadTranspiler(): Promise<Transpiler> {
-  const [{ transpileBytes }, { componentWit, print }] = await Promise.all([
-    import('@bytecodealliance/jco-transpile'),
-    import('@bytecodealliance/jco-transpile/wasm-tools'),
-  ]);
-  return { componentWit, print, transpileBytes } as Transpiler;
 }
 
 async function transpilerVersion(): Promise<string> {
