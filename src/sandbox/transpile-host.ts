@@ -8,6 +8,7 @@
 // stderr captured; and the process replaced after any failure or timeout, and
 // after a number of jobs (jco's instances grow with use).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CapsuleError } from '../errors.js';
@@ -68,8 +69,15 @@ export interface TranspilerPoolOptions {
   idleMs?: number;
 }
 
-// Bundled layout: dist/transpile-host.js sits beside the bundle that holds this code.
-const ENTRY = fileURLToPath(new URL('./transpile-host.js', import.meta.url));
+/**
+ * Bundled layout: dist/transpile-host.js sits beside the bundle that holds this code.
+ * Run from source (tests import src/), the bundle is in dist/ at the package root.
+ */
+function defaultEntry(): string {
+  const bundled = fileURLToPath(new URL('./transpile-host.js', import.meta.url));
+  const fromSource = fileURLToPath(new URL('../../dist/transpile-host.js', import.meta.url));
+  return !existsSync(bundled) && existsSync(fromSource) ? fromSource : bundled;
+}
 const STARTUP_MS = 30_000;
 const STDERR_KEPT = 8 * 1024;
 /** The longest jco reason quoted in a COMPONENT_INVALID message (the whole message stays under 1 KiB). */
@@ -170,7 +178,7 @@ export class TranspilerPool {
 
   constructor(opts: TranspilerPoolOptions = {}) {
     this.limits = { ...TRANSPILE_LIMITS, ...opts.limits };
-    this.entry = opts.entry ?? ENTRY;
+    this.entry = opts.entry ?? defaultEntry();
     this.maxProcesses = opts.maxProcesses ?? 2;
     this.jobsPerProcess = opts.jobsPerProcess ?? 50;
     this.idleMs = opts.idleMs ?? 30_000;
