@@ -25,16 +25,30 @@ function invalid(what: string, why: string): CapsuleError {
   return new CapsuleError('COMPONENT_INVALID', `${what.slice(0, 300)}: core module does not compile: ${reason}`);
 }
 
+/**
+ * The process tier's job runner runs under Node's permission model, which refuses
+ * worker threads (ERR_ACCESS_DENIED): it is a disposable process with its own time
+ * limit, so compiling on its thread costs no one else. Undefined there.
+ */
+function startWorker(bytes: Uint8Array): Worker | undefined {
+  try {
+    return new Worker(WORKER_SOURCE, { eval: true, workerData: bytes });
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ERR_ACCESS_DENIED') return undefined;
+    throw e;
+  }
+}
+
 export async function compileCore(bytes: Uint8Array<ArrayBuffer>, what: string, timeoutMs = CORE_COMPILE_TIMEOUT_MS): Promise<WebAssembly.Module> {
-  if (bytes.length < OFF_THREAD_BYTES) {
+  // One worker per large module: a timeout terminates it without touching other compiles.
+  const worker = bytes.length < OFF_THREAD_BYTES ? undefined : startWorker(bytes);
+  if (!worker) {
     try {
       return await WebAssembly.compile(bytes);
     } catch (e) {
       throw invalid(what, e instanceof Error ? e.message : String(e));
     }
   }
-  // One worker per large module: a timeout terminates it without touching other compiles.
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: bytes });
   try {
     return await new Promise<WebAssembly.Module>((resolve, reject) => {
       const timer = setTimeout(() => reject(invalid(what, `compiling took longer than ${timeoutMs / 1000} s`)), timeoutMs);
