@@ -1,4 +1,4 @@
-// Bundles the CLI, the library entry, the worker entry and the job runner with esbuild, and emits
+// Bundles the CLI, the library entry, the worker entry, the job runner and the transpiler host with esbuild, and emits
 // type declarations for the library. Runs on `npm install` (prepare) and before tests.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -18,6 +18,8 @@ await build({
     worker: 'src/tiers/worker-entry.ts',
     // The job protocol's entrypoint for the process tier and inside a VM.
     'job-runner': 'src/tiers/job-entry.ts',
+    // jco runs in this child process, never in the runtime's (src/sandbox/transpile-host.ts).
+    'transpile-host': 'src/sandbox/transpile-entry.ts',
   },
   absWorkingDir: root,
   outdir: dist,

@@ -1,6 +1,5 @@
 // The Runtime wires the layers for one call:
 // registry → policy (grants, limits, tier) → input schema → tier → output checks.
-import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import path from 'node:path';
 import { Admission, reservationFor, type AdmissionOptions } from './admission.js';
@@ -18,6 +17,7 @@ import { AuditTrail, type RunRecord, type RunSubject } from './run-audit.js';
 import { Lru } from './lru.js';
 import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defaultCacheDir } from './sandbox/compile.js';
 import { cacheMaxBytesFromEnv } from './sandbox/transpile-cache.js';
+import { readComponentFile } from './sandbox/component-file.js';
 import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
 import type { CommandInput, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
@@ -212,8 +212,9 @@ export class Runtime {
     this.assertOpen();
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(file);
+      bytes = await readComponentFile(file);
     } catch (e) {
+      if (e instanceof CapsuleError) throw e;
       throw new CapsuleError('CAPABILITY_NOT_FOUND', `cannot read ${file}: ${messageOf(e)}`);
     }
     return this.compiler.compile(bytes, file);

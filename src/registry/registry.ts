@@ -2,10 +2,11 @@
 // directories. The directory name must equal the id; an id found twice is an
 // error. A broken entry is kept with its error, so one bad plugin neither hides
 // the others nor goes unnoticed (`capsule list` shows it, `run` reports it).
-import { readdir, readFile, realpath } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { CapsuleError, messageOf } from '../errors.js';
 import { digestOf } from '../sandbox/compile.js';
+import { readComponentFile } from '../sandbox/component-file.js';
 import { type Manifest, readManifest } from './manifest.js';
 
 export interface CapabilityEntry {
@@ -94,7 +95,7 @@ export async function readComponent(entry: CapabilityEntry, manifest: Manifest):
     if (!realFile.startsWith(realDir + path.sep)) {
       throw new CapsuleError('MANIFEST_INVALID', `${entry.manifestPath}: /component resolves outside the capability directory`);
     }
-    bytes = await readFile(realFile);
+    bytes = await readComponentFile(realFile, `${entry.id}: ${manifest.component}`);
   } catch (e) {
     if (e instanceof CapsuleError) throw e;
     throw new CapsuleError('COMPONENT_INVALID', `${entry.id}: cannot read component ${file}: ${messageOf(e)}`);

@@ -13,9 +13,11 @@ import { CapsuleError, messageOf } from '../errors.js';
 import { Lru } from '../lru.js';
 import { type ComponentShape, shapeFromWit } from './describe.js';
 import { type DirectAbi, directAbiFromWat } from './direct-abi.js';
+import { compileCore } from './core-compile.js';
 import { bundleCensus, callLimits, capModule, type TableDecl } from './limits/index.js';
 import type { BundleRef } from './job.js';
 import { type CacheEntry, readCachedFile, type TamperedEntry, TranspileCache } from './transpile-cache.js';
+import { transpileIsolated } from './transpile-host.js';
 
 export interface CompiledComponent {
   digest: string;
@@ -90,7 +92,6 @@ export function checkComponentBytes(bytes: Uint8Array, origin: string): void {
 
 export class ComponentCompiler {
   private readonly compiled: Lru<string, Promise<CompiledComponent>>;
-  private transpiler?: Promise<Transpiler>;
   private version?: Promise<string>;
   private readonly capped: Lru<string, Promise<Record<string, WebAssembly.Module>>>;
   private readonly cache: TranspileCache;
@@ -207,25 +208,9 @@ export class ComponentCompiler {
   }
 
   private async transpileInto(key: string, bytes: Uint8Array, version: string, origin: string): Promise<CacheEntry<CacheMeta>> {
-    // jco is loaded lazily: a process that only hits the disk cache never pays for it.
-    this.transpiler ??= loadTranspiler();
-    const t = await this.transpiler;
-    let files: Record<string, Uint8Array>;
-    let glueImports: string[];
-    let wit: string;
-    try {
-      wit = await t.componentWit(bytes);
-      const out = await t.transpileBytes(bytes, {
-        name: 'component',
-        instantiation: { tag: 'async' },
-        noTypescript: true,
-        quiet: true,
-      });
-      files = out.files;
-      glueImports = out.imports;
-    } catch (e) {
-      throw new CapsuleError('COMPONENT_INVALID', `${origin} is not a valid component: ${firstLine(messageOf(e))}`);
-    }
+    // In a disposable process under time and size limits (transpile-host.ts): a hostile
+    // component can neither stall this thread nor break jco for later components.
+    const { files, imports: glueImports, wit, printed } = await transpileIsolated(bytes, origin);
     const coreFiles = Object.keys(files).filter((f) => f.endsWith('.wasm'));
     const glue = new TextDecoder().decode(files['component.js']);
     const instantiations = countInstantiations(glue, coreFiles);
@@ -233,7 +218,7 @@ export class ComponentCompiler {
     const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit, instantiations, memories, tables };
     // Only import-free, single-module capabilities qualify; printing big components would be slow.
     if (glueImports.length === 0 && coreFiles.length === 1 && shapeFromWit(wit).world === 'capability') {
-      const abi = directAbiFromWat(await t.print(bytes), coreFiles);
+      const abi = printed === undefined ? undefined : directAbiFromWat(printed, coreFiles);
       if (abi) meta.directAbi = abi;
     }
     const entryFiles = Object.fromEntries([...coreFiles, GLUE].map((f) => [f, files[f]]));
@@ -255,7 +240,8 @@ export async function compileBundle(bundle: BundleRef, memoryBytes: number): Pro
     // Checked again here, where the bytes are compiled: the entry was checked when read, but may have changed since.
     const expected = bundle.sha256 && (Object.hasOwn(bundle.sha256, file) ? bundle.sha256[file] : '');
     const bytes = expected === undefined ? await readFile(path.join(bundle.dir, file)) : await readCachedFile(bundle.dir, file, expected);
-    modules[file] = await WebAssembly.compile(capModule(bytes, caps));
+    // Off this thread when large, under a time limit (core-compile.ts).
+    modules[file] = await compileCore(capModule(bytes, caps), file);
   }
   return modules;
 }
@@ -291,27 +277,6 @@ function uncovered(entry: CacheEntry<CacheMeta>): TamperedEntry | undefined {
   }
   const missing = [...meta.coreFiles, GLUE].filter((f) => typeof f !== 'string' || !Object.hasOwn(entry.sha256, f));
   return missing.length > 0 ? { dir: entry.dir, files: missing.map(String) } : undefined;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0].slice(0, 500);
-}
-
-interface Transpiler {
-  componentWit(bytes: Uint8Array): Promise<string>;
-  print(bytes: Uint8Array): Promise<string>;
-  transpileBytes(
-    bytes: Uint8Array,
-    opts: Record<string, unknown>,
-  ): Promise<{ files: Record<string, Uint8Array>; imports: string[] }>;
-}
-
-async function loadTranspiler(): Promise<Transpiler> {
-  const [{ transpileBytes }, { componentWit, print }] = await Promise.all([
-    import('@bytecodealliance/jco-transpile'),
-    import('@bytecodealliance/jco-transpile/wasm-tools'),
-  ]);
-  return { componentWit, print, transpileBytes } as Transpiler;
 }
 
 async function transpilerVersion(): Promise<string> {
