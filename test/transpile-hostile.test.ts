@@ -145,6 +145,12 @@ describe('class 9 and 10: component files that are not files', () => {
     expect(r.stderr).toMatch(/^capsule: COMPONENT_INVALID: \/dev\/zero is not a regular file[^\n]*\n$/);
   });
 
+  it('--input-file /dev/zero is INPUT_TOO_LARGE at the 256 MiB input ceiling (before: read forever)', () => {
+    const r = cli(['run', 'demo.echo', '--input-file', '/dev/zero']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^capsule: INPUT_TOO_LARGE: --input-file \/dev\/zero is larger than the 256 MiB[^\n]*\n$/);
+  });
+
   it('a FIFO as a component file, run directly or as a capability, is refused and the CLI exits (before: hung)', () => {
     const fifo = path.join(dir, 'fifo.wasm');
     execFileSync('mkfifo', [fifo]);

@@ -1,7 +1,9 @@
 // `capsule run <id|file.wasm>`: input from --input, --input-file or stdin;
 // arguments after `--` go to a command-world guest.
-import { readFile } from 'node:fs/promises';
-import { messageOf } from '../errors.js';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { CapsuleError, messageOf } from '../errors.js';
+import { HARD_LIMITS } from '../policy/decide.js';
 import { parseJson } from '../json-text.js';
 import { type CommandOutput, type GuestLog, Runtime } from '../runtime.js';
 import { fileCapabilityId } from '../run-input.js';
@@ -73,9 +75,9 @@ async function readInput(a: ParsedArgs, command: boolean): Promise<unknown> {
   let text: string | undefined = given;
   if (file !== undefined) {
     try {
-      text = await readFile(file, 'utf8');
+      text = await readBounded(createReadStream(file), `--input-file ${file}`);
     } catch (e) {
-      throw usage(`--input-file ${file}: ${messageOf(e)}`);
+      throw e instanceof CapsuleError ? e : usage(`--input-file ${file}: ${messageOf(e)}`);
     }
   }
   if (command) {
@@ -96,9 +98,27 @@ function parseInput(text: string, from: string): unknown {
   }
 }
 
-async function readStdin(): Promise<string> {
+function readStdin(): Promise<string> {
+  return readBounded(process.stdin, 'standard input');
+}
+
+/**
+ * Input text from a file or stdin, read up to the hard input ceiling: `/dev/zero`
+ * or an endless pipe is INPUT_TOO_LARGE instead of a read that never ends. A FIFO
+ * or `/dev/stdin` stays allowed (process substitution is a normal way to pass input).
+ */
+async function readBounded(stream: Readable, from: string): Promise<string> {
+  const max = HARD_LIMITS.inputBytes;
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let total = 0;
+  for await (const chunk of stream) {
+    total += (chunk as Buffer).length;
+    if (total > max) {
+      stream.destroy();
+      throw new CapsuleError('INPUT_TOO_LARGE', `${from} is larger than the ${max / (1024 * 1024)} MiB an input may be`);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
