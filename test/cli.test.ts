@@ -30,6 +30,16 @@ describe('capsule run', () => {
     expect(r.status).toBe(3);
   });
 
+  it('a command given --input null runs with no input; a non-object is INPUT_INVALID, not INTERNAL (found by fuzzing)', () => {
+    const none = cli(['run', 'demo.text.wc', '--input', 'null']);
+    expect(none.status).toBe(0);
+    for (const text of ['5', '[1]']) {
+      const r = cli(['run', 'demo.text.wc', '--input', text, '--', '--json']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe('capsule: INPUT_INVALID: demo.text.wc: command input must be an object { args?, stdin?, env? }\n');
+    }
+  });
+
   it('--allow-host grants a host interface to a bare component', () => {
     const denied = cli(['run', fixture('log')]);
     expect(denied.stderr).toMatch(/^capsule: IMPORT_DENIED: component imports capsule:host\/log@0\.1\.0/);

@@ -6,7 +6,7 @@ import { CapsuleError, messageOf } from '../errors.js';
 import { HARD_LIMITS } from '../policy/decide.js';
 import { parseJson } from '../json-text.js';
 import { type CommandOutput, type GuestLog, Runtime } from '../runtime.js';
-import { fileCapabilityId } from '../run-input.js';
+import { checkCommandInput, fileCapabilityId } from '../run-input.js';
 import type { Tier } from '../policy/tier.js';
 import { parseBytes } from './format.js';
 import { usage } from './errors.js';
@@ -30,7 +30,7 @@ export async function runCommand(a: ParsedArgs): Promise<number> {
   });
   try {
     const loaded = isFile ? await rt.loadFile(target) : await rt.load(target);
-    const input = await readInput(a, loaded.manifest.world === 'command');
+    const input = await readInput(a, loaded.manifest.world === 'command' ? loaded.manifest.id : undefined);
     const opts = {
       timeoutMs: a.number('timeout'),
       memoryLimitBytes: a.values.memory === undefined ? undefined : memory(a.values.memory as string),
@@ -68,7 +68,8 @@ function memory(text: string): number {
 }
 
 
-async function readInput(a: ParsedArgs, command: boolean): Promise<unknown> {
+/** The run's input; `commandId` is set for a command-world capability (its input is `{ args?, stdin?, env? }`). */
+async function readInput(a: ParsedArgs, commandId: string | undefined): Promise<unknown> {
   const given = a.values.input as string | undefined;
   const file = a.values['input-file'] as string | undefined;
   if (given !== undefined && file !== undefined) throw usage('give either --input or --input-file, not both');
@@ -80,8 +81,11 @@ async function readInput(a: ParsedArgs, command: boolean): Promise<unknown> {
       throw e instanceof CapsuleError ? e : usage(`--input-file ${file}: ${messageOf(e)}`);
     }
   }
-  if (command) {
-    const input = text === undefined ? {} : (parseInput(text, '--input') as Record<string, unknown>);
+  if (commandId !== undefined) {
+    const parsed = text === undefined ? null : parseInput(text, '--input');
+    // The same rule as the API: null means no input; anything but an object is refused before flags are added to it.
+    checkCommandInput(parsed, commandId);
+    const input = (parsed ?? {}) as Record<string, unknown>;
     if (a.rest.length > 0) input.args = a.rest;
     if (input.stdin === undefined && text === undefined && !process.stdin.isTTY) input.stdin = await readStdin();
     return input;
