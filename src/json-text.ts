@@ -6,7 +6,7 @@
 // reports positions, so a small scanner finds the first offending character
 // once JSON.parse has already failed (it never runs on valid text).
 
-export interface JsonSyntax {
+interface JsonSyntax {
   line: number;
   column: number;
   reason: string;
@@ -21,7 +21,7 @@ export function parseJson(text: string): unknown {
   }
 }
 
-export class JsonSyntaxError extends Error {
+class JsonSyntaxError extends Error {
   constructor(readonly where: JsonSyntax) {
     super(`line ${where.line} column ${where.column}: ${where.reason}`);
     this.name = 'JsonSyntaxError';
@@ -29,7 +29,7 @@ export class JsonSyntaxError extends Error {
 }
 
 /** The first syntax error in `text` (which JSON.parse refused), with its line and column. */
-export function locateSyntaxError(text: string): JsonSyntax {
+function locateSyntaxError(text: string): JsonSyntax {
   const { offset, reason } = scan(text) ?? { offset: text.length, reason: 'not valid JSON' };
   const before = text.slice(0, offset);
   const line = before.split('\n').length;

@@ -1,5 +1,5 @@
 // What a call's result becomes for the caller: the checks between a tier's
-// JobResult and RunResult.output (errors, size caps, JSON), and the input cap.
+// JobResult and RunResult.output (errors, size caps, JSON). The input cap is in run-input.ts.
 import { CapsuleError, messageOf } from './errors.js';
 import type { Job, JobResult } from './sandbox/job.js';
 
@@ -7,19 +7,6 @@ export interface CommandOutput {
   exitCode: number;
   stdout: string;
   stderr: string;
-}
-
-export function checkInputSize(job: Job): void {
-  const size =
-    typeof job.input === 'string'
-      ? Buffer.byteLength(job.input)
-      : Buffer.byteLength(job.input.stdin ?? '') + Buffer.byteLength(JSON.stringify({ ...job.input, stdin: undefined }));
-  if (size > job.limits.inputBytes) {
-    throw new CapsuleError(
-      'INPUT_TOO_LARGE',
-      `${job.capabilityId}: input is ${size} bytes, over the limit of ${job.limits.inputBytes}`,
-    );
-  }
 }
 
 function failed(r: JobResult): CapsuleError | undefined {

@@ -28,8 +28,8 @@ import type { VmOptions } from './tiers/vm/select.js';
 import type { PoolOptions } from './tiers/worker.js';
 import { runContainerCapability } from './container-run.js';
 import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, runOptions } from './run-input.js';
-import { plainCopy, shown, snapshotOptions } from './api-options.js';
-import { capabilityOutput, checkInputSize, type CommandOutput, commandOutput } from './run-output.js';
+import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options.js';
+import { capabilityOutput, type CommandOutput, commandOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
 import type { Permissions } from './policy/request.js';
@@ -132,9 +132,6 @@ export class Runtime {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
     const cacheDir = opts.cacheDir ?? defaultCacheDir();
     refuseKernelPath(cacheDir, 'the cache directory', 'USAGE');
-    // Same rule as openAudit: the option, else $CAPSULE_AUDIT_LOG.
-    const auditFile = opts.auditLog === undefined ? process.env.CAPSULE_AUDIT_LOG || undefined : opts.auditLog || undefined;
-    if (auditFile !== undefined) refuseKernelPath(auditFile, 'the audit log', 'AUDIT_INVALID');
     const audit = await AuditTrail.open(opts.auditLog, (e) => auditFailed(e, opts.logger));
     // capsule's own files can never be granted to a guest, and its install and
     // the capabilities it loads can never be written by one (docs/security.md).
@@ -149,8 +146,6 @@ export class Runtime {
       await audit.close().catch(() => undefined);
       throw e;
     }
-    checkCount(opts.cacheMaxBytes, 'cacheMaxBytes');
-    checkCount(opts.cacheEntries, 'cacheEntries');
     const compiler = new ComponentCompiler({
       cacheDir,
       cacheMaxBytes: opts.cacheMaxBytes ?? cacheMaxBytesFromEnv(),
@@ -297,7 +292,6 @@ export class Runtime {
       bundle: component.bundle,
     };
     const result = this.dispatch(job, tier.tier, opts.signal, async (run) => {
-      checkInputSize(job);
       const runner = await this.runners.get(tier.tier);
       const result = await runner.run(job, opts.signal);
       run.memoryBytes = result.memoryBytes;
@@ -429,12 +423,15 @@ function auditFailed(e: CapsuleError, logger: RuntimeOptions['logger']): void {
  */
 function runtimeOptions(callerOpts: unknown): RuntimeOptions {
   const opts = snapshotOptions(callerOpts, 'createRuntime options', ['logger', 'policy']);
+  // Checked before anything is opened (the audit log, the cache).
+  checkCount(opts.cacheMaxBytes, 'cacheMaxBytes');
+  checkCount(opts.cacheEntries, 'cacheEntries');
   let policyValue = opts.policy;
   if (policyValue !== undefined && typeof policyValue !== 'string') {
     try {
       policyValue = plainCopy(policyValue);
     } catch (e) {
-      throw new CapsuleError('POLICY_INVALID', `(policy object): cannot be read as JSON: ${messageOf(e).split('\n')[0]}`);
+      throw new CapsuleError('POLICY_INVALID', `(policy object): cannot be read as JSON: ${oneLineMessage(e)}`);
     }
     if (typeof policyValue !== 'object' || policyValue === null || Array.isArray(policyValue)) {
       throw new CapsuleError('POLICY_INVALID', `(policy object): must be a path or an object, got ${shown(opts.policy)}`);

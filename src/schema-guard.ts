@@ -11,7 +11,7 @@
 // Each problem names the field as a JSON pointer into the manifest.
 import { unsafePattern } from './regex-safety.js';
 
-export const SCHEMA_LIMITS = {
+const SCHEMA_LIMITS = {
   /** JSON values in one schema (objects, arrays, strings, numbers...). */
   values: 20_000,
   /** Nesting of JSON values in one schema. */

@@ -21,7 +21,7 @@ import { type ChainState, EMPTY_CHAIN, openLine, sealLine, sha256 } from './chai
 import type { AuditEvent } from './event.js';
 
 /** Lines sealed and written per write+fdatasync, so one batch holds the event loop for well under a millisecond per hundred lines. */
-export const MAX_BATCH = 256;
+const MAX_BATCH = 256;
 
 interface Pending {
   time: Date;

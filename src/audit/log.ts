@@ -9,6 +9,7 @@
 import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { CapsuleError, messageOf } from '../errors.js';
+import { refuseKernelPath } from '../kernel-paths.js';
 import type { AuditEvent } from './event.js';
 import { dropIfUnused, type GroupCommitWriter, writerFor } from './group-commit.js';
 
@@ -104,5 +105,8 @@ export class AuditLog implements Audit {
 /** `false` → off; a path → that file; undefined → $CAPSULE_AUDIT_LOG when set, else off. */
 export async function openAudit(option: string | false | undefined, onError?: (e: CapsuleError) => void): Promise<Audit> {
   const file = option === undefined ? process.env.CAPSULE_AUDIT_LOG || undefined : option || undefined;
-  return file === undefined ? NO_AUDIT : AuditLog.open(file, onError);
+  if (file === undefined) return NO_AUDIT;
+  // A log under /proc, /sys or /dev would spin or never be written: refused before it is opened.
+  refuseKernelPath(file, 'the audit log', 'AUDIT_INVALID');
+  return AuditLog.open(file, onError);
 }

@@ -11,11 +11,11 @@ import { escapeGlob, isGlob } from '../sandbox/wasi/glob-text.js';
 const WILDCARD = /[*?]/;
 
 /** Longest fs path a policy or manifest may name (Linux PATH_MAX). */
-export const MAX_PATH_CHARS = 4096;
+const MAX_PATH_CHARS = 4096;
 /** Most path segments: resolving a path costs a host call per missing segment. */
-export const MAX_PATH_SEGMENTS = 256;
+const MAX_PATH_SEGMENTS = 256;
 /** Longest `blocked` entry (also in the schemas): every fs call of a guest matches against it. */
-export const MAX_PATTERN_CHARS = 1024;
+const MAX_PATTERN_CHARS = 1024;
 
 /** Refuses a path too long or too deep to resolve in bounded time, naming the field. */
 function checkBounds(entry: string, maxChars: number, code: ErrorCode, where: string): void {

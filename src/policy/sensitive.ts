@@ -150,14 +150,15 @@ export interface Protected {
 
 /** Throws POLICY_INVALID naming the path when `p` may never be granted (for writing, when `write`). */
 export function checkGrantable(p: string, write: boolean, prot: Protected, source: string): void {
+  // prot's lists already hold each path's real form too (withRealForms): no realpath per entry here.
   for (const candidate of forms(p)) {
-    const hit = prot.sensitive.find((s) => [...forms(s)].some((f) => within(f, candidate)));
+    const hit = prot.sensitive.find((s) => within(s, candidate));
     if (hit) {
       throw new CapsuleError('POLICY_INVALID', `${source}: grants ${p}, but ${hit} is a sensitive path that can never be granted`, { path: p });
     }
     if (!write) continue;
     const exact = [...NO_WRITE_EXACT, homedir()].find((s) => [...forms(s)].includes(candidate));
-    const tree = prot.noWrite.find((s) => [...forms(s)].some((f) => within(f, candidate)));
+    const tree = prot.noWrite.find((s) => within(s, candidate));
     if (exact ?? tree) {
       throw new CapsuleError('POLICY_INVALID', `${source}: grants ${p} writable; ${exact ?? tree} can never be granted for writing`, { path: p });
     }

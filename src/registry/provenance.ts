@@ -15,7 +15,7 @@ import { checkSignatureText } from './signature.js';
  * compatibility forms fold to plain letters), case folded, whitespace trimmed and
  * collapsed, invisible format characters dropped, so `Evil-Plugin`, `"evil-plugin "` and `ｅｖｉｌ-plugin` are all `evil-plugin`.
  */
-export function providerKey(name: string): string {
+function providerKey(name: string): string {
   // Invisible format characters (zero-width space, joiners) are dropped too.
   return name.normalize('NFKC').toLowerCase().normalize('NFKC').replace(/\p{Cf}/gu, '').replace(/\s+/gu, ' ').trim();
 }
