@@ -2,7 +2,7 @@
 // type declarations for the library. Runs on `npm install` (prepare) and before tests.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -31,6 +31,8 @@ await build({
   external,
   logLevel: 'warning',
 });
+// What piscina loads: CommonJS, so that it never require()s the ES worker (see the file).
+copyFileSync(path.join(root, 'src', 'tiers', 'worker-loader.cjs'), path.join(dist, 'worker.cjs'));
 
 // Declarations for library users (the CLI and worker need none).
 const tsc = path.join(root, 'node_modules', '.bin', 'tsc');

@@ -110,7 +110,7 @@ describe('in-memory caches are bounded (LRU)', () => {
         bundle: { dir, glue: `glue-${i}.js`, coreFiles: [], sha256: { [`glue-${i}.js`]: sha256Hex(text) } },
       };
     };
-    const runner = new WorkerRunner({ maxThreads: 1, spare: 0, glueModules: 3 }, path.join(ROOT, 'dist', 'worker.js'));
+    const runner = new WorkerRunner({ maxThreads: 1, spare: 0, glueModules: 3 }, path.join(ROOT, 'dist', 'worker.cjs'));
     try {
       for (let i = 0; i < 10; i++) {
         const r = await runner.run(job(i));

@@ -41,8 +41,8 @@ export interface WarmGlue {
   sha256?: string;
 }
 
-// Bundled layout: dist/worker.js sits beside the bundle that holds this code.
-const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
+// Bundled layout: dist/worker.cjs (which loads dist/worker.js) sits beside the bundle that holds this code.
+export const WORKER_FILE = fileURLToPath(new URL('./worker.cjs', import.meta.url));
 
 export class WorkerRunner implements TierRunner {
   private readonly pool: Piscina;
