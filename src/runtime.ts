@@ -29,7 +29,7 @@ import type { PoolOptions } from './tiers/worker.js';
 import { runContainerCapability } from './container-run.js';
 import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, runOptions } from './run-input.js';
 import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options.js';
-import { capabilityOutput, type CommandOutput, commandOutput } from './run-output.js';
+import { capabilityOutput, commandOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
 import type { Permissions } from './policy/request.js';
