@@ -29,8 +29,6 @@ const ajv = createAjv();
 const validateManifest = ajv.compile(schema);
 const knownFormat = (name: string) => ajv.formats[name] !== undefined;
 
-export const ID_PATTERN = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
-
 export async function readManifest(file: string): Promise<Manifest> {
   let text: string;
   try {
