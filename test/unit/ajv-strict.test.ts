@@ -48,6 +48,7 @@ describe('strict schemas', () => {
     for (const s of [
       { type: 'object', required: ['text'] },
       { type: ['string', 'null'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
       { type: 'object', properties: { a: { type: 'string' }, b: {} }, if: { required: ['a'] }, then: { required: ['b'] } },
       true,
     ]) {
