@@ -91,8 +91,8 @@ export class Admission {
   }
 
   private drain(): void {
-    while (this.queue.length > 0 && this.used + this.queue[0].bytes <= this.budget) {
-      const next = this.queue.shift() as Waiter;
+    for (let next = this.queue[0]; next !== undefined && this.used + next.bytes <= this.budget; next = this.queue[0]) {
+      this.queue.shift();
       next.admit(this.take(next.bytes));
     }
   }

@@ -77,5 +77,5 @@ function isAbortSignal(v: object): boolean {
 
 /** The first line of an error's message, read safely. */
 export function oneLineMessage(e: unknown): string {
-  return messageOf(e).split('\n')[0].slice(0, 200);
+  return (messageOf(e).split('\n')[0] ?? '').slice(0, 200);
 }

@@ -58,10 +58,6 @@ export class CapsuleError extends Error {
   }
 }
 
-export function isCapsuleError(e: unknown): e is CapsuleError {
-  return e instanceof CapsuleError;
-}
-
 /** The message of anything thrown, for wrapping foreign errors. */
 export function messageOf(e: unknown): string {
   // Anything can be thrown, including a Proxy or an object whose toString throws.

@@ -67,7 +67,7 @@ export async function inspectTarget(rt: Runtime, target: string, isFile: boolean
 
 async function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): Promise<InspectReport> {
   const { manifest, component } = loaded;
-  let decision;
+  let decision: ReturnType<typeof decide>;
   try {
     decision = decide(manifest, rt.policy);
   } catch (e) {

@@ -9,10 +9,24 @@ const addFormats = ((formatsModule as unknown as { default?: typeof formatsModul
   formatsModule) as unknown as (ajv: Ajv) => Ajv;
 
 export function createAjv(): Ajv {
+  // Strict: a schema keyword ajv would ignore (unknown or misspelt, `minimum` on a
+  // string) is refused at compile time, for capsule's own schemas and for a
+  // capability's input/output schemas alike: a rule a schema states is enforced or
+  // refused. Two strict checks stay off because they refuse sound schemas:
+  // - strictRequired: it does not see `properties` declared beside an `if`/`then`
+  //   or `anyOf` that holds the `required` (ajv issue #1950, a known limitation);
+  // - union types (`"type": ["object", "boolean"]`) are plain JSON Schema: allowed.
   // logger: false: ajv writes nothing to the host's stderr. What it would have
   // warned about (an unknown format, ignored) is refused at load instead
-  // (schema-guard.ts), so a rule a schema states is enforced or refused.
-  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: true, logger: false });
+  // (schema-guard.ts).
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+    validateSchema: true,
+    logger: false,
+  });
   addFormats(ajv);
   return ajv;
 }

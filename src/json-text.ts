@@ -49,17 +49,19 @@ type Want = 'value' | 'value-or-close' | 'key' | 'key-or-close' | 'after';
 
 /** Iterative (a deeply nested text cannot overflow the stack): the offset and reason of the first error. */
 function scan(text: string): { offset: number; reason: string } | undefined {
+  // text.charAt(i), not text[i]: past the end it is '', and every read is bounds-checked
+  // first or compared with a real character.
   let i = 0;
   const stack: ('{' | '[')[] = [];
   const fail = (reason: string) => ({ offset: i, reason });
   const unexpected = (expected: string) =>
-    fail(i >= text.length ? `unexpected end of the text, expected ${expected}` : `unexpected ${shown(text[i])}, expected ${expected}`);
+    fail(i >= text.length ? `unexpected end of the text, expected ${expected}` : `unexpected ${shown(text.charAt(i))}, expected ${expected}`);
 
   const string = () => {
     i++; // the opening quote
     for (;;) {
       if (i >= text.length) return fail('unterminated string');
-      const c = text[i];
+      const c = text.charAt(i);
       if (c === '"') {
         i++;
         return undefined;
@@ -81,7 +83,7 @@ function scan(text: string): { offset: number; reason: string } | undefined {
   };
 
   const scalar = () => {
-    const c = text[i];
+    const c = text.charAt(i);
     if (c === '"') return string();
     NUMBER.lastIndex = i;
     if ((c === '-' || (c >= '0' && c <= '9')) && NUMBER.test(text)) {
@@ -98,8 +100,8 @@ function scan(text: string): { offset: number; reason: string } | undefined {
 
   let want: Want = 'value';
   for (;;) {
-    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
-    const c = text[i];
+    while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i++;
+    const c = text.charAt(i);
     if (want === 'value' || want === 'value-or-close') {
       if (want === 'value-or-close' && c === ']') {
         stack.pop();
@@ -126,8 +128,8 @@ function scan(text: string): { offset: number; reason: string } | undefined {
       if (c !== '"') return unexpected('a property name in double quotes');
       const e = string();
       if (e) return e;
-      while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
-      if (text[i] !== ':') return unexpected("':'");
+      while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i++;
+      if (text.charAt(i) !== ':') return unexpected("':'");
       i++;
       want = 'value';
       continue;

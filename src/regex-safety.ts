@@ -22,13 +22,15 @@ const QUANTIFIER = /^(?:[*+?]|\{(\d+)(?:(,)(\d*))?\})\??/;
 
 /** Why `source` is refused, or undefined when it passes. */
 export function unsafePattern(source: string): string | undefined {
-  const stack: Group[] = [{ repeats: false, alternation: false }];
+  /** The whole pattern; `stack` holds the groups open inside it. */
+  const root: Group = { repeats: false, alternation: false };
+  const stack: Group[] = [];
   /** The atom a quantifier would apply to: a closed group, a single atom, or none (start, `|`, `(`). */
   let last: Group | 'atom' | undefined;
   let i = 0;
   while (i < source.length) {
     const c = source[i];
-    const top = stack[stack.length - 1];
+    const top = stack.at(-1) ?? root;
     if (c === '\\') {
       const next = source[i + 1] ?? '';
       if (/[1-9]/.test(next) || next === 'k') return 'backreferences can take exponential time';
@@ -53,8 +55,9 @@ export function unsafePattern(source: string): string | undefined {
       continue;
     }
     if (c === ')') {
-      const closed = stack.length > 1 ? stack.pop()! : top;
-      const parent = stack[stack.length - 1];
+      // An unmatched `)` closes nothing: the root stands in for it.
+      const closed = stack.pop() ?? root;
+      const parent = stack.at(-1) ?? root;
       parent.repeats ||= closed.repeats;
       parent.alternation ||= closed.alternation;
       i++;

@@ -17,7 +17,7 @@ import { AuditTrail, type RunRecord, type RunSubject } from './run-audit.js';
 import { Lru } from './lru.js';
 import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defaultCacheDir } from './sandbox/compile.js';
 import { cacheMaxBytesFromEnv } from './sandbox/transpile-cache.js';
-import { readComponentFile } from './sandbox/component-file.js';
+import { readComponentFile } from './registry/component-file.js';
 import { notAWorld } from './sandbox/describe.js';
 import { ungrantedImports } from './sandbox/interface-name.js';
 import type { CommandInput, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
@@ -29,7 +29,7 @@ import type { PoolOptions } from './tiers/worker.js';
 import { runContainerCapability } from './container-run.js';
 import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, runOptions } from './run-input.js';
 import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options.js';
-import { capabilityOutput, type CommandOutput, commandOutput } from './run-output.js';
+import { capabilityOutput, commandOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
 import type { Permissions } from './policy/request.js';

@@ -74,7 +74,9 @@ export function schemaProblems(schema: unknown, at: string, knownFormats: (name:
       if (k === 'items' && !Array.isArray(list)) continue;
       if (list === undefined) continue;
       if (!Array.isArray(list)) continue; // ajv reports the wrong type
-      list.forEach((v, i) => child(`${k}/${i}`, v, IN_PLACE_LIST.includes(k)));
+      list.forEach((v, i) => {
+        child(`${k}/${i}`, v, IN_PLACE_LIST.includes(k));
+      });
     }
     for (const k of [...IN_PLACE_MAP, ...DESCEND_MAP, ...CONTAINER_MAP]) {
       const map = s[k];
@@ -140,8 +142,8 @@ function patternProblem(source: string, at: string, problems: string[]): void {
 function sizeProblem(schema: unknown, at: string): string | undefined {
   const pending: [unknown, number][] = [[schema, 1]];
   let values = 0;
-  while (pending.length > 0) {
-    const [v, depth] = pending.pop()!;
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const [v, depth] = item;
     if (++values > SCHEMA_LIMITS.values) return `${at} is too large (over ${SCHEMA_LIMITS.values} JSON values)`;
     if (depth > SCHEMA_LIMITS.depth) return `${at} is nested too deeply (over ${SCHEMA_LIMITS.depth} levels)`;
     if (typeof v === 'object' && v !== null) for (const c of Object.values(v)) pending.push([c, depth + 1]);
@@ -156,15 +158,15 @@ function findCycle(nodes: Map<string, Node>): string | undefined {
     if (state.has(start)) continue;
     const stack: [string, number][] = [[start, 0]];
     state.set(start, 'open');
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1];
-      const edges = nodes.get(top[0])!.sameValue;
-      if (top[1] >= edges.length) {
+    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+      // A reference to no known node has no edges: it cannot close a cycle.
+      const next = nodes.get(top[0])?.sameValue[top[1]];
+      if (next === undefined) {
         state.set(top[0], 'done');
         stack.pop();
         continue;
       }
-      const next = edges[top[1]++];
+      top[1]++;
       const s = state.get(next);
       if (s === 'open') return next;
       if (s === undefined) {

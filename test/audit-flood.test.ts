@@ -97,7 +97,7 @@ describe('denials kept per call', () => {
     expect(log).toHaveLength(65);
     expect(log.slice(0, 64).map((l) => l.target)).toEqual(denials.slice(0, 64).map((d) => d.target));
     expect(log[64]).toMatchObject({ kind: 'more', count: REFUSED - 64, byKind: { fs: REFUSED - 64 } });
-    expect(log[64].target).toBeUndefined();
+    expect(log[64]?.target).toBeUndefined();
     const verify = cli(['audit', 'verify', file]);
     expect(verify.status, verify.stderr).toBe(0);
   });

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CapsuleError, createRuntime, type PolicyDocument } from '../dist/index.js';
+import { type CapsuleError, createRuntime, type PolicyDocument } from '../dist/index.js';
 import { cli, fixture, manifest, STACK_TRACE, tempDir, writeCapability, failure } from './helpers.js';
 
 interface Line {
@@ -64,7 +64,7 @@ describe('what is recorded', () => {
     expect(log[0]).toMatchObject({ event: 'runtime.open', prev: '0'.repeat(64) });
     const raw = rawLines(file);
     for (let i = 1; i < log.length; i++) {
-      expect(log[i].prev).toBe(createHash('sha256').update(raw[i - 1]).digest('hex'));
+      expect(log[i]?.prev).toBe(createHash('sha256').update(raw[i - 1] ?? '').digest('hex'));
     }
     for (const l of log) expect(Number.isNaN(Date.parse(l.time))).toBe(false);
     const of = (id: string) => log.filter((l) => l.capability === id).map((l) => `${l.event} ${l.outcome ?? ''}`.trim());
@@ -101,7 +101,7 @@ describe('what is recorded', () => {
     const log = lines(file);
     const trapLines = log.filter((l) => l.capability === 'test.trap' && l.event.startsWith('run.'));
     expect(trapLines.map((l) => l.event)).toEqual(['run.start', 'run.end']);
-    expect(trapLines[1]).toMatchObject({ outcome: trap.code, run: trapLines[0].run });
+    expect(trapLines[1]).toMatchObject({ outcome: trap.code, run: trapLines[0]?.run });
     expect(trap.code).not.toBe('INTERNAL');
     const spin = log.filter((l) => l.capability === 'test.spin' && ['run.start', 'limit', 'run.end'].includes(l.event));
     expect(spin.map((l) => `${l.event} ${l.outcome ?? l.code ?? ''}`.trim())).toEqual(['run.start', 'limit TIMEOUT', 'run.end TIMEOUT']);
@@ -188,7 +188,7 @@ describe('continuing a log', () => {
   it('refuses to append to a log whose last line does not check out', async () => {
     const file = await realLog('tail-edited.jsonl');
     const raw = rawLines(file);
-    raw[raw.length - 1] = raw[raw.length - 1].replace('"runtime.close"', '"runtime.closx"');
+    raw[raw.length - 1] = raw.at(-1)?.replace('"runtime.close"', '"runtime.closx"') ?? '';
     writeFileSync(file, `${raw.join('\n')}\n`);
     await expect(createRuntime({ capabilitiesDir: caps, auditLog: file })).rejects.toMatchObject({
       code: 'AUDIT_INVALID',
@@ -246,7 +246,7 @@ describe('capsule audit verify', () => {
   it('names the first of two reordered lines', () => {
     const file = tampered('reordered.jsonl', (ls) => {
       const out = [...ls];
-      [out[6], out[7]] = [out[7], out[6]];
+      out.splice(6, 2, ls[7] ?? '', ls[6] ?? '');
       return out;
     });
     expect(broken(file)).toMatch(/: line 7: sequence number is 8 where 7 was expected/);

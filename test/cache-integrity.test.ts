@@ -19,7 +19,7 @@ const RUN_INPUT = { args: ['3'], stdin: 'x' };
 function onlyEntry(cacheDir: string): string {
   const entries = readdirSync(cacheDir).filter((n) => /^[0-9a-f]{32}$/.test(n));
   expect(entries).toHaveLength(1);
-  return path.join(cacheDir, entries[0]);
+  return path.join(cacheDir, entries[0] ?? '');
 }
 
 /** Appends code to a cache file that leaves a marker file if it ever runs. */

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { cli, fixture, manifest, STACK_TRACE, tempDir, writeCapability, CAPABILITIES } from './helpers.js';
 
 /** Raw control or bidi characters that must never reach the terminal from capsule's own lines. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for exactly these raw characters
 const RAW_CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');

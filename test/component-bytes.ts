@@ -9,6 +9,7 @@ function leb(bytes: Uint8Array, at: number): { value: number; end: number } {
   let p = at;
   for (;;) {
     const b = bytes[p++];
+    if (b === undefined) throw new Error(`LEB128 at ${at} runs past the end`);
     value += (b & 0x7f) * 2 ** shift;
     shift += 7;
     if (!(b & 0x80)) return { value, end: p };

@@ -1,6 +1,6 @@
 // Third-party components (fixtures/corpus, vendored from jco) behave as its README says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapsuleError, createRuntime, type CommandOutput, type Runtime } from '../dist/index.js';
+import { createRuntime, type CommandOutput, type Runtime } from '../dist/index.js';
 import { cli, corpus, STACK_TRACE, tempDir, failure } from './helpers.js';
 
 let rt: Runtime;

@@ -23,6 +23,7 @@ describe('DenialLog', () => {
     const log = new DenialLog();
     log.push({ kind: 'fs', target: 'a'.repeat(10_000), reason: 'b'.repeat(600) });
     const [d] = log.list();
+    if (!d) throw new Error('the denial was not logged');
     expect(MAX_DENIAL_TEXT).toBe(512);
     expect(d.target).toBe(`${'a'.repeat(512)}…[+9488 chars]`);
     expect(d.reason).toBe(`${'b'.repeat(512)}…[+88 chars]`);

@@ -52,7 +52,7 @@ describe('direct calls', () => {
     ['membomb', '{}'],
     ['membomb-trap', '{}'],
     ['bigout', '{}'],
-  ]) {
+  ] as const) {
     it(`${name} ${input}: same outcome and memory as through the glue`, async () => {
       const direct = await job(fixture(name), input);
       const { directAbi: _, ...viaGlue } = direct;

@@ -138,7 +138,7 @@ describe('bounded by V8 (and the component size)', () => {
   /** `n` copies of `item`, as bytes (built without a JS array of millions of numbers). */
   const many = (n: number, item: number[]) => {
     const out = new Uint8Array(n * item.length);
-    for (let k = 0; k < item.length; k++) if (item[k] !== 0) for (let i = 0; i < n; i++) out[i * item.length + k] = item[k];
+    for (const [k, v] of item.entries()) if (v !== 0) for (let i = 0; i < n; i++) out[i * item.length + k] = v;
     return out;
   };
   const compiles = (...parts: Bytes[]) => () => new WebAssembly.Module(cat(...parts));

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapsuleError, createRuntime, type Runtime } from '../dist/index.js';
+import { createRuntime, type Runtime } from '../dist/index.js';
 import { corpus, fixture, manifest, tempDir, writeCapability, failure } from './helpers.js';
 
 const DIGEST_OF_NOTHING = `sha256:${'0'.repeat(64)}`;

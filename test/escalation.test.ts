@@ -3,7 +3,7 @@
 // runs; only an explicit policy fallback moves it, and that is reported.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CapsuleError, createRuntime, type GuestLog, type PolicyDocument, type Runtime } from '../dist/index.js';
 import { cli, fixture, manifest, tempDir, writeCapability } from './helpers.js';
 

@@ -1,7 +1,7 @@
 // Grant lifetime: `expiresAt` and `ttlSeconds` (from when the runtime loaded the
 // policy). An expired grant no longer applies; a call that needs it is CONTEXT_EXPIRED.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CapsuleError, createRuntime, type PolicyDocument, type Runtime } from '../dist/index.js';
+import { createRuntime, type PolicyDocument, type Runtime } from '../dist/index.js';
 import { fixture, manifest, tempDir, writeCapability, failure } from './helpers.js';
 
 let caps: string;

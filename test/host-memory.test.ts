@@ -33,7 +33,21 @@ function thrown(fn: () => unknown): { code?: string; tag?: string; message?: str
   throw new Error('expected a throw');
 }
 
-type Ctor = new (...args: unknown[]) => Record<string | symbol, (...args: unknown[]) => unknown>;
+/** The methods of the wasi:http resources these tests call. */
+interface HttpResource {
+  append(name: string, value: Uint8Array): unknown;
+  delete(name: string): unknown;
+  body(): { write(): unknown };
+  headers(): { append(name: string, value: Uint8Array): unknown; entries(): unknown[] };
+}
+type Ctor = new (...args: unknown[]) => HttpResource;
+
+/** Drops a resource the way the glue does (its Symbol.dispose method). */
+function dispose(resource: object): void {
+  const drop = (resource as Record<symbol, unknown>)[symbolDispose];
+  if (typeof drop !== 'function') throw new Error('not a resource: no dispose method');
+  drop.call(resource);
+}
 
 describe('the per-call budget', () => {
   it('holds charges up to the memory limit with the linear memory, refuses past it, and stays failed', () => {
@@ -86,7 +100,7 @@ describe('wasi:http/types (linked for every guest, nothing granted)', () => {
 
   const types = (memoryBytes: number) => {
     const budget = new CallBudget('test.x', { memoryBytes, outputBytes: MiB });
-    const api = httpInterfaces({ allowed: [], denials: new DenialLog(), timeoutMs: 1000, budget })['wasi:http/types'] as Record<string, Ctor>;
+    const api = httpInterfaces({ allowed: [], denials: new DenialLog(), timeoutMs: 1000, budget })['wasi:http/types'] as { Fields: Ctor; OutgoingRequest: Ctor };
     return { budget, Fields: api.Fields, OutgoingRequest: api.OutgoingRequest };
   };
 
@@ -102,7 +116,7 @@ describe('wasi:http/types (linked for every guest, nothing granted)', () => {
     g.append('x-b', value);
     g.delete('x-a');
     expect(fresh.budget.heldBytes).toBeLessThan(MiB + 4096);
-    g[symbolDispose]();
+    dispose(g);
     expect(fresh.budget.heldBytes).toBe(0);
     expect(budget.failure?.code).toBe('MEMORY_LIMIT');
   });
@@ -122,7 +136,7 @@ describe('wasi:http/types (linked for every guest, nothing granted)', () => {
     const chunk = new Uint8Array(MiB);
     const bodies = () => {
       const req = new OutgoingRequest(new Fields());
-      const body = req.body() as unknown as Record<string | symbol, () => unknown>;
+      const body = req.body();
       const stream = body.write() as unknown as OutputStream;
       for (let i = 0; i < 3; i++) stream.write(chunk);
       return { req, body };
@@ -130,7 +144,7 @@ describe('wasi:http/types (linked for every guest, nothing granted)', () => {
     const { body } = bodies();
     const held = budget.heldBytes;
     expect(held).toBeGreaterThan(3 * MiB);
-    body[symbolDispose]();
+    dispose(body);
     expect(budget.heldBytes).toBeLessThan(held - 3 * MiB + 1);
     expect(thrown(() => {
       for (let i = 0; i < 10; i++) bodies();
@@ -140,9 +154,9 @@ describe('wasi:http/types (linked for every guest, nothing granted)', () => {
     const headers = new h.Fields();
     headers.append('x-a', new Uint8Array([1]));
     const req = new h.OutgoingRequest(headers);
-    const view = req.headers() as unknown as Record<string | symbol, (...a: unknown[]) => unknown>;
-    view[symbolDispose]();
-    expect((req.headers() as unknown as { entries(): unknown[] }).entries()).toHaveLength(1);
+    const view = req.headers();
+    dispose(view);
+    expect(req.headers().entries()).toHaveLength(1);
     expect(thrown(() => view.append('x-b', new Uint8Array(1)))).toMatchObject({ tag: 'immutable' });
   });
 });
@@ -196,11 +210,12 @@ describe('wasi:filesystem', () => {
     for (let i = 0; i < 2000; i++) writeFileSync(path.join(data, `file-with-a-long-name-to-list-${String(i).padStart(6, '0')}`), '');
     const budget = new CallBudget('test.x', { memoryBytes: MiB, outputBytes: MiB });
     const fsCall = filesystemInterfaces({ preopens: [data], read: [data], write: [], blocked: [] }, new DenialLog(), budget);
-    const [[root]] = (fsCall.interfaces['wasi:filesystem/preopens'] as { getDirectories(): [{ readDirectory(): Record<symbol, () => void> }, string][] }).getDirectories();
+    const [[root] = []] = (fsCall.interfaces['wasi:filesystem/preopens'] as { getDirectories(): [{ readDirectory(): object }, string][] }).getDirectories();
+    if (!root) throw new Error('no preopened directory');
     const first = root.readDirectory();
     const held = budget.heldBytes;
     expect(held).toBeGreaterThan(2000 * 64);
-    first[symbolDispose]();
+    dispose(first);
     expect(budget.heldBytes).toBe(0);
     expect(thrown(() => {
       for (let i = 0; i < 100; i++) root.readDirectory();

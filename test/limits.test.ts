@@ -1,7 +1,7 @@
 // Limits that hold against hostile guests: memory, time, output, input, traps,
 // admission. After each hostile call, a plain call on the same runtime succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapsuleError, createRuntime, type Runtime } from '../dist/index.js';
+import { createRuntime, type Runtime } from '../dist/index.js';
 import { WorkerRunner } from '../src/tiers/worker.js';
 import { fixture, manifest, ROOT, tempDir, writeCapability, failure } from './helpers.js';
 

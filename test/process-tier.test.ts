@@ -133,7 +133,7 @@ describe('limits in the process tier', () => {
   });
 
   it('linear memory stops growing at the call memory limit (V8 --wasm-max-mem-pages in the child)', async () => {
-    for (const [limit, pages] of [[1 << 20, 16], [2 << 20, 32]]) {
+    for (const [limit, pages] of [[1 << 20, 16], [2 << 20, 32]] as const) {
       const { output, stats } = await rt.run('esc.grow', {}, { tier: 'process', memoryLimitBytes: limit });
       expect(output).toEqual({ pages });
       expect(stats.memoryBytes).toBe(pages * 65536);
@@ -165,7 +165,7 @@ describe('limits in the process tier', () => {
 
 describe('what a process-tier child can reach', () => {
   const probe = path.join(ROOT, 'test', 'probes', 'esc-escape.mjs');
-  const escape = async (sandbox: ProcessRunner, port: number) => {
+  const tryEscape = async (sandbox: ProcessRunner, port: number) => {
     const bundle = tempDir('capsule-esc-bundle-');
     const { command, args } = sandbox.command(probe, [bundle], 64 << 20);
     const r = spawnSync(command, [...args, String(port)], { encoding: 'utf8', env: {}, timeout: 30_000 });
@@ -182,7 +182,7 @@ describe('what a process-tier child can reach', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('Node permission flags alone: only its own directory and the bundle are readable; no writes, processes or workers', async () => {
-    const r = await escape(await ProcessRunner.create({ bwrap: 'off' }), port);
+    const r = await tryEscape(await ProcessRunner.create({ bwrap: 'off' }), port);
     expect(r).toMatchObject({ readOwnDir: 'allowed', readEtc: 'ERR_ACCESS_DENIED', readHome: 'ERR_ACCESS_DENIED' });
     expect(r).toMatchObject({ writeTmp: 'ERR_ACCESS_DENIED', spawn: 'ERR_ACCESS_DENIED', worker: 'ERR_ACCESS_DENIED', env: '' });
   });
@@ -190,7 +190,7 @@ describe('what a process-tier child can reach', () => {
   it.skipIf(!existsSync('/usr/bin/bwrap'))('in bubblewrap as well: no network, not even the host loopback', async () => {
     const runner = await ProcessRunner.create();
     expect(runner.sandbox.bwrap).toBeDefined();
-    const r = await escape(runner, port);
+    const r = await tryEscape(runner, port);
     expect(r).toMatchObject({ readOwnDir: 'allowed', readEtc: 'ERR_ACCESS_DENIED', writeTmp: 'ERR_ACCESS_DENIED', spawn: 'ERR_ACCESS_DENIED', env: 'PWD' }); // bwrap sets PWD=/ and nothing else
     expect(r.connect).toBe('ECONNREFUSED');
   });

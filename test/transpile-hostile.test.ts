@@ -130,7 +130,8 @@ describe('class 10: jco failures are contained and named', () => {
     const large = coreModuleWithData(2 * MiB);
     const broken = new Uint8Array(large.length);
     broken.set(large);
-    broken[large.length - 1 - 2 * MiB] ^= 0xff; // the segment's size LEB: the module no longer parses
+    const at = large.length - 1 - 2 * MiB;
+    broken[at] = (broken[at] ?? 0) ^ 0xff; // the segment's size LEB: the module no longer parses
     expect((await srcFailure(compileCore(broken, 'large.wasm'))).code).toBe('COMPONENT_INVALID');
     const copy = new Uint8Array(large.length);
     copy.set(large);

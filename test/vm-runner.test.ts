@@ -80,7 +80,7 @@ describe('docker and podman argv', () => {
 
   it('no network, no capabilities, read-only root, memory and cpus', () => {
     const d = ociRunArgv('docker', spec());
-    for (const flag of [['--network', 'none'], ['--cap-drop', 'ALL'], ['--memory', '512m'], ['--cpus', '1']]) {
+    for (const flag of [['--network', 'none'], ['--cap-drop', 'ALL'], ['--memory', '512m'], ['--cpus', '1']] as const) {
       expect(d[d.indexOf(flag[0]) + 1]).toBe(flag[1]);
     }
     expect(d).toContain('--read-only');
@@ -126,6 +126,12 @@ describe('the runner against a CLI test double', () => {
   let logFile: string;
   const calls = (): { cli: string; argv: string[] }[] =>
     readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  /** The run and the delete a container command makes, in that order. */
+  const runAndDelete = () => {
+    const [run, del] = calls();
+    if (!run || !del) throw new Error('expected a run and a delete call');
+    return [run, del] as const;
+  };
   const nameIn = (argv: string[]) => argv[argv.indexOf('--name') + 1];
   const limits = { memoryBytes: 64 << 20, timeoutMs: 2_000, outputBytes: 1 << 20, inputBytes: 1 << 20 };
   const grants = { host: [], clocks: false, random: false, env: {}, fs: { preopens: [], read: [], write: [], blocked: [] }, net: [] };
@@ -148,7 +154,7 @@ describe('the runner against a CLI test double', () => {
     const r = apple();
     const out = await r.runCommand(call(['sh', '-c', 'cat; echo oops >&2; exit 3'], 'piped in'));
     expect(out).toEqual({ exitCode: 3, stdout: 'piped in', stderr: 'oops\n' });
-    const [run, del] = calls();
+    const [run, del] = runAndDelete();
     expect(run.argv.slice(0, 4)).toEqual(['run', '--rm', '-i', '--name']);
     expect(nameIn(run.argv)).toMatch(/^capsule-esc-tool-[0-9a-f]{8}$/);
     expect(run.argv.slice(run.argv.indexOf('--memory'), run.argv.indexOf('--memory') + 2)).toEqual(['--memory', '200M']);
@@ -165,7 +171,7 @@ describe('the runner against a CLI test double', () => {
     expect(e).toBeInstanceOf(CapsuleError);
     expect((e as CapsuleError).code).toBe('TIMEOUT');
     expect(Date.now() - started).toBeLessThan(10_000);
-    const [run, del] = calls();
+    const [run, del] = runAndDelete();
     expect((e as CapsuleError).message).toContain(`container ${nameIn(run.argv)} was killed`);
     expect(del.argv).toEqual(['delete', '--force', nameIn(run.argv)]);
   });
@@ -179,7 +185,7 @@ describe('the runner against a CLI test double', () => {
     expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
     expect((e as CapsuleError).message).toMatch(/docker could not start the container: Error: the docker test double was told to fail/);
     expect(Date.now() - started).toBeLessThan(15_000);
-    const [run, del] = calls();
+    const [run, del] = runAndDelete();
     expect(del.argv).toEqual(['rm', '-f', nameIn(run.argv)]);
   });
 

@@ -86,10 +86,10 @@ export function verifyChain(text: string): ChainReport {
   const endsClean = text.endsWith('\n');
   const lines = (endsClean ? text.slice(0, -1) : text).split('\n');
   let state = EMPTY_CHAIN;
-  for (let i = 0; i < lines.length; i++) {
+  for (const [i, line] of lines.entries()) {
     const n = i + 1;
     const fail = (reason: string): ChainReport => ({ lines: lines.length, state, broken: { line: n, reason } });
-    const r = openLine(lines[i]);
+    const r = openLine(line);
     if (typeof r === 'string') return fail(r);
     if (r.seq !== n) {
       return fail(`sequence number is ${r.seq} where ${n} was expected (lines deleted, inserted or reordered before it)`);
@@ -98,7 +98,7 @@ export function verifyChain(text: string): ChainReport {
       return fail(n === 1 ? 'does not start the chain (prev is not the genesis value)' : `does not chain to line ${n - 1} (prev hash differs)`);
     }
     if (n === lines.length && !endsClean) return fail('no newline at its end (a truncated write)');
-    state = { seq: r.seq, prev: sha256(lines[i]) };
+    state = { seq: r.seq, prev: sha256(line) };
   }
   return { lines: lines.length, state };
 }

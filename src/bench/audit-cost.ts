@@ -23,7 +23,8 @@ export const AUDIT_WORKLOAD_DESCRIPTION = 'echo with auditing off and on, on two
 const WARMUP_CALLS = 3;
 
 export async function measureAuditCost(ctx: CapsuleContext, tier: Tier, budget: Budget): Promise<AuditCost> {
-  const echo = WORKLOADS.find((w) => w.name === 'echo')!;
+  const echo = WORKLOADS.find((w) => w.name === 'echo');
+  if (!echo) throw new Error('the echo workload is missing from WORKLOADS');
   const input = echo.input();
   const dir = await mkdtemp(path.join(tmpdir(), 'capsule-bench-audit-'));
   const file = path.join(dir, 'audit.jsonl');

@@ -42,14 +42,19 @@ class EchoWorker {
 export function postMessageTarget(w: Workload): Target {
   const workers: EchoWorker[] = [];
   const input = w.input();
+  const worker = (i: number) => {
+    const e = workers[i];
+    if (!e) throw new Error(`no echo worker prepared for caller ${i}`);
+    return e;
+  };
   return {
     async cold() {
       const t = performance.now();
       workers.push(await EchoWorker.start());
-      const output = await workers[0].roundTrip(input);
+      const output = await worker(0).roundTrip(input);
       return { ms: performance.now() - t, output };
     },
-    call: (i) => workers[i].roundTrip(input),
+    call: (i) => worker(i).roundTrip(input),
     async prepare(n) {
       while (workers.length < n) workers.push(await EchoWorker.start());
     },

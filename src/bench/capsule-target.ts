@@ -20,7 +20,10 @@ export function capsuleTarget(ctx: CapsuleContext, tier: Tier, w: Workload): Tar
   let rt: Runtime | undefined;
   let cacheDir: string | undefined;
   const input = w.input();
-  const call = async () => (await rt!.run(w.capability, input, { tier })).output;
+  const call = async () => {
+    if (!rt) throw new Error(`${w.name}: called before cold() opened the runtime`);
+    return (await rt.run(w.capability, input, { tier })).output;
+  };
   return {
     async cold() {
       cacheDir = await mkdtemp(path.join(tmpdir(), 'capsule-bench-cache-'));

@@ -152,10 +152,12 @@ function plan(ctx: CapsuleContext, tiers: Tier[], workloads: Workload[], extism:
     }
   }
   if (extism !== undefined) {
-    for (const w of workloads.filter((x) => x.extism)) {
+    for (const w of workloads) {
+      const plugin = w.extism;
+      if (plugin === undefined) continue;
       for (const inWorker of [false, true]) {
         const subject = inWorker ? SUBJECTS.extismWorker : SUBJECTS.extismForeground;
-        const target = async () => (typeof extism === 'string' ? extism : extismTarget(extism, w, w.extism!, inWorker));
+        const target = async () => (typeof extism === 'string' ? extism : extismTarget(extism, w, plugin, inWorker));
         jobs.push({ subject, kind: 'peer', workload: w, target });
       }
     }

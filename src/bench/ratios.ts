@@ -54,11 +54,12 @@ export function computeRatios(rows: Row[], limits: LimitRow[], fresh: FreshInsta
     'echo: inline p50 − direct reused p50 (fresh instance + jco glue + policy + JSON checks)',
   );
 
-  for (const l of limits.filter((x) => x.status === 'ok')) {
-    const o = l.overshoot!;
+  for (const l of limits) {
+    const o = l.overshoot;
+    const k = l.firstCallAfterKill;
+    if (l.status !== 'ok' || !o || !k) continue;
     out.push({ name: `timeout overshoot, ${l.tier} (ms, p50)`, value: o.p50, target: '≤ 10 ms', meets: o.p50 <= 10, from: `bench-spin, limit 100 ms, ${o.n} runs` });
     out.push({ name: `timeout overshoot, ${l.tier} (ms, worst)`, value: o.max, target: '≤ 10 ms', meets: o.max <= 10, from: `bench-spin, ${o.n} runs` });
-    const k = l.firstCallAfterKill!;
     out.push({ name: `first call after a kill, ${l.tier} (ms, p50)`, value: k.p50, from: `an echo call right after each TIMEOUT, ${k.n} runs` });
     divide(`first call after a kill / warm call, ${l.tier}`, k.p50, p50(l.tier, 'echo'), 'p50 vs echo warm p50');
   }

@@ -6,14 +6,18 @@ import type { Summary, Throughput } from './types.js';
 export function summarize(samples: number[]): Summary {
   if (samples.length === 0) throw new Error('no samples to summarize');
   const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+  const at = (q: number): number => {
+    const v = s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+    if (v === undefined) throw new Error('unreachable: an index within a non-empty array');
+    return v;
+  };
   return {
     n: s.length,
     p50: at(0.5),
     p99: at(0.99),
     mean: s.reduce((a, b) => a + b, 0) / s.length,
-    min: s[0],
-    max: s[s.length - 1],
+    min: at(0),
+    max: at(1),
   };
 }
 

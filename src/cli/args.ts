@@ -46,13 +46,16 @@ export interface ParsedArgs {
   number(name: string): number | undefined;
 }
 
-export function parse(argv: string[]): ParsedArgs {
-  let parsed;
+function parseStrict(argv: string[]) {
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, tokens: true, strict: true });
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, tokens: true, strict: true });
   } catch (e) {
-    throw usage(messageOf(e).split('\n')[0]);
+    throw usage(messageOf(e).split('\n')[0] ?? '');
   }
+}
+
+export function parse(argv: string[]): ParsedArgs {
+  const parsed = parseStrict(argv);
   const terminator = parsed.tokens.find((t) => t.kind === 'option-terminator');
   const before = terminator ? parsed.tokens.filter((t) => t.index < terminator.index) : parsed.tokens;
   const positionals = before.filter((t) => t.kind === 'positional').map((t) => (t as { value: string }).value);

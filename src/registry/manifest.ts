@@ -3,33 +3,26 @@
 import { readFile } from 'node:fs/promises';
 import schema from '../../schema/capability.schema.json' with { type: 'json' };
 import { CapsuleError, messageOf } from '../errors.js';
-import type { CapabilityRequest, CapabilityRuntime } from '../policy/request.js';
+import type { CapabilityRequest } from '../policy/request.js';
+import type { CapsuleCapabilityManifest } from '../schema-types.js';
 import { parseJson } from '../json-text.js';
 import { createAjv, describeErrors, SCHEMA_CHECK_MS, SchemaCheckTimeout, timedValidate, type Validator } from '../json-schema.js';
 import { schemaProblems } from '../schema-guard.js';
 
 export type { Isolation, SecurityLevel } from '../policy/request.js';
 
-export interface Manifest extends CapabilityRequest {
-  version: string;
-  provider: { name: string; version?: string; url?: string };
-  description?: string;
-  /** The component file (runtime wasm); a container capability has none. */
-  component?: string;
-  /** `container`: run an OCI image (always in the VM tier) instead of a component. */
-  runtime?: CapabilityRuntime;
-  container?: { image: string; command?: string[] };
-  digest?: string;
-  signature?: string;
-  inputSchema?: object | boolean;
-  outputSchema?: object | boolean;
-}
+/** Fails to compile unless T is a CapabilityRequest (what the policy layer reads a manifest as). */
+type Request<T extends CapabilityRequest> = T;
+
+/**
+ * A manifest as schema/capability.schema.json states it: the type is generated from
+ * the schema (src/schema-types.ts), not written a second time here.
+ */
+export type Manifest = Request<CapsuleCapabilityManifest>;
 
 const ajv = createAjv();
 const validateManifest = ajv.compile(schema);
 const knownFormat = (name: string) => ajv.formats[name] !== undefined;
-
-export const ID_PATTERN = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 
 export async function readManifest(file: string): Promise<Manifest> {
   let text: string;

@@ -27,7 +27,8 @@ export function signManifest(manifest: object, digest: string, privateKey: KeyOb
 
 export function parseSignature(text: string): { keyId: string; bytes: Buffer } | undefined {
   const m = FORM.exec(text);
-  return m ? { keyId: m[1], bytes: Buffer.from(m[2], 'base64') } : undefined;
+  const [, keyId, bytes] = m ?? [];
+  return keyId !== undefined && bytes !== undefined ? { keyId, bytes: Buffer.from(bytes, 'base64') } : undefined;
 }
 
 export type SignatureCheck = { ok: true; keyId: string } | { ok: false; keyId?: string; problem: string };

@@ -1,6 +1,6 @@
 // The one place where bytes capsule holds for a call *outside* the guest's linear
 // memory are counted. Linear memory is capped by rewriting each memory's maximum
-// (memory-cap.ts); everything else a guest can make the host keep (HTTP header
+// (limits/cap.ts); everything else a guest can make the host keep (HTTP header
 // fields and bodies, random bytes, directory listings, read buffers, log records,
 // resources it mints and never drops) is charged here, against the same limit:
 // a charge succeeds only while linear memory + bytes held + the new bytes stay

@@ -299,7 +299,7 @@ interface Made {
  * so this sees them even when the guest exports none.
  */
 function atCap(made: Made[], job: Job): 'memory' | 'table' | undefined {
-  let limits;
+  let limits: ReturnType<typeof callLimits>;
   try {
     limits = callLimits(job.limits.memoryBytes, job.bundle ?? {});
   } catch {

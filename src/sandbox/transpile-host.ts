@@ -269,7 +269,7 @@ function invalid(origin: string, why: string): CapsuleError {
 export function oneLine(text: string, max: number): string {
   const flat = text
     .replace(/\s*\n\s*Caused by:\s*/g, ': ')
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to strip raw control characters
     .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();

@@ -64,8 +64,7 @@ export function spawnGroup(command: string, args: string[], o: SpawnOptions = {}
       out.push(chunk);
       if (o.onLine) {
         pending += chunk.toString('utf8');
-        let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
+        for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
           o.onLine(pending.slice(0, nl));
           pending = pending.slice(nl + 1);
         }

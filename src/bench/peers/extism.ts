@@ -37,12 +37,18 @@ export function extismTarget(create: CreatePlugin, w: Workload, plugin: string, 
   const plugins: ExtismPlugin[] = [];
   const text = JSON.stringify(w.input() ?? null);
   let wasm: Uint8Array | undefined;
-  const open = async () => create({ wasm: [{ data: wasm! }] }, { useWasi: false, runInWorker });
+  const open = async () => {
+    if (!wasm) throw new Error(`${plugin}: opened before its wasm was read`);
+    return create({ wasm: [{ data: wasm }] }, { useWasi: false, runInWorker });
+  };
   const calls: number[] = [];
   const call = async (i: number) => {
-    calls[i] = (calls[i] ?? 0) + 1;
-    if (calls[i] % RESET_EVERY === 0) await plugins[i].reset();
-    const out = await plugins[i].call('run', text);
+    const p = plugins[i];
+    if (!p) throw new Error(`${plugin}: no plugin prepared for caller ${i}`);
+    const n = (calls[i] ?? 0) + 1;
+    calls[i] = n;
+    if (n % RESET_EVERY === 0) await p.reset();
+    const out = await p.call('run', text);
     if (!out) throw new Error(`${plugin} returned no output`);
     return JSON.parse(out.text()) as unknown;
   };

@@ -29,14 +29,20 @@ export function logInterface(records: LogRecord[], budget: CallBudget, now: () =
     const note: LogRecord = { level: 'warn', message: `capsule: ${dropped} more log records dropped (log caps)` };
     if (noteAt === records.length - 1 && noteAt >= 0) records[noteAt] = note;
     else if (records.length < MAX_RECORDS) noteAt = records.push(note) - 1;
-    else records[(noteAt = MAX_RECORDS - 1)] = note;
+    else {
+      noteAt = MAX_RECORDS - 1;
+      records[noteAt] = note;
+    }
   };
   return {
     log(level: string, message: string): void {
       const t = now();
       tokens = Math.min(BURST, tokens + ((t - last) / 1000) * RATE_PER_SECOND);
       last = t;
-      if (tokens < 1 || records.length >= MAX_RECORDS - 1 || total >= MAX_TOTAL) return drop();
+      if (tokens < 1 || records.length >= MAX_RECORDS - 1 || total >= MAX_TOTAL) {
+        drop();
+        return;
+      }
       tokens -= 1;
       const lvl = (LEVELS.has(level) ? level : 'info') as LogRecord['level'];
       const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message;

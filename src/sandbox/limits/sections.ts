@@ -20,8 +20,10 @@ export const SECTION = {
   tag: 13,
 } as const;
 
-/** Where a known section sits in a module (the binary format fixes the order; tag goes after memory). */
-const ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 };
+/** The known section ids in the order the binary format fixes (tag goes after memory). */
+const FORMAT_ORDER: readonly number[] = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
+/** Where a section sits in that order; -1 for custom and unknown ids, which place nothing. */
+const rank = (id: number) => FORMAT_ORDER.indexOf(id);
 
 export function invalid(why: string): CapsuleError {
   return new CapsuleError('COMPONENT_INVALID', `core module cannot be capped: ${why}`);
@@ -65,20 +67,17 @@ export function rewriteSections(
   const ids = new Set(present.map((s) => s.id));
   // Missing known ids in format order; each is offered to `add` when the rewrite reaches
   // its place, so `add` sees what `rewrite` learnt from the sections before it.
-  const missing = Object.keys(ORDER)
-    .map(Number)
-    .filter((id) => !ids.has(id))
-    .sort((a, b) => ORDER[a] - ORDER[b]);
+  const missing = FORMAT_ORDER.filter((id) => !ids.has(id));
   const out: Uint8Array[] = [module.subarray(0, 8)];
   const offer = (before: number) => {
-    while (missing.length && ORDER[missing[0]] < before) {
-      const id = missing.shift() as number;
+    for (let id = missing[0]; id !== undefined && rank(id) < before; id = missing[0]) {
+      missing.shift();
       const body = add(id);
       if (body) out.push(section(id, body));
     }
   };
   for (const s of present) {
-    if (s.id !== 0) offer(ORDER[s.id] ?? 0);
+    if (s.id !== 0) offer(rank(s.id));
     out.push(section(s.id, s.id === 0 ? s.body : (rewrite(s.id, s.body) ?? s.body)));
   }
   offer(Number.POSITIVE_INFINITY);
@@ -165,8 +164,10 @@ export class Reader {
     this.pos = 8;
   }
   byte(): number {
-    if (this.pos >= this.b.length) throw invalid('unexpected end');
-    return this.b[this.pos++];
+    const v = this.b[this.pos];
+    if (v === undefined) throw invalid('unexpected end');
+    this.pos++;
+    return v;
   }
   u32(): number {
     return Number(this.leb(35));

@@ -46,6 +46,7 @@ export class Fields {
     return f;
   }
   static frozen(this: FieldsClass, entries: [string, Uint8Array][]): Fields {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass the caller named (its own budget), not Fields
     const f = Fields.fromList.call(this, entries);
     f.immutable = true;
     return f;
@@ -244,11 +245,17 @@ export class RequestOptions {
     this.release();
   }
   connectTimeout = () => this.t.connect;
-  setConnectTimeout = (d: bigint | undefined) => void (this.t.connect = d);
+  setConnectTimeout = (d: bigint | undefined) => {
+    this.t.connect = d;
+  };
   firstByteTimeout = () => this.t.first;
-  setFirstByteTimeout = (d: bigint | undefined) => void (this.t.first = d);
+  setFirstByteTimeout = (d: bigint | undefined) => {
+    this.t.first = d;
+  };
   betweenBytesTimeout = () => this.t.between;
-  setBetweenBytesTimeout = (d: bigint | undefined) => void (this.t.between = d);
+  setBetweenBytesTimeout = (d: bigint | undefined) => {
+    this.t.between = d;
+  };
 }
 
 /** A response as received; `lease` holds its body and headers in the call's budget. */
@@ -290,10 +297,14 @@ export class IncomingBody {
     return new InputStream(this.data, this.lease.retain());
   }
   static finish(body: IncomingBody): FutureTrailers {
-    body[symbolDispose]();
+    body.close();
     return new FutureTrailers();
   }
   [symbolDispose](): void {
+    this.close();
+  }
+  /** Named as well as keyed: `symbolDispose` is typed `symbol`, so a call through it does not type-check. */
+  private close(): void {
     if (this.finished) return;
     this.finished = true;
     this.lease.drop();

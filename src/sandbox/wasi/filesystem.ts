@@ -24,7 +24,7 @@ import {
   type OpenFlags,
   type PathFlags,
 } from './fs-io.js';
-import { InputStream, IoError, OutputStream } from './streams.js';
+import { type InputStream, IoError, OutputStream } from './streams.js';
 
 const symbolDispose: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 

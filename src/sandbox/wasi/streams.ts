@@ -54,7 +54,9 @@ function sleepUntil(deadlineNs: bigint): void {
 export function poll(list: Pollable[]): Uint32Array {
   for (;;) {
     const ready: number[] = [];
-    list.forEach((p, i) => p.ready() && ready.push(i));
+    list.forEach((p, i) => {
+      if (p.ready()) ready.push(i);
+    });
     if (ready.length > 0 || list.length === 0) return new Uint32Array(ready);
     const next = list.reduce<bigint | null>(
       (min, p) => (p.deadlineNs !== null && (min === null || p.deadlineNs < min) ? p.deadlineNs : min),

@@ -1,7 +1,7 @@
 // bubblewrap for the process tier: a new user/pid/net/ipc/uts/cgroup namespace,
 // read-only binds of only the system directories Node needs plus the runner and
 // the component bundle, fresh /proc, /dev and /tmp, no environment, no capabilities.
-import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { runBounded } from '../exec.js';
 import type { Probe } from '../probe.js';
@@ -28,7 +28,7 @@ export async function probeBwrap(): Promise<Probe> {
 export function systemBinds(dirs = SYSTEM_DIRS): string[] {
   const args: string[] = [];
   for (const dir of dirs) {
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(dir);
     } catch {

@@ -72,7 +72,7 @@ export class ProcessRunner implements TierRunner {
   command(entry: string, readPaths: string[], memoryBytes: number): { command: string; args: string[] } {
     const reads = [path.dirname(entry), ...readPaths];
     const node = [process.execPath, ...nodeArgs({ entry, readPaths: reads, memoryBytes, permission: this.sandbox.permission })];
-    if (!this.sandbox.bwrap) return { command: node[0], args: node.slice(1) };
+    if (!this.sandbox.bwrap) return { command: process.execPath, args: node.slice(1) };
     const prefix = nodePrefix();
     return { command: this.sandbox.bwrap, args: bwrapArgs({ readOnly: [...reads, ...(prefix ? [prefix] : [])], command: node }) };
   }

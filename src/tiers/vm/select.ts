@@ -36,7 +36,8 @@ export async function selectVm(o: VmOptions = {}, host: HostInfo = currentHost):
   if (o.runtime && VM_RUNTIMES.includes(o.runtime)) {
     const probes: VmSelection['probes'] = { 'apple-container': apple };
     for (const kind of ['docker', 'podman'] as const) {
-      const p = (probes[kind] = await probeOci(kind));
+      const p = await probeOci(kind);
+      probes[kind] = p;
       if (p.available) return { cli: { kind, command: p.path ?? kind }, reason: `${p.reason}, runtime ${o.runtime}`, probes };
     }
     return { reason: `no VM runner is usable here: ${apple.reason}; neither docker nor podman can run containers here`, probes };

@@ -1,0 +1,95 @@
+// Layer direction: what each folder of src/ may import. `npm run layers` checks it.
+// A folder's role and its allowed imports are stated once here; README's Layout names them.
+/** Modules below every layer: errors and the refusal of /proc, /sys, /dev paths (imports only errors). */
+const BASE = '^src/(errors|kernel-paths)\\.ts$';
+
+/** What scripts/build.mjs bundles: everything in src/ must be reachable from one of these. */
+const ENTRIES = '^src/(index|cli/main|tiers/worker-entry|tiers/job-entry|sandbox/transpile-entry)\\.ts$';
+/** Modules imported only with `import type` (the cruise sees runtime imports only). */
+const TYPE_ONLY = ['^src/schema-types\\.ts$', '^src/audit/event\\.ts$', '^src/bench/types\\.ts$', '^src/policy/request\\.ts$', '^src/tiers/runner\\.ts$'];
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycles',
+      comment: 'Imports point one way: a cycle means two modules are one.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'base-imports-only-errors',
+      comment: 'The base modules every layer may use (errors, kernel-path refusal) import nothing of capsule but errors.',
+      severity: 'error',
+      from: { path: BASE },
+      to: { path: '^src/', pathNot: ['^src/errors\\.ts$'] },
+    },
+    {
+      name: 'audit-imports-only-base',
+      comment: 'src/audit/ (the hash-chained log) knows nothing of capsule but the base modules.',
+      severity: 'error',
+      from: { path: '^src/audit/' },
+      to: { path: '^src/', pathNot: ['^src/audit/', BASE] },
+    },
+    {
+      name: 'grants-imports-only-itself-and-errors',
+      comment: 'src/grants/ (the permission model) is pure: it imports only itself and src/errors.ts.',
+      severity: 'error',
+      from: { path: '^src/grants/' },
+      to: { path: '^src/', pathNot: ['^src/grants/', '^src/errors\\.ts$'] },
+    },
+    {
+      name: 'registry-not-execution',
+      comment: 'src/registry/ (manifests, discovery, provenance) does not reach into execution or the CLI.',
+      severity: 'error',
+      from: { path: '^src/registry/' },
+      // TEMPORARY: registry.ts takes digestOf from sandbox/compile.ts, which part E is
+      // rewriting; at merge digestOf moves to registry/component-file.ts and this goes.
+      to: { path: '^src/(sandbox|tiers|cli)/', pathNot: '^src/sandbox/compile\\.ts$' },
+    },
+    {
+      name: 'sandbox-not-upward',
+      comment: 'src/sandbox/ (the engine) is driven by tiers and the runtime; it does not import them.',
+      severity: 'error',
+      from: { path: '^src/sandbox/' },
+      to: { path: ['^src/(tiers|cli)/', '^src/runtime\\.ts$', '^src/api\\.ts$'] },
+    },
+    {
+      name: 'tiers-not-cli',
+      comment: 'src/tiers/ runs jobs; the CLI drives it, never the other way.',
+      severity: 'error',
+      from: { path: '^src/tiers/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'library-not-bench-or-cli',
+      comment: 'The library does not import the bench (its own entry) or the CLI (a consumer of the library).',
+      severity: 'error',
+      // TEMPORARY: src/index.ts still exports runBench; part B moves it to `capsule/bench`
+      // and this exception goes.
+      from: { path: '^src/', pathNot: ['^src/(bench|cli)/', '^src/index\\.ts$'] },
+      to: { path: '^src/(bench|cli)/' },
+    },
+    {
+      name: 'no-unreachable',
+      comment:
+        'A module no entry reaches is dead code. Modules that hold only types are reached ' +
+        'through `import type`, which the cruise does not see (below): they are listed.',
+      severity: 'error',
+      from: { path: ENTRIES },
+      to: { path: '^src/', pathNot: [ENTRIES, ...TYPE_ONLY], reachable: false },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules)/' },
+    tsPreCompilationDeps: true,
+    // TypeScript 7 (the Go compiler) has no JavaScript API for dependency-cruiser to parse
+    // with, so Babel's TypeScript preset reads the sources. It drops `import type` before
+    // the cruise: these rules govern runtime imports; type-only imports are not checked.
+    babelConfig: { fileName: '.dependency-cruiser.babel.json' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'] },
+  },
+};
