@@ -19,9 +19,8 @@ import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defa
 import { cacheMaxBytesFromEnv } from './sandbox/transpile-cache.js';
 import { readComponentFile } from './sandbox/component-file.js';
 import { notAWorld } from './sandbox/describe.js';
-import { ungrantedImports } from './sandbox/interface-name.js';
+import { checkImports } from './grants/interfaces.js';
 import type { CommandInput, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
-import { importDenied } from './sandbox/linker.js';
 import type { ProcessTierOptions } from './tiers/process/runner.js';
 import { Runners } from './tiers/runners.js';
 import type { VmOptions } from './tiers/vm/select.js';
@@ -32,7 +31,7 @@ import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options
 import { capabilityOutput, type CommandOutput, commandOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
-import type { Permissions } from './policy/request.js';
+import type { Permissions } from './grants/permissions.js';
 
 export interface RuntimeOptions {
   /** Where capabilities live (`<dir>/<id>/capability.json`); default ./capabilities. */
@@ -226,8 +225,7 @@ export class Runtime {
     const decision = decide(l.manifest, this.policy, opts);
     if (l.component) {
       const { shape } = l.component;
-      const denied = ungrantedImports(shape.imports, decision.grants.host);
-      if (denied.length > 0) throw importDenied(denied);
+      checkImports(shape.imports, decision.grants.host);
       if (shape.world === null) throw notAWorld(shape);
       if (shape.world !== l.manifest.world) throw notAWorld(shape, l.manifest.world);
     }

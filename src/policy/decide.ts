@@ -2,12 +2,13 @@
 // limits = min(request or default, policy ceiling, per-call override).
 import type { CapabilityRequest } from './request.js';
 import type { Grants, Limits } from '../sandbox/job.js';
-import { unversioned } from '../sandbox/interface-name.js';
+import { unversioned } from '../grants/interfaces.js';
+import { intersectPermissions } from '../grants/intersect.js';
+import { checkLevel } from '../grants/levels.js';
+import { hostPaths } from '../host-paths.js';
 import { isExpired, type NumberedGrant } from './expiry.js';
 import { matchesAny } from './id-glob.js';
 import type { Policy, PolicyGrant } from './policy.js';
-import { intersectPermissions } from './intersect.js';
-import { checkLevel } from './levels.js';
 
 export const DEFAULT_LIMITS: Limits = {
   memoryBytes: 128 * 1024 * 1024,
@@ -61,7 +62,7 @@ export function decide(m: CapabilityRequest, policy: Policy, call: CallOverrides
   if (req.clocks && !clocks) notGranted.push('clocks');
   if (req.random && !random) notGranted.push('random');
   checkLevel(m.id, m.securityLevel ?? 'pure', req);
-  const scoped = intersectPermissions(m.id, req, policyGrants, policy);
+  const scoped = intersectPermissions(m.id, req, policyGrants, policy, { cwd: process.cwd(), env: process.env, disk: hostPaths });
   notGranted.push(...scoped.notGranted);
 
   const ceilings = policy.doc.ceilings ?? {};
