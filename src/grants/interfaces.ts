@@ -21,6 +21,15 @@ export function ungrantedImports(imports: string[], granted: string[]): string[]
   return imports.filter((name) => !isWasi(name) && !ok.has(unversioned(name)));
 }
 
+/** request ∩ grants for host interfaces, compared without version: the names kept, and `host NAME` for each refused. */
+export function intersectHost(requested: string[], granted: string[]): { host: string[]; notGranted: string[] } {
+  const ok = new Set(granted.map(unversioned));
+  return {
+    host: requested.filter((h) => ok.has(unversioned(h))),
+    notGranted: requested.filter((h) => !ok.has(unversioned(h))).map((h) => `host ${h}`),
+  };
+}
+
 /** The IMPORT_DENIED error for `names`. */
 export function importDenied(names: string[], why = 'the policy does not grant it'): CapsuleError {
   const list = names.join(', ');

@@ -30,6 +30,14 @@ export interface Scoped {
   notGranted: string[];
 }
 
+/**
+ * Clocks and random are granted when requested, unless a matching grant says
+ * false (then they still link, and every call fails with PERMISSION_DENIED).
+ */
+export function grantedSwitch(key: 'clocks' | 'random', req: Permissions, grants: Permissions[]): boolean {
+  return req[key] === true && !grants.some((g) => g[key] === false);
+}
+
 export function intersectPermissions(id: string, req: Permissions, grants: Permissions[], policy: GrantingPolicy, host: HostView): Scoped {
   const uncovered: string[] = [];
   const fs = intersectFs(id, req, grants, policy, host.cwd, host.disk, uncovered);

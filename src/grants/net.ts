@@ -61,6 +61,15 @@ export function allowedUrl(patterns: string[], url: URL): boolean {
   });
 }
 
+/** Throws POLICY_INVALID naming the first of a policy's `net.outbound` entries that is not a host pattern. */
+export function checkGrantedPatterns(patterns: string[], source: string): void {
+  for (const pattern of patterns) {
+    if (!parseHostPattern(pattern)) {
+      throw new CapsuleError('POLICY_INVALID', `${source}: net.outbound ${pattern} is not a host pattern (api.example.com, *.example.org, http://127.0.0.1:8080)`);
+    }
+  }
+}
+
 /** request ∩ grants for net: the requested patterns some granted pattern covers; the rest goes to `uncovered`. */
 export function intersectNet(id: string, asked: string[], grants: Permissions[], uncovered: string[]): string[] {
   const given = grants.flatMap((g) => g.net?.outbound ?? []).map((t) => parseHostPattern(t)).filter((p) => p !== undefined);

@@ -2,8 +2,8 @@
 // limits = min(request or default, policy ceiling, per-call override).
 import type { CapabilityRequest } from './request.js';
 import type { Grants, Limits } from '../sandbox/job.js';
-import { unversioned } from '../grants/interfaces.js';
-import { intersectPermissions } from '../grants/intersect.js';
+import { intersectHost } from '../grants/interfaces.js';
+import { grantedSwitch, intersectPermissions } from '../grants/intersect.js';
 import { checkLevel } from '../grants/levels.js';
 import { hostPaths } from '../host-paths.js';
 import { isExpired, type NumberedGrant } from './expiry.js';
@@ -52,13 +52,9 @@ export function grantsFor(policy: Policy, id: string, applies: GrantFilter = une
 export function decide(m: CapabilityRequest, policy: Policy, call: CallOverrides = {}, applies: GrantFilter = unexpired): Decision {
   const policyGrants = grantsFor(policy, m.id, applies);
   const req = m.permissions ?? {};
-  const grantedHost = new Set(policyGrants.flatMap((g) => g.host ?? []).map(unversioned));
-  const host = (req.host ?? []).filter((h) => grantedHost.has(unversioned(h)));
-  const notGranted = (req.host ?? []).filter((h) => !grantedHost.has(unversioned(h))).map((h) => `host ${h}`);
-  // Clocks and random are granted when requested, unless a matching grant says false.
-  const refused = (key: 'clocks' | 'random') => policyGrants.some((g) => g[key] === false);
-  const clocks = req.clocks === true && !refused('clocks');
-  const random = req.random === true && !refused('random');
+  const { host, notGranted } = intersectHost(req.host ?? [], policyGrants.flatMap((g) => g.host ?? []));
+  const clocks = grantedSwitch('clocks', req, policyGrants);
+  const random = grantedSwitch('random', req, policyGrants);
   if (req.clocks && !clocks) notGranted.push('clocks');
   if (req.random && !random) notGranted.push('random');
   checkLevel(m.id, m.securityLevel ?? 'pure', req);

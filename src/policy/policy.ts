@@ -12,7 +12,7 @@ import { parsePublicKey, type TrustedKey } from './keys.js';
 import type { Permissions, SecurityLevel } from '../grants/permissions.js';
 import type { Tier } from './tier.js';
 import { checkBlockedEntry, grantPath, realish } from '../grants/fs.js';
-import { parseHostPattern } from '../grants/net.js';
+import { checkGrantedPatterns } from '../grants/net.js';
 import { checkGrantable, noWritePaths, sensitivePaths, withRealForms } from '../grants/sensitive.js';
 import { hostPaths } from '../host-paths.js';
 
@@ -134,11 +134,7 @@ function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: 
       }
     }
     for (const [j, entry] of (g.fs?.blocked ?? []).entries()) checkBlockedEntry(entry, 'POLICY_INVALID', `${source}: /grants/${i}/fs/blocked/${j}`);
-    for (const pattern of g.net?.outbound ?? []) {
-      if (!parseHostPattern(pattern)) {
-        throw new CapsuleError('POLICY_INVALID', `${source}: net.outbound ${pattern} is not a host pattern (api.example.com, *.example.org, http://127.0.0.1:8080)`);
-      }
-    }
+    checkGrantedPatterns(g.net?.outbound ?? [], source);
   }
   return {
     doc,

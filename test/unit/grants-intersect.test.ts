@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CapsuleError } from '../../src/errors.js';
 import { intersectEnv } from '../../src/grants/env.js';
 import { within } from '../../src/grants/fs.js';
-import { intersectPermissions } from '../../src/grants/intersect.js';
+import { grantedSwitch, intersectPermissions } from '../../src/grants/intersect.js';
 import { checkLevel, LEVELS, levelFor } from '../../src/grants/levels.js';
 import type { Permissions, SecurityLevel } from '../../src/grants/permissions.js';
 import { permissionsFromFlags } from '../../src/grants/permissions.js';
@@ -67,6 +67,14 @@ describe('intersectPermissions', () => {
     const disk = { realpath: (p: string) => (p === '/srv/data' ? '/etc' : p), isFile: () => false };
     const s = intersectPermissions('c', { fs: { read: ['/srv/data'] } }, [{ fs: { read: ['./data'] } }], moved, { ...host, disk });
     expect(s.notGranted).toEqual(['fs.read /srv/data']);
+  });
+});
+
+describe('clocks and random', () => {
+  it('are granted when requested unless a grant says false', () => {
+    expect(grantedSwitch('clocks', { clocks: true }, [])).toBe(true);
+    expect(grantedSwitch('clocks', { clocks: true }, [{}, { clocks: false }])).toBe(false);
+    expect(grantedSwitch('random', {}, [{ random: true }])).toBe(false);
   });
 });
 

@@ -2,7 +2,7 @@
 // (src/grants/interfaces.ts), with the home directory and disk passed in.
 import { describe, expect, it } from 'vitest';
 import { CapsuleError } from '../../src/errors.js';
-import { checkImports, linkReport, ungrantedImports } from '../../src/grants/interfaces.js';
+import { checkImports, intersectHost, linkReport, ungrantedImports } from '../../src/grants/interfaces.js';
 import { checkGrantable, kernelRootOf, noWritePaths, sensitivePaths, withRealForms } from '../../src/grants/sensitive.js';
 import { plainDisk } from './grants-gen.js';
 
@@ -48,6 +48,10 @@ describe('import grants: IMPORT_DENIED decided once', () => {
       { name: 'acme:x/y', link: 'denied' },
     ]);
     expect(linkReport(imports, undefined).map((i) => i.link)).toEqual(['wasi', 'denied', 'denied']);
+  });
+
+  it('request ∩ grant for host interfaces keeps granted names (any version) and reports the rest', () => {
+    expect(intersectHost(['capsule:host/log@0.1.0', 'acme:x/y'], ['capsule:host/log'])).toEqual({ host: ['capsule:host/log@0.1.0'], notGranted: ['host acme:x/y'] });
   });
 
   it('checkImports throws IMPORT_DENIED for an ungranted or unimplemented import, and agrees with linkReport', () => {
