@@ -2,6 +2,7 @@
 // imports and exports, what is requested vs granted, limits and tier. Used by
 // `capsule inspect` and `capsule list`; never runs guest code.
 import { CapsuleError } from './errors.js';
+import { currentHost } from './host-paths.js';
 import { decide } from './policy/decide.js';
 import { chooseTier, type TierDecision } from './policy/tier.js';
 import { type ImportLink, linkReport } from './grants/interfaces.js';
@@ -65,7 +66,7 @@ async function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): P
   const { manifest, component } = loaded;
   let decision;
   try {
-    decision = decide(manifest, rt.policy);
+    decision = decide(manifest, rt.policy, currentHost());
   } catch (e) {
     if (!(e instanceof CapsuleError)) throw e;
     report.refusal = { code: e.code, message: e.message };

@@ -4,6 +4,7 @@ import { totalmem } from 'node:os';
 import path from 'node:path';
 import { Admission, reservationFor, type AdmissionOptions } from './admission.js';
 import { CapsuleError, messageOf } from './errors.js';
+import { currentHost } from './host-paths.js';
 import { installPaths } from './install-paths.js';
 import { refuseKernelPath } from './kernel-paths.js';
 import { assertNotExpired } from './policy/expired-needs.js';
@@ -221,8 +222,9 @@ export class Runtime {
    */
   plan(l: Loaded, opts: RunOptions = {}): { decision: Decision; tier: TierDecision } {
     // First: what only an expired grant gave is CONTEXT_EXPIRED, not "never granted".
-    assertNotExpired(l.manifest, this.policy, opts);
-    const decision = decide(l.manifest, this.policy, opts);
+    const host = currentHost();
+    assertNotExpired(l.manifest, this.policy, host, opts);
+    const decision = decide(l.manifest, this.policy, host, opts);
     if (l.component) {
       const { shape } = l.component;
       checkImports(shape.imports, decision.grants.host);

@@ -1,11 +1,12 @@
 // Effective grants and limits for one capability: manifest request ∩ policy,
-// limits = min(request or default, policy ceiling, per-call override).
+// limits = min(request or default, policy ceiling, per-call override). Pure:
+// the current directory, the environment, the time and the disk's answers come
+// in as a DecideContext (the runtime passes currentHost(), src/host-paths.ts).
 import type { CapabilityRequest } from './request.js';
 import type { Grants, Limits } from '../sandbox/job.js';
 import { intersectHost } from '../grants/interfaces.js';
-import { grantedSwitch, intersectPermissions } from '../grants/intersect.js';
+import { grantedSwitch, type HostView, intersectPermissions } from '../grants/intersect.js';
 import { checkLevel } from '../grants/levels.js';
-import { hostPaths } from '../host-paths.js';
 import { isExpired, type NumberedGrant } from './expiry.js';
 import { matchesAny } from './id-glob.js';
 import type { Policy, PolicyGrant } from './policy.js';
@@ -41,15 +42,29 @@ export interface Decision {
   notGranted: string[];
 }
 
-/** Which policy grants count; by default those not expired now. */
-export type GrantFilter = (g: NumberedGrant) => boolean;
-const unexpired: GrantFilter = (g) => !isExpired(g, Date.now());
+/** What a decision needs from the host it is made on: the current directory, the environment, the disk, and now (ms since the epoch). */
+export interface DecideContext extends HostView {
+  now: number;
+}
 
-export function grantsFor(policy: Policy, id: string, applies: GrantFilter = unexpired): PolicyGrant[] {
+/** Which policy grants count; by default those not expired at `ctx.now`. */
+export type GrantFilter = (g: NumberedGrant) => boolean;
+export const unexpiredAt =
+  (now: number): GrantFilter =>
+  (g) =>
+    !isExpired(g, now);
+
+export function grantsFor(policy: Policy, id: string, applies: GrantFilter): PolicyGrant[] {
   return policy.grants.filter((g) => applies(g) && matchesAny(g.grant.capabilities, id)).map((g) => g.grant);
 }
 
-export function decide(m: CapabilityRequest, policy: Policy, call: CallOverrides = {}, applies: GrantFilter = unexpired): Decision {
+export function decide(
+  m: CapabilityRequest,
+  policy: Policy,
+  ctx: DecideContext,
+  call: CallOverrides = {},
+  applies: GrantFilter = unexpiredAt(ctx.now),
+): Decision {
   const policyGrants = grantsFor(policy, m.id, applies);
   const req = m.permissions ?? {};
   const { host, notGranted } = intersectHost(req.host ?? [], policyGrants.flatMap((g) => g.host ?? []));
@@ -58,7 +73,7 @@ export function decide(m: CapabilityRequest, policy: Policy, call: CallOverrides
   if (req.clocks && !clocks) notGranted.push('clocks');
   if (req.random && !random) notGranted.push('random');
   checkLevel(m.id, m.securityLevel ?? 'pure', req);
-  const scoped = intersectPermissions(m.id, req, policyGrants, policy, { cwd: process.cwd(), env: process.env, disk: hostPaths });
+  const scoped = intersectPermissions(m.id, req, policyGrants, policy, ctx);
   notGranted.push(...scoped.notGranted);
 
   const ceilings = policy.doc.ceilings ?? {};

@@ -31,3 +31,8 @@ export function absPath(r: Rng, names: readonly string[], max: number): string {
 
 /** A disk where nothing is a symlink and nothing is a file: real paths are the paths. */
 export const plainDisk = { realpath: (p: string) => p, isFile: () => false };
+
+/** An assertion for generated cases: expect() per case costs more than the rule under test. */
+export function ok(cond: boolean | undefined, what: string): void {
+  if (cond !== true) throw new Error(`property does not hold: ${what}`);
+}

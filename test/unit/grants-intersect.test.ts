@@ -8,7 +8,7 @@ import { grantedSwitch, intersectPermissions } from '../../src/grants/intersect.
 import { checkLevel, LEVELS, levelFor } from '../../src/grants/levels.js';
 import type { Permissions, SecurityLevel } from '../../src/grants/permissions.js';
 import { permissionsFromFlags } from '../../src/grants/permissions.js';
-import { absPath, pick, plainDisk, rng } from './grants-gen.js';
+import { absPath, ok, pick, plainDisk, rng } from './grants-gen.js';
 
 const policy = (onUngranted?: 'refuse' | 'drop') => ({
   doc: { onUngranted },
@@ -49,8 +49,8 @@ describe('intersectPermissions', () => {
       const given = (k: 'read' | 'write') => (k === 'read' ? [...(grants[0]?.fs?.read ?? []), ...(grants[0]?.fs?.write ?? [])] : (grants[0]?.fs?.write ?? []));
       for (const k of ['read', 'write'] as const) {
         for (const p of s.fs[k]) {
-          expect(req.fs?.[k]?.some((q) => within(q, p))).toBe(true);
-          expect(given(k).some((g) => within(g, p))).toBe(true);
+          ok(req.fs?.[k]?.some((q) => within(q, p)), `req.fs?.[k]?.some((q) => within(q, p))`);
+          ok(given(k).some((g) => within(g, p)), `given(k).some((g) => within(g, p))`);
         }
       }
       for (const name of Object.keys(s.env)) {
@@ -58,7 +58,7 @@ describe('intersectPermissions', () => {
         expect(grants[0]?.env).toContain(name);
       }
       for (const n of s.net) expect(req.net?.outbound).toContain(n);
-      for (const p of s.fs.preopens) expect([...s.fs.read, ...s.fs.write].some((g) => within(p, g))).toBe(true);
+      for (const p of s.fs.preopens) ok([...s.fs.read, ...s.fs.write].some((g) => within(p, g)), `[...s.fs.read, ...s.fs.write].some((g) => within(p, g))`);
     }
   });
 
