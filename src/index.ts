@@ -13,7 +13,7 @@ export type { Manifest } from './registry/manifest.js';
 export type { PolicyDocument, PolicyGrant } from './policy/policy.js';
 export type { Tier, TierDecision } from './policy/tier.js';
 export type { Denial, DeniedAccess, MoreDenials } from './sandbox/job.js';
-export { LEVELS, type LevelCeiling } from './policy/levels.js';
+export { LEVELS, type LevelCeiling } from './grants/levels.js';
 // Escalation: runner probes, the VM runner and its argv builders, doctor.
 export { doctor, type DoctorReport } from './doctor.js';
 export type { Probe } from './tiers/probe.js';

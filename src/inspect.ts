@@ -2,19 +2,15 @@
 // imports and exports, what is requested vs granted, limits and tier. Used by
 // `capsule inspect` and `capsule list`; never runs guest code.
 import { CapsuleError } from './errors.js';
+import { currentHost } from './host-paths.js';
 import { decide } from './policy/decide.js';
 import { chooseTier, type TierDecision } from './policy/tier.js';
-import { isWasi, unversioned } from './sandbox/interface-name.js';
+import { type ImportLink, linkReport } from './grants/interfaces.js';
 import type { Loaded, Runtime } from './runtime.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
 import type { Limits } from './sandbox/job.js';
 
-export interface ImportReport {
-  name: string;
-  /** wasi: linked to capsule's deny-by-default WASI; granted/denied: a custom interface. */
-  link: 'wasi' | 'granted' | 'denied';
-}
 
 export interface InspectReport {
   id: string;
@@ -24,7 +20,8 @@ export interface InspectReport {
   /** The trusted key that signed the manifest (registry capabilities that are signed). */
   signedBy?: string;
   world: string | null;
-  imports: ImportReport[];
+  /** wasi: linked to capsule's deny-by-default WASI; granted/denied: a custom interface. */
+  imports: ImportLink[];
   exports: string[];
   granted?: {
     host: string[];
@@ -69,23 +66,19 @@ async function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): P
   const { manifest, component } = loaded;
   let decision: ReturnType<typeof decide>;
   try {
-    decision = decide(manifest, rt.policy);
+    decision = decide(manifest, rt.policy, currentHost());
   } catch (e) {
     if (!(e instanceof CapsuleError)) throw e;
     report.refusal = { code: e.code, message: e.message };
     report.notGranted = Array.isArray(e.details?.notGranted) ? (e.details.notGranted as string[]) : [];
-    report.imports = (component?.shape.imports ?? []).map((name) => ({ name, link: isWasi(name) ? 'wasi' : 'denied' }));
+    report.imports = linkReport(component?.shape.imports ?? [], undefined);
     return report;
   }
   const { fs, env, ...rest } = decision.grants;
   report.granted = { ...rest, env: Object.keys(env), fs: { read: fs.read, write: fs.write, blocked: [...fs.blocked, ...(fs.blockedPaths ?? [])] } };
   report.notGranted = decision.notGranted;
   report.limits = decision.limits;
-  const granted = new Set(decision.grants.host.map(unversioned));
-  report.imports = (component?.shape.imports ?? []).map((name) => ({
-    name,
-    link: isWasi(name) ? 'wasi' : granted.has(unversioned(name)) ? 'granted' : 'denied',
-  }));
+  report.imports = linkReport(component?.shape.imports ?? [], decision.grants.host);
   try {
     // The tier is shown even when something else would refuse the run.
     report.tier = chooseTier(manifest, rt.policy.doc, decision.policyGrants, undefined);

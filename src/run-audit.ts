@@ -9,7 +9,7 @@ import type { Policy } from './policy/policy.js';
 import type { Tier, TierDecision } from './policy/tier.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
-import { isWasi, unversioned } from './sandbox/interface-name.js';
+import { linkReport } from './grants/interfaces.js';
 import type { Denial, Job } from './sandbox/job.js';
 
 /** Codes that mean a limit stopped the call; each also gets a `limit` line. */
@@ -116,11 +116,8 @@ export class AuditTrail {
       tierReason: p.tier.reason,
     });
     if (l.component) {
-      const granted = new Set(g.host.map(unversioned));
-      const imports = l.component.shape.imports.map((name) => ({
-        name,
-        link: isWasi(name) ? 'capsule-wasi' : granted.has(unversioned(name)) ? 'granted' : 'denied',
-      }));
+      // The audit log has always called WASI linking `capsule-wasi`; its readers depend on that word.
+      const imports = linkReport(l.component.shape.imports, g.host).map((i) => (i.link === 'wasi' ? { ...i, link: 'capsule-wasi' } : i));
       this.record({ event: 'link', capability: id, imports });
     }
     return p;

@@ -7,9 +7,9 @@ import { CapsuleError } from './errors.js';
 import type { CommandInput } from './sandbox/job.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
-import { isWasi } from './sandbox/interface-name.js';
-import { levelFor } from './policy/levels.js';
-import type { Permissions } from './policy/request.js';
+import { isWasi } from './grants/interfaces.js';
+import { levelFor } from './grants/levels.js';
+import type { Permissions } from './grants/permissions.js';
 
 export function checkCommandInput(input: unknown, id: string): void {
   if (input === undefined || input === null) return;

@@ -4,6 +4,7 @@ import { totalmem } from 'node:os';
 import path from 'node:path';
 import { Admission, reservationFor, type AdmissionOptions } from './admission.js';
 import { CapsuleError, messageOf } from './errors.js';
+import { currentHost } from './host-paths.js';
 import { installPaths } from './install-paths.js';
 import { refuseKernelPath } from './kernel-paths.js';
 import { assertNotExpired } from './policy/expired-needs.js';
@@ -19,9 +20,8 @@ import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defa
 import { cacheMaxBytesFromEnv } from './sandbox/transpile-cache.js';
 import { readComponentFile } from './registry/component-file.js';
 import { notAWorld } from './sandbox/describe.js';
-import { ungrantedImports } from './sandbox/interface-name.js';
+import { checkImports } from './grants/interfaces.js';
 import type { CommandInput, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
-import { importDenied } from './sandbox/linker.js';
 import type { ProcessTierOptions } from './tiers/process/runner.js';
 import { Runners } from './tiers/runners.js';
 import type { VmOptions } from './tiers/vm/select.js';
@@ -32,7 +32,7 @@ import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options
 import { capabilityOutput, commandOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
-import type { Permissions } from './policy/request.js';
+import type { Permissions } from './grants/permissions.js';
 
 export interface RuntimeOptions {
   /** Where capabilities live (`<dir>/<id>/capability.json`); default ./capabilities. */
@@ -222,12 +222,12 @@ export class Runtime {
    */
   plan(l: Loaded, opts: RunOptions = {}): { decision: Decision; tier: TierDecision } {
     // First: what only an expired grant gave is CONTEXT_EXPIRED, not "never granted".
-    assertNotExpired(l.manifest, this.policy, opts);
-    const decision = decide(l.manifest, this.policy, opts);
+    const host = currentHost();
+    assertNotExpired(l.manifest, this.policy, host, opts);
+    const decision = decide(l.manifest, this.policy, host, opts);
     if (l.component) {
       const { shape } = l.component;
-      const denied = ungrantedImports(shape.imports, decision.grants.host);
-      if (denied.length > 0) throw importDenied(denied);
+      checkImports(shape.imports, decision.grants.host);
       if (shape.world === null) throw notAWorld(shape);
       if (shape.world !== l.manifest.world) throw notAWorld(shape, l.manifest.world);
     }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unlimitedBudget } from '../src/sandbox/call-budget.js';
 import { DenialLog } from '../src/sandbox/denial-log.js';
-import type { FsGrant } from '../src/sandbox/job.js';
+import type { FsGrant } from '../src/grants/fs.js';
 import { type Descriptor, filesystemInterfaces } from '../src/sandbox/wasi/filesystem.js';
 import { tempDir } from './helpers.js';
 

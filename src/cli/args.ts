@@ -3,9 +3,8 @@
 import { parseArgs } from 'node:util';
 import { messageOf } from '../errors.js';
 import { usage } from './errors.js';
-import path from 'node:path';
+import { type Permissions, permissionsFromFlags } from '../grants/permissions.js';
 import type { PolicyGrant } from '../policy/policy.js';
-import type { Permissions } from '../policy/request.js';
 
 const OPTIONS = {
   input: { type: 'string' },
@@ -104,16 +103,6 @@ export function flagGrants(a: ParsedArgs, id: string): PolicyGrant[] {
 
 /** What the --allow-* flags ask for: for a bare .wasm they are the request as well as the grant. */
 export function flagPermissions(a: ParsedArgs): Permissions {
-  const paths = (name: string) => a.list(name).map((p) => path.resolve(p));
-  const read = paths('allow-read');
-  const write = paths('allow-write');
-  const p: Permissions = {};
-  const host = a.list('allow-host');
-  if (host.length) p.host = host;
-  if (read.length || write.length) p.fs = { read, write };
-  const env = a.list('allow-env');
-  if (env.length) p.env = env;
-  const net = a.list('allow-net');
-  if (net.length) p.net = { outbound: net };
-  return p;
+  const flags = { host: a.list('allow-host'), read: a.list('allow-read'), write: a.list('allow-write'), env: a.list('allow-env'), net: a.list('allow-net') };
+  return permissionsFromFlags(flags, process.cwd());
 }

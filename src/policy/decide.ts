@@ -1,13 +1,15 @@
 // Effective grants and limits for one capability: manifest request ∩ policy,
-// limits = min(request or default, policy ceiling, per-call override).
+// limits = min(request or default, policy ceiling, per-call override). Pure:
+// the current directory, the environment, the time and the disk's answers come
+// in as a DecideContext (the runtime passes currentHost(), src/host-paths.ts).
 import type { CapabilityRequest } from './request.js';
 import type { Grants, Limits } from '../sandbox/job.js';
-import { unversioned } from '../sandbox/interface-name.js';
+import { intersectHost } from '../grants/interfaces.js';
+import { grantedSwitch, type HostView, intersectPermissions } from '../grants/intersect.js';
+import { checkLevel } from '../grants/levels.js';
 import { isExpired, type NumberedGrant } from './expiry.js';
 import { matchesAny } from './id-glob.js';
 import type { Policy, PolicyGrant } from './policy.js';
-import { intersectPermissions } from './intersect.js';
-import { checkLevel } from './levels.js';
 
 export const DEFAULT_LIMITS: Limits = {
   memoryBytes: 128 * 1024 * 1024,
@@ -40,28 +42,38 @@ export interface Decision {
   notGranted: string[];
 }
 
-/** Which policy grants count; by default those not expired now. */
-export type GrantFilter = (g: NumberedGrant) => boolean;
-const unexpired: GrantFilter = (g) => !isExpired(g, Date.now());
+/** What a decision needs from the host it is made on: the current directory, the environment, the disk, and now (ms since the epoch). */
+export interface DecideContext extends HostView {
+  now: number;
+}
 
-export function grantsFor(policy: Policy, id: string, applies: GrantFilter = unexpired): PolicyGrant[] {
+/** Which policy grants count; by default those not expired at `ctx.now`. */
+export type GrantFilter = (g: NumberedGrant) => boolean;
+export const unexpiredAt =
+  (now: number): GrantFilter =>
+  (g) =>
+    !isExpired(g, now);
+
+export function grantsFor(policy: Policy, id: string, applies: GrantFilter): PolicyGrant[] {
   return policy.grants.filter((g) => applies(g) && matchesAny(g.grant.capabilities, id)).map((g) => g.grant);
 }
 
-export function decide(m: CapabilityRequest, policy: Policy, call: CallOverrides = {}, applies: GrantFilter = unexpired): Decision {
+export function decide(
+  m: CapabilityRequest,
+  policy: Policy,
+  ctx: DecideContext,
+  call: CallOverrides = {},
+  applies: GrantFilter = unexpiredAt(ctx.now),
+): Decision {
   const policyGrants = grantsFor(policy, m.id, applies);
   const req = m.permissions ?? {};
-  const grantedHost = new Set(policyGrants.flatMap((g) => g.host ?? []).map(unversioned));
-  const host = (req.host ?? []).filter((h) => grantedHost.has(unversioned(h)));
-  const notGranted = (req.host ?? []).filter((h) => !grantedHost.has(unversioned(h))).map((h) => `host ${h}`);
-  // Clocks and random are granted when requested, unless a matching grant says false.
-  const refused = (key: 'clocks' | 'random') => policyGrants.some((g) => g[key] === false);
-  const clocks = req.clocks === true && !refused('clocks');
-  const random = req.random === true && !refused('random');
+  const { host, notGranted } = intersectHost(req.host ?? [], policyGrants.flatMap((g) => g.host ?? []));
+  const clocks = grantedSwitch('clocks', req, policyGrants);
+  const random = grantedSwitch('random', req, policyGrants);
   if (req.clocks && !clocks) notGranted.push('clocks');
   if (req.random && !random) notGranted.push('random');
   checkLevel(m.id, m.securityLevel ?? 'pure', req);
-  const scoped = intersectPermissions(m.id, req, policyGrants, policy);
+  const scoped = intersectPermissions(m.id, req, policyGrants, policy, ctx);
   notGranted.push(...scoped.notGranted);
 
   const ceilings = policy.doc.ceilings ?? {};

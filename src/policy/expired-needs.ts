@@ -1,7 +1,7 @@
 // What a call needs that an expired grant, and only an expired grant, would
 // give: the requested permissions it would add, or the weaker tier it names.
 import { CapsuleError } from '../errors.js';
-import { type CallOverrides, decide } from './decide.js';
+import { type CallOverrides, type DecideContext, decide } from './decide.js';
 import { contextExpired, type ExpiredNeed, isExpired } from './expiry.js';
 import { matchesAny } from './id-glob.js';
 import type { Policy } from './policy.js';
@@ -9,17 +9,18 @@ import type { CapabilityRequest } from './request.js';
 import { chooseTier, type Tier } from './tier.js';
 
 /** Throws CONTEXT_EXPIRED when the call needs something only an expired grant gave. */
-export function assertNotExpired(m: CapabilityRequest, policy: Policy, call: CallOverrides & { tier?: Tier } = {}): void {
-  const needs = expiredNeeds(m, policy, call);
+export function assertNotExpired(m: CapabilityRequest, policy: Policy, ctx: DecideContext, call: CallOverrides & { tier?: Tier } = {}): void {
+  const needs = expiredNeeds(m, policy, ctx, call);
   if (needs.length > 0) throw contextExpired(m.id, needs);
 }
 
 export function expiredNeeds(
   m: CapabilityRequest,
   policy: Policy,
+  ctx: DecideContext,
   call: CallOverrides & { tier?: Tier } = {},
-  now = Date.now(),
 ): ExpiredNeed[] {
+  const { now } = ctx;
   const matching = policy.grants.filter((g) => matchesAny(g.grant.capabilities, m.id));
   const expired = matching.filter((g) => isExpired(g, now));
   if (expired.length === 0) return [];
@@ -27,11 +28,11 @@ export function expiredNeeds(
   // Compare what is granted with and without each expired grant; an uncovered
   // request must show up as "not granted" here, not stop the comparison.
   const lenient: Policy = { ...policy, doc: { ...policy.doc, onUngranted: 'drop' } };
-  const without = decide(m, lenient, call, (g) => active.has(g));
+  const without = decide(m, lenient, ctx, call, (g) => active.has(g));
   const tierRefused = call.tier !== undefined && refusesTier(m, policy, without.policyGrants, call.tier);
   const needs: ExpiredNeed[] = [];
   for (const grant of expired) {
-    const withIt = decide(m, lenient, call, (g) => active.has(g) || g === grant);
+    const withIt = decide(m, lenient, ctx, call, (g) => active.has(g) || g === grant);
     for (const need of without.notGranted) {
       if (!withIt.notGranted.includes(need) && !needs.some((n) => n.need === need)) needs.push({ need, grant });
     }

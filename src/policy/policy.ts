@@ -1,6 +1,7 @@
 // Loads the operator's policy (file or object), checked against its schema.
 // No policy means: grant nothing beyond clocks/random a manifest requests.
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import schema from '../../schema/policy.schema.json' with { type: 'json' };
 import { CapsuleError, messageOf } from '../errors.js';
@@ -8,11 +9,12 @@ import { createAjv, describeErrors } from '../json-schema.js';
 import { parseJson } from '../json-text.js';
 import { checkExpiresAt, type NumberedGrant, numberGrants } from './expiry.js';
 import { parsePublicKey, type TrustedKey } from './keys.js';
-import type { Permissions, SecurityLevel } from './request.js';
+import type { Permissions, SecurityLevel } from '../grants/permissions.js';
 import type { Tier } from './tier.js';
-import { checkBlockedEntry, grantPath, realish } from './fs-paths.js';
-import { checkGrantable, noWritePaths, sensitivePaths, withRealForms } from './sensitive.js';
-import { parseHostPattern } from '../sandbox/net/host-pattern.js';
+import { checkBlockedEntry, grantPath, realish } from '../grants/fs.js';
+import { checkGrantedPatterns } from '../grants/net.js';
+import { checkGrantable, noWritePaths, sensitivePaths, withRealForms } from '../grants/sensitive.js';
+import { hostPaths } from '../host-paths.js';
 
 /** One grant: the same permission shapes a manifest requests, for the capabilities it names. */
 export interface PolicyGrant extends Permissions {
@@ -116,23 +118,23 @@ function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: 
     throw new CapsuleError('POLICY_INVALID', `${source}: ${problems.join('; ')}`, { problems });
   }
   const doc = value as PolicyDocument;
-  const prot = { sensitive: withRealForms(sensitivePaths(own.files)), noWrite: withRealForms(noWritePaths(own.readOnly)) };
+  const at = { home: homedir(), cwd: process.cwd() };
+  const prot = {
+    sensitive: withRealForms(sensitivePaths(own.files, at), hostPaths),
+    noWrite: withRealForms(noWritePaths(own.readOnly, at), hostPaths),
+  };
   const grantReal = new Map<string, string>();
   for (const [i, g] of (doc.grants ?? []).entries()) {
     checkExpiresAt(g, `${source}: /grants/${i}/expiresAt`);
     for (const [kind, write] of [['read', false], ['write', true]] as const) {
       for (const [j, entry] of (g.fs?.[kind] ?? []).entries()) {
         const granted = grantPath(entry, baseDir, 'POLICY_INVALID', `${source}: /grants/${i}/fs/${kind}/${j}`);
-        checkGrantable(granted, write, prot, source);
-        grantReal.set(granted, realish(granted));
+        checkGrantable(granted, write, prot, source, at.home, hostPaths);
+        grantReal.set(granted, realish(granted, hostPaths));
       }
     }
     for (const [j, entry] of (g.fs?.blocked ?? []).entries()) checkBlockedEntry(entry, 'POLICY_INVALID', `${source}: /grants/${i}/fs/blocked/${j}`);
-    for (const pattern of g.net?.outbound ?? []) {
-      if (!parseHostPattern(pattern)) {
-        throw new CapsuleError('POLICY_INVALID', `${source}: net.outbound ${pattern} is not a host pattern (api.example.com, *.example.org, http://127.0.0.1:8080)`);
-      }
-    }
+    checkGrantedPatterns(g.net?.outbound ?? [], source);
   }
   return {
     doc,

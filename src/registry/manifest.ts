@@ -9,7 +9,8 @@ import { parseJson } from '../json-text.js';
 import { createAjv, describeErrors, SCHEMA_CHECK_MS, SchemaCheckTimeout, timedValidate, type Validator } from '../json-schema.js';
 import { schemaProblems } from '../schema-guard.js';
 
-export type { Isolation, SecurityLevel } from '../policy/request.js';
+export type { SecurityLevel } from '../grants/permissions.js';
+export type { Isolation } from '../policy/request.js';
 
 /** Fails to compile unless T is a CapabilityRequest (what the policy layer reads a manifest as). */
 type Request<T extends CapabilityRequest> = T;

@@ -1,4 +1,5 @@
 import type { ErrorData } from '../errors.js';
+import type { FsGrant } from '../grants/fs.js';
 import type { DirectAbi } from './direct-abi.js';
 import type { TableDecl } from './limits/census.js';
 
@@ -21,33 +22,6 @@ export interface Grants {
   /** Outbound HTTP host patterns (`api.example.com`, `*.example.org`, `http://127.0.0.1:8080`). */
   net: string[];
 }
-
-/**
- * Filesystem grant, all paths absolute and normalized. A granted directory is
- * visible to the guest at the same absolute path (its preopen).
- */
-export interface FsGrant {
-  /** Directories preopened for the guest (the granted dirs, or the parent of a granted file). */
-  preopens: string[];
-  /** Each preopen's real path when the grant was decided; a preopen that now resolves elsewhere is not opened. */
-  preopenReal?: Record<string, string>;
-  /** Paths (directories mean everything below) the guest may read. */
-  read: string[];
-  /** Paths the guest may create, change or remove (and read). */
-  write: string[];
-  /** Absolute globs never accessible, whatever read/write say (blocked wins). User-written patterns only. */
-  blocked: string[];
-  /**
-   * Host paths never accessible, with everything below them (sensitive paths and
-   * capsule's own files inside a grant, literal `blocked` entries). Compared by
-   * path segments, never as globs: a directory name may hold glob syntax.
-   */
-  blockedPaths?: string[];
-  /** Paths that may be read but never written, with everything below them, even inside a write grant. */
-  readOnlyPaths?: string[];
-}
-
-export const NO_FS: FsGrant = { preopens: [], read: [], write: [], blocked: [] };
 
 /** One access a granted interface refused during a call (for the caller and the audit log). */
 export interface DeniedAccess {

@@ -1,8 +1,7 @@
 // Builds the import object for one instantiation from the grants alone.
-import { CapsuleError } from '../errors.js';
+import { checkImports, isWasi, unversioned } from '../grants/interfaces.js';
 import type { CallBudget } from './call-budget.js';
 import { logInterface } from './host/log.js';
-import { isWasi, unversioned, ungrantedImports } from './interface-name.js';
 import type { Grants, LogRecord } from './job.js';
 import { wasiFallback, type WasiCall } from './wasi/index.js';
 
@@ -10,6 +9,7 @@ import { wasiFallback, type WasiCall } from './wasi/index.js';
 const HOST_INTERFACES: Record<string, (logs: LogRecord[], budget: CallBudget) => object> = {
   'capsule:host/log': (logs, budget) => logInterface(logs, budget),
 };
+const IMPLEMENTED = new Set(Object.keys(HOST_INTERFACES));
 
 export function linkImports(
   importNames: string[],
@@ -18,8 +18,7 @@ export function linkImports(
   logs: LogRecord[],
   budget: CallBudget,
 ): Record<string, object> {
-  const denied = ungrantedImports(importNames, grants.host);
-  if (denied.length > 0) throw importDenied(denied);
+  checkImports(importNames, grants.host, IMPLEMENTED);
   const imports: Record<string, object> = {};
   for (const name of importNames) {
     const base = unversioned(name);
@@ -27,14 +26,9 @@ export function linkImports(
       imports[name] = wasi.interfaces[base] ?? wasiFallback(base);
       continue;
     }
-    const make = HOST_INTERFACES[base];
-    if (!make) throw importDenied([name], 'capsule has no implementation of it');
+    // checkImports refused any custom import not in HOST_INTERFACES.
+    const make = HOST_INTERFACES[base] as (typeof HOST_INTERFACES)[string];
     imports[name] = make(logs, budget);
   }
   return imports;
-}
-
-export function importDenied(names: string[], why = 'the policy does not grant it'): CapsuleError {
-  const list = names.join(', ');
-  return new CapsuleError('IMPORT_DENIED', `component imports ${list}: ${why}`, { imports: names });
 }

@@ -17,7 +17,7 @@ import {
   type ErrorCode,
   type Result,
 } from './http-types.js';
-import { allowedUrl } from './host-pattern.js';
+import { allowedUrl } from '../../grants/net.js';
 import { fetchSync, type FetchResult } from './sync-fetch.js';
 import { mintResource, RESOURCE_BYTES, symbolDispose } from '../call-budget.js';
 

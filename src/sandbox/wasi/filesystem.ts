@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { RESOURCE_BYTES, type CallBudget } from '../call-budget.js';
 import type { DenialLog } from '../denial-log.js';
-import type { FsGrant } from '../job.js';
+import type { FsGrant } from '../../grants/fs.js';
 import { codeOf, FsScope, type FsErrorCode, type Resolved, type Root } from './fs-scope.js';
 import {
   attempt,

@@ -1,14 +1,11 @@
-// The rules of one call's filesystem grant: which guest paths may be read or
-// written, and how a path the guest names is resolved on the host without
-// escaping its preopen. Resolution walks one component at a time with lstat
-// from the held root, so `..` can never climb above the root and a symlink is
-// followed only when its target stays inside the root.
+// One call's filesystem grant applied on the host: the rules (which guest
+// paths may be read or written, what `..` and a symlink mean) are
+// src/grants/fs.ts; this file does the lstat, readlink and realpath they ask
+// for, and records each refusal in the call's denial log.
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import picomatch from 'picomatch';
+import { type FsGrant, FsRules, walkPath, within } from '../../grants/fs.js';
 import type { DenialLog } from '../denial-log.js';
-import type { FsGrant } from '../job.js';
-import { globBase } from './glob-text.js';
 
 /** WASI filesystem error codes capsule raises itself. */
 export type FsErrorCode =
@@ -32,8 +29,6 @@ export type FsErrorCode =
 /** Thrown by the host functions: jco's glue turns a thrown string into `err(code)`. */
 export type FsFailure = FsErrorCode;
 
-const MAX_SYMLINK_HOPS = 40;
-
 /** A preopened directory: what the guest calls it and where it is on the host. */
 export interface Root {
   /** The granted path, as the guest sees it. */
@@ -49,18 +44,12 @@ export interface Resolved {
   host: string;
 }
 
-export const within = (parent: string, p: string): boolean =>
-  p === parent || p.startsWith(parent.endsWith('/') ? parent : `${parent}/`);
-
-export class FsScope {
-  private readonly isBlocked: (p: string) => boolean;
-
+export class FsScope extends FsRules {
   constructor(
-    readonly grant: FsGrant,
+    grant: FsGrant,
     private readonly denials: DenialLog,
   ) {
-    const match = grant.blocked.length > 0 ? picomatch(grant.blocked, { dot: true }) : () => false;
-    this.isBlocked = (p) => match(p);
+    super(grant);
   }
 
   /** The preopens as roots; a granted directory that is missing or not a directory is skipped. */
@@ -88,28 +77,6 @@ export class FsScope {
     return code;
   }
 
-  blocked(guest: string): boolean {
-    return (this.grant.blockedPaths ?? []).some((b) => within(b, guest)) || this.isBlocked(guest);
-  }
-  readable(guest: string): boolean {
-    return !this.blocked(guest) && [...this.grant.read, ...this.grant.write].some((g) => within(g, guest));
-  }
-  writable(guest: string): boolean {
-    return (
-      !this.blocked(guest) &&
-      this.grant.write.some((g) => within(g, guest)) &&
-      !(this.grant.readOnlyPaths ?? []).some((p) => within(p, guest))
-    );
-  }
-  /** A directory on the way to a granted path (may be opened and listed, filtered). */
-  leadsToGrant(guest: string): boolean {
-    return !this.blocked(guest) && [...this.grant.read, ...this.grant.write].some((g) => within(guest, g));
-  }
-  /** May the guest see this entry at all (stat it, see it in a listing)? */
-  visible(guest: string): boolean {
-    return this.readable(guest) || this.leadsToGrant(guest);
-  }
-
   /** Throws `access` unless the guest may read `r` (or pass through it to a grant). */
   checkVisible(r: Resolved): void {
     if (this.blocked(r.guest)) throw this.deny('access', r.guest, 'matches a blocked path');
@@ -132,10 +99,9 @@ export class FsScope {
    */
   checkMovableDir(r: Resolved): void {
     if (r.host === r.root.host) throw this.deny('not-permitted', r.guest, 'a granted directory itself cannot be moved or removed');
-    const near = (base: string) => base === '' || within(base, r.guest) || within(r.guest, base);
-    const overlaps = this.grant.blocked.some((g) => near(globBase(g))) || (this.grant.blockedPaths ?? []).some(near);
-    if (overlaps) throw this.deny('access', r.guest, 'blocked paths may lie below this directory; it cannot be renamed');
-    if ((this.grant.readOnlyPaths ?? []).some(near)) {
+    const conflict = this.renameConflict(r.guest);
+    if (conflict === 'blocked') throw this.deny('access', r.guest, 'blocked paths may lie below this directory; it cannot be renamed');
+    if (conflict === 'read-only') {
       throw this.deny('not-permitted', r.guest, 'read-only paths lie below this directory; it cannot be renamed');
     }
   }
@@ -149,40 +115,26 @@ export class FsScope {
     // As the guest named it (not normalized), for denial messages.
     const inDir = path.relative(root.host, dir);
     const shown = [root.guest === '/' ? '' : root.guest, ...(inDir ? [inDir] : []), rel].join('/');
-    if (rel.startsWith('/')) throw this.deny('not-permitted', rel, 'absolute path in a relative lookup');
-    if (rel.includes('\0')) throw this.deny('invalid', shown, 'NUL in path');
-    const stack = path.relative(root.host, dir).split('/').filter(Boolean);
-    let queue = rel.split('/');
-    let hops = 0;
-    while (queue.length > 0) {
-      const c = queue.shift() as string;
-      if (c === '' || c === '.') continue;
-      if (c === '..') {
-        if (stack.length === 0) throw this.deny('not-permitted', shown, `.. leads out of ${root.guest}`);
-        stack.pop();
-        continue;
-      }
-      const last = queue.every((q) => q === '' || q === '.');
-      const host = path.join(root.host, ...stack, c);
-      const st = lstatSync(host, { throwIfNoEntry: false });
-      if (st?.isSymbolicLink() && (!last || followLast)) {
-        if (++hops > MAX_SYMLINK_HOPS) throw 'loop' satisfies FsFailure;
-        const target = readlinkSync(host);
-        if (path.isAbsolute(target)) {
-          // Only a target that names a place inside this root (by its host path) is followed.
-          if (!within(root.host, target)) {
-            throw this.deny('not-permitted', shown, `symlink ${path.join(root.guest, ...stack, c)} points outside ${root.guest}`);
-          }
-          stack.length = 0;
-          queue = [...target.slice(root.host.length).split('/'), ...queue];
-        } else {
-          queue = [...target.split('/'), ...queue];
-        }
-        continue;
-      }
-      stack.push(c);
+    const start = path.relative(root.host, dir).split('/').filter(Boolean);
+    const links = {
+      isLink: (stack: readonly string[], name: string) =>
+        lstatSync(path.join(root.host, ...stack, name), { throwIfNoEntry: false })?.isSymbolicLink() === true,
+      readLink: (stack: readonly string[], name: string) => readlinkSync(path.join(root.host, ...stack, name)),
+    };
+    const walk = walkPath(root.host, start, rel, followLast, links);
+    if (walk.ok) return { root, guest: path.posix.join(root.guest, ...walk.stack), host: path.join(root.host, ...walk.stack) };
+    switch (walk.refused) {
+      case 'absolute':
+        throw this.deny('not-permitted', rel, 'absolute path in a relative lookup');
+      case 'nul':
+        throw this.deny('invalid', shown, 'NUL in path');
+      case 'dotdot':
+        throw this.deny('not-permitted', shown, `.. leads out of ${root.guest}`);
+      case 'loop':
+        throw 'loop' satisfies FsFailure;
+      case 'link-outside':
+        throw this.deny('not-permitted', shown, `symlink ${path.join(root.guest, ...walk.link)} points outside ${root.guest}`);
     }
-    return { root, guest: path.posix.join(root.guest, ...stack), host: path.join(root.host, ...stack) };
   }
 
   /** After opening: the real path of what was opened must still be inside the root. */

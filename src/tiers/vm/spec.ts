@@ -2,6 +2,7 @@
 // container capability's request) by the VM runner, turned into argv by
 // apple-container.ts or oci.ts. Plain data, so argv builders are pure and testable.
 import { CapsuleError } from '../../errors.js';
+import { mountModes, unmountable } from '../../grants/fs.js';
 import type { Grants } from '../../sandbox/job.js';
 
 export interface Mount {
@@ -58,17 +59,12 @@ export function networkGranted(grants: Grants): boolean {
  */
 export function grantMounts(grants: Grants, native: boolean, capabilityId: string): Mount[] {
   // Blocked and read-only paths inside a mount (sensitive paths, capsule's own files) count too.
-  const unenforceable = [...grants.fs.blocked, ...(grants.fs.blockedPaths ?? []), ...(grants.fs.readOnlyPaths ?? [])];
+  const unenforceable = unmountable(grants.fs);
   if (native && unenforceable.length > 0) {
     throw new CapsuleError(
       'PERMISSION_DENIED',
       `${capabilityId}: a container capability cannot honour blocked or read-only paths inside its mounts (${unenforceable.join(', ')}); grant it directories without blocked entries`,
     );
   }
-  const write = new Set(grants.fs.write);
-  const read = grants.fs.read.filter((p) => !write.has(p));
-  return [
-    ...read.map((p) => ({ source: p, target: p, readonly: true })),
-    ...[...write].map((p) => ({ source: p, target: p, readonly: false })),
-  ];
+  return mountModes(grants.fs).map((m) => ({ source: m.path, target: m.path, readonly: m.readonly }));
 }

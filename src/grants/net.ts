@@ -2,6 +2,8 @@
 // not the bare domain), with an optional scheme and port
 // (`http://127.0.0.1:8080`). Without a scheme both http and https match; without
 // a port, the scheme's default port only.
+import { CapsuleError } from '../errors.js';
+import type { Permissions } from './permissions.js';
 
 export interface HostPattern {
   scheme?: 'http' | 'https';
@@ -57,4 +59,26 @@ export function allowedUrl(patterns: string[], url: URL): boolean {
     const p = parseHostPattern(t);
     return p !== undefined && urlMatches(p, url);
   });
+}
+
+/** Throws POLICY_INVALID naming the first of a policy's `net.outbound` entries that is not a host pattern. */
+export function checkGrantedPatterns(patterns: string[], source: string): void {
+  for (const pattern of patterns) {
+    if (!parseHostPattern(pattern)) {
+      throw new CapsuleError('POLICY_INVALID', `${source}: net.outbound ${pattern} is not a host pattern (api.example.com, *.example.org, http://127.0.0.1:8080)`);
+    }
+  }
+}
+
+/** request ∩ grants for net: the requested patterns some granted pattern covers; the rest goes to `uncovered`. */
+export function intersectNet(id: string, asked: string[], grants: Permissions[], uncovered: string[]): string[] {
+  const given = grants.flatMap((g) => g.net?.outbound ?? []).map((t) => parseHostPattern(t)).filter((p) => p !== undefined);
+  const kept: string[] = [];
+  for (const text of asked) {
+    const p = parseHostPattern(text);
+    if (!p) throw new CapsuleError('MANIFEST_INVALID', `${id}: permissions.net.outbound ${text} is not a host pattern`);
+    if (given.some((g) => patternCovers(g, p))) kept.push(text);
+    else uncovered.push(`net ${text}`);
+  }
+  return kept;
 }

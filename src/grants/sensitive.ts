@@ -2,12 +2,18 @@
 // them, or of anything inside one, makes the policy invalid; a grant of a
 // directory that contains one keeps it blocked inside the sandbox. Every
 // comparison here is by path segments (`within`): host paths are never pasted
-// into glob patterns, whose syntax a directory name could carry.
-import { realpathSync } from 'node:fs';
-import { homedir } from 'node:os';
+// into glob patterns, whose syntax a directory name could carry. Pure data and
+// predicates: the home directory, the current directory and real paths are
+// passed in by the caller (src/policy/policy.ts, src/host-paths.ts).
 import path from 'node:path';
 import { CapsuleError } from '../errors.js';
-import { within } from '../sandbox/wasi/fs-scope.js';
+import { type PathFacts, within } from './fs.js';
+
+/** What the lists below are made absolute against: the user's home and the directory relative paths resolve from. */
+export interface HomeAndCwd {
+  home: string;
+  cwd: string;
+}
 
 const SYSTEM = [
   '/etc/shadow',
@@ -106,31 +112,21 @@ const USER_NO_WRITE = [
 ];
 
 /** The sensitive paths: system ones, the user's secrets, and capsule's own files (policy, audit, cache). */
-export function sensitivePaths(own: string[]): string[] {
-  const home = homedir();
-  return [...new Set([...SYSTEM, ...USER_SECRETS.map((d) => path.join(home, d)), ...own.map((p) => path.resolve(p))])];
+export function sensitivePaths(own: string[], at: HomeAndCwd): string[] {
+  return [...new Set([...SYSTEM, ...USER_SECRETS.map((d) => path.join(at.home, d)), ...own.map((p) => path.resolve(at.cwd, p))])];
 }
 
 /**
  * Paths never writable, with everything below them: system trees, shell start-up
  * files, and `readOnly` (capsule's install, the capabilities directories in use).
  */
-export function noWritePaths(readOnly: string[]): string[] {
-  const home = homedir();
-  return [...new Set([...NO_WRITE_TREES, ...USER_NO_WRITE.map((d) => path.join(home, d)), ...readOnly.map((p) => path.resolve(p))])];
-}
-
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
+export function noWritePaths(readOnly: string[], at: HomeAndCwd): string[] {
+  return [...new Set([...NO_WRITE_TREES, ...USER_NO_WRITE.map((d) => path.join(at.home, d)), ...readOnly.map((p) => path.resolve(at.cwd, p))])];
 }
 
 /** The paths a grant must stay out of, as given and resolved (a symlinked /tmp, a symlinked home). */
-function forms(p: string): Set<string> {
-  return new Set([p, real(p)]);
+function forms(p: string, disk: PathFacts): Set<string> {
+  return new Set([p, disk.realpath(p) ?? p]);
 }
 
 /**
@@ -138,8 +134,8 @@ function forms(p: string): Set<string> {
  * some 100 paths (most missing, each a thrown error) on every call cost
  * milliseconds per call.
  */
-export function withRealForms(paths: string[]): string[] {
-  return [...new Set(paths.flatMap((p) => [...forms(p)]))];
+export function withRealForms(paths: string[], disk: PathFacts): string[] {
+  return [...new Set(paths.flatMap((p) => [...forms(p, disk)]))];
 }
 
 /** Host paths a policy protects: no access at all (`sensitive`), no writing (`noWrite`). */
@@ -149,15 +145,15 @@ export interface Protected {
 }
 
 /** Throws POLICY_INVALID naming the path when `p` may never be granted (for writing, when `write`). */
-export function checkGrantable(p: string, write: boolean, prot: Protected, source: string): void {
+export function checkGrantable(p: string, write: boolean, prot: Protected, source: string, home: string, disk: PathFacts): void {
   // prot's lists already hold each path's real form too (withRealForms): no realpath per entry here.
-  for (const candidate of forms(p)) {
+  for (const candidate of forms(p, disk)) {
     const hit = prot.sensitive.find((s) => within(s, candidate));
     if (hit) {
       throw new CapsuleError('POLICY_INVALID', `${source}: grants ${p}, but ${hit} is a sensitive path that can never be granted`, { path: p });
     }
     if (!write) continue;
-    const exact = [...NO_WRITE_EXACT, homedir()].find((s) => [...forms(s)].includes(candidate));
+    const exact = [...NO_WRITE_EXACT, home].find((s) => [...forms(s, disk)].includes(candidate));
     const tree = prot.noWrite.find((s) => within(s, candidate));
     if (exact ?? tree) {
       throw new CapsuleError('POLICY_INVALID', `${source}: grants ${p} writable; ${exact ?? tree} can never be granted for writing`, { path: p });
@@ -165,21 +161,28 @@ export function checkGrantable(p: string, write: boolean, prot: Protected, sourc
   }
 }
 
+
 /**
- * The protected paths that lie under the granted ones, as the guest names them:
- * a grant is seen at its own path, so a grant that is a symlink (guest path ≠ real
- * path) gets each protected path translated to the guest's view as well. Used
- * literally (FsGrant.blockedPaths / readOnlyPaths), never as globs.
- * `protectedPaths` already holds real forms (withRealForms).
+ * Kernel file systems: capsule's own files (cache directory, audit log, a key
+ * written by keygen) never live there. Files there are endless or synthetic
+ * (writing or reading them can spin a core forever, e.g. mkdir -p below
+ * /proc/self/fd or appending to /dev/zero).
  */
-export function pathsUnder(grants: string[], protectedPaths: string[]): string[] {
-  const out: string[] = [];
-  for (const g of grants) {
-    const r = real(g);
-    for (const base of protectedPaths) {
-      if (within(g, base)) out.push(base);
-      if (r !== g && within(r, base)) out.push(path.posix.join(g, path.relative(r, base)));
-    }
+const KERNEL = ['/proc', '/sys', '/dev'];
+
+/** The kernel tree the first of `candidates` (a path as given, then its real form) lies under, if any. */
+export function kernelRootOf(candidates: string[]): { path: string; root: string } | undefined {
+  for (const candidate of new Set(candidates)) {
+    const root = KERNEL.find((k) => within(k, candidate));
+    if (root) return { path: candidate, root };
   }
-  return [...new Set(out)];
+  return undefined;
 }
+
+/**
+ * capsule's dependencies loaded at run time from node_modules (the rest is
+ * bundled into dist/). With capsule's package directory they are its install,
+ * which no grant may write: a guest that could write there would have its code
+ * run on the host by the next runtime (src/install-paths.ts finds them).
+ */
+export const RUNTIME_DEPENDENCIES = ['piscina', 'ajv', 'ajv-formats', '@bytecodealliance/jco-transpile', '@extism/extism'];

@@ -4,7 +4,7 @@
 // capability that asks for the network is refused whatever the policy says.
 // `full` additionally always runs in a VM (policy/tier.ts).
 import { CapsuleError } from '../errors.js';
-import type { Permissions, SecurityLevel } from './request.js';
+import type { Permissions, SecurityLevel } from './permissions.js';
 
 export interface LevelCeiling {
   fsRead: boolean;

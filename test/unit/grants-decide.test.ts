@@ -1,0 +1,58 @@
+// decide() is pure: the current directory, the environment, the time and the
+// disk come in as a DecideContext, so the same inputs always give the same
+// decision and nothing is read from this process.
+import { describe, expect, it } from 'vitest';
+import { decide, type DecideContext } from '../../src/policy/decide.js';
+import { expiredNeeds } from '../../src/policy/expired-needs.js';
+import { numberGrants } from '../../src/policy/expiry.js';
+import type { Policy, PolicyGrant } from '../../src/policy/policy.js';
+import type { CapabilityRequest } from '../../src/policy/request.js';
+import { plainDisk } from './grants-gen.js';
+
+const LOADED = Date.UTC(2030, 0, 1);
+
+function policy(grants: PolicyGrant[]): Policy {
+  return {
+    doc: { grants, onUngranted: 'drop' },
+    baseDir: '/srv',
+    source: '/srv/policy.json',
+    loadedAt: LOADED,
+    grants: numberGrants(grants, LOADED),
+    keys: [],
+    sensitive: [],
+    noWrite: [],
+    grantReal: new Map(),
+  };
+}
+
+const m: CapabilityRequest = {
+  id: 'acme.t',
+  world: 'capability',
+  securityLevel: 'controlled',
+  permissions: { env: ['MODE'], fs: { read: ['./in'] } },
+};
+
+describe('decide', () => {
+  const p = policy([{ capabilities: 'acme.*', env: ['MODE'], fs: { read: ['/work'] }, ttlSeconds: 60 }]);
+  const ctx: DecideContext = { cwd: '/work', env: { MODE: 'from-context' }, now: LOADED + 1000, disk: plainDisk };
+
+  it('takes cwd, env and disk from its context, never from the process', () => {
+    process.env.MODE = 'from-process';
+    try {
+      const d = decide(m, p, ctx);
+      expect(d.grants.env).toEqual({ MODE: 'from-context' });
+      expect(d.grants.fs.read).toEqual(['/work/in']);
+      expect(d.notGranted).toEqual([]);
+      expect(decide(m, p, ctx)).toEqual(d);
+    } finally {
+      delete process.env.MODE;
+    }
+  });
+
+  it('counts grant lifetimes from its context time', () => {
+    const later = { ...ctx, now: LOADED + 61_000 };
+    expect(decide(m, p, later).notGranted).toEqual(['fs.read /work/in', 'env MODE']);
+    expect(expiredNeeds(m, p, later).map((n) => n.need)).toEqual(['fs.read /work/in', 'env MODE']);
+    expect(expiredNeeds(m, p, ctx)).toEqual([]);
+  });
+});
