@@ -1,12 +1,14 @@
 // Layer direction: what each folder of src/ may import. `npm run layers` checks it.
 // A folder's role and its allowed imports are stated once here; README's Layout names them.
-/** Modules below every layer: errors and the refusal of /proc, /sys, /dev paths (imports only errors). */
-const BASE = '^src/(errors|kernel-paths)\\.ts$';
+/** The module below every layer: errors (imports nothing of capsule). */
+const BASE = '^src/errors\\.ts$';
+/** Facts read off this host (real paths, cwd, env, clock) and the refusal of /proc, /sys, /dev paths: they apply the pure rules of src/grants/ to the disk. */
+const HOST = '^src/(host-paths|kernel-paths)\\.ts$';
 
 /** What scripts/build.mjs bundles: everything in src/ must be reachable from one of these. */
 const ENTRIES = '^src/(index|cli/main|tiers/worker-entry|tiers/job-entry|sandbox/transpile-entry)\\.ts$';
 /** Modules imported only with `import type` (the cruise sees runtime imports only). */
-const TYPE_ONLY = ['^src/schema-types\\.ts$', '^src/audit/event\\.ts$', '^src/bench/types\\.ts$', '^src/policy/request\\.ts$', '^src/tiers/runner\\.ts$'];
+const TYPE_ONLY = ['^src/schema-types\\.ts$', '^src/audit/event\\.ts$', '^src/bench/types\\.ts$', '^src/policy/request\\.ts$', '^src/tiers/runner\\.ts$', '^src/sandbox/job\\.ts$'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -19,18 +21,25 @@ module.exports = {
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
     {
-      name: 'base-imports-only-errors',
-      comment: 'The base modules every layer may use (errors, kernel-path refusal) import nothing of capsule but errors.',
+      name: 'base-imports-nothing',
+      comment: 'src/errors.ts, which every layer uses, imports nothing of capsule.',
       severity: 'error',
       from: { path: BASE },
-      to: { path: '^src/', pathNot: ['^src/errors\\.ts$'] },
+      to: { path: '^src/' },
+    },
+    {
+      name: 'host-facts-over-grants',
+      comment: 'The host-facts modules apply the permission model to the disk: they import only it, each other and errors.',
+      severity: 'error',
+      from: { path: HOST },
+      to: { path: '^src/', pathNot: [BASE, HOST, '^src/grants/'] },
     },
     {
       name: 'audit-imports-only-base',
-      comment: 'src/audit/ (the hash-chained log) knows nothing of capsule but the base modules.',
+      comment: 'src/audit/ (the hash-chained log) knows nothing of capsule but errors and the kernel-path refusal (with what it needs).',
       severity: 'error',
       from: { path: '^src/audit/' },
-      to: { path: '^src/', pathNot: ['^src/audit/', BASE] },
+      to: { path: '^src/', pathNot: ['^src/audit/', BASE, HOST, '^src/grants/'] },
     },
     {
       name: 'grants-imports-only-itself-and-errors',
