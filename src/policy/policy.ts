@@ -9,40 +9,19 @@ import { createAjv, describeErrors } from '../json-schema.js';
 import { parseJson } from '../json-text.js';
 import { checkExpiresAt, type NumberedGrant, numberGrants } from './expiry.js';
 import { parsePublicKey, type TrustedKey } from './keys.js';
-import type { Permissions, SecurityLevel } from '../grants/permissions.js';
+import type { CapsulePolicy } from '../schema-types.js';
 import type { Tier } from './tier.js';
 import { checkBlockedEntry, grantPath, realish } from '../grants/fs.js';
 import { checkGrantedPatterns } from '../grants/net.js';
 import { checkGrantable, noWritePaths, sensitivePaths, withRealForms } from '../grants/sensitive.js';
 import { hostPaths } from '../host-paths.js';
 
+// The policy document's types are generated from schema/policy.schema.json
+// (scripts/schema-types.mjs): the schema is the one definition.
+export type PolicyDocument = CapsulePolicy;
 /** One grant: the same permission shapes a manifest requests, for the capabilities it names. */
-export interface PolicyGrant extends Permissions {
-  capabilities: string | string[];
-  tier?: Tier;
-  ttlSeconds?: number;
-  expiresAt?: string;
-}
-
-export interface Ceilings {
-  memoryBytes?: number;
-  timeoutMs?: number;
-  cpuMs?: number;
-  outputBytes?: number;
-  inputBytes?: number;
-}
-
-export interface PolicyDocument {
-  grants?: PolicyGrant[];
-  ceilings?: Ceilings;
-  trustedKeys?: { id: string; publicKey: string }[];
-  requireSignature?: SecurityLevel[];
-  deniedProviders?: string[];
-  escalate?: string[];
-  fallback?: 'worker' | 'process' | null;
-  /** A fs/env/net request no grant covers: refuse the capability at load (default) or drop it. */
-  onUngranted?: 'refuse' | 'drop';
-}
+export type PolicyGrant = NonNullable<CapsulePolicy['grants']>[number];
+export type Ceilings = NonNullable<CapsulePolicy['ceilings']>;
 
 export interface Policy {
   doc: PolicyDocument;

@@ -75,7 +75,7 @@ function topLevelItems(wat: string): string[] | undefined {
     if (line === ')' || line.trim() === '') continue;
     const continues = /^ {3,}\S/.test(line) || line === '  )';
     if (continues && items.length > 0) items[items.length - 1] += ` ${line.trim()}`;
-    else if (/^  \S/.test(line)) items.push(line.trim());
+    else if (/^ {2}\S/.test(line)) items.push(line.trim());
     else return undefined;
   }
   return items;
