@@ -10,7 +10,6 @@ import { parseJson } from '../json-text.js';
 import { checkExpiresAt, type NumberedGrant, numberGrants } from './expiry.js';
 import { parsePublicKey, type TrustedKey } from './keys.js';
 import type { CapsulePolicy } from '../schema-types.js';
-import type { Tier } from './tier.js';
 import { checkBlockedEntry, grantPath, realish } from '../grants/fs.js';
 import { checkGrantedPatterns } from '../grants/net.js';
 import { checkGrantable, noWritePaths, sensitivePaths, withRealForms } from '../grants/sensitive.js';
