@@ -212,16 +212,16 @@ export class ComponentCompiler {
     // component can neither stall this thread nor break jco for later components.
     const { files, imports: glueImports, wit, printed } = await transpileIsolated(bytes, origin);
     const coreFiles = Object.keys(files).filter((f) => f.endsWith('.wasm'));
-    const glue = new TextDecoder().decode(files['component.js']);
+    const glue = new TextDecoder().decode(fileOf(files, 'component.js'));
     const instantiations = countInstantiations(glue, coreFiles);
-    const { memories, tables } = bundleCensus(Object.fromEntries(coreFiles.map((f) => [f, files[f]])), instantiations);
+    const { memories, tables } = bundleCensus(Object.fromEntries(coreFiles.map((f) => [f, fileOf(files, f)])), instantiations);
     const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit, instantiations, memories, tables };
     // Only import-free, single-module capabilities qualify; printing big components would be slow.
     if (glueImports.length === 0 && coreFiles.length === 1 && shapeFromWit(wit).world === 'capability') {
       const abi = printed === undefined ? undefined : directAbiFromWat(printed, coreFiles);
       if (abi) meta.directAbi = abi;
     }
-    const entryFiles = Object.fromEntries([...coreFiles, GLUE].map((f) => [f, files[f]]));
+    const entryFiles = Object.fromEntries([...coreFiles, GLUE].map((f) => [f, fileOf(files, f)]));
     return this.cache.write(key, entryFiles, meta);
   }
 
@@ -250,15 +250,22 @@ export async function compileBundle(bundle: BundleRef, memoryBytes: number): Pro
  * How many times jco's glue instantiates each core file (`instantiateCore(yield moduleN`),
  * at least once each. execute.ts refuses a run that instantiates more than this.
  */
+/** A file the transpiler must have produced (a missing one is jco's fault, reported as the component's). */
+function fileOf(files: Record<string, Uint8Array>, name: string): Uint8Array {
+  const bytes = files[name];
+  if (bytes === undefined) throw new CapsuleError('COMPONENT_INVALID', `the transpiler produced no ${name}`);
+  return bytes;
+}
+
 function countInstantiations(glue: string, coreFiles: string[]): Record<string, number> {
   const fileOf = new Map<string, string>();
-  for (const m of glue.matchAll(/const (module\d+) = getCoreModule\('([^']+)'\)/g)) fileOf.set(m[1], m[2]);
+  for (const [, name = '', file = ''] of glue.matchAll(/const (module\d+) = getCoreModule\('([^']+)'\)/g)) fileOf.set(name, file);
   const counts: Record<string, number> = Object.fromEntries(coreFiles.map((f) => [f, 0]));
-  for (const m of glue.matchAll(/instantiateCore\(yield (module\d+)/g)) {
-    const file = fileOf.get(m[1]);
-    if (file !== undefined && file in counts) counts[file]++;
+  for (const [, name = ''] of glue.matchAll(/instantiateCore\(yield (module\d+)/g)) {
+    const file = fileOf.get(name);
+    if (file !== undefined && file in counts) counts[file] = (counts[file] ?? 0) + 1;
   }
-  for (const f of coreFiles) counts[f] = Math.max(1, counts[f]);
+  for (const f of coreFiles) counts[f] = Math.max(1, counts[f] ?? 0);
   return counts;
 }
 

@@ -20,15 +20,16 @@ export function shapeFromWit(wit: string): ComponentShape {
   const imports: string[] = [];
   const exports: string[] = [];
   for (const item of topLevelItems(world)) {
-    const m = /^(import|export)\s+(.*?);?$/s.exec(item);
-    if (!m) continue;
-    (m[1] === 'import' ? imports : exports).push(m[2].replace(/\s+/g, ' ').trim());
+    const [, kind, body = ''] = /^(import|export)\s+(.*?);?$/s.exec(item) ?? [];
+    if (!kind) continue;
+    (kind === 'import' ? imports : exports).push(body.replace(/\s+/g, ' ').trim());
   }
   return { imports: imports.map(importName), exports, world: worldOf(exports), wit };
 }
 
 function worldOf(exports: string[]): World | null {
-  if (exports.length === 1 && CAPABILITY_RUN.test(exports[0])) return 'capability';
+  const [only] = exports;
+  if (exports.length === 1 && only !== undefined && CAPABILITY_RUN.test(only)) return 'capability';
   if (exports.some((e) => /^wasi:cli\/run@0\.2\.\d+/.test(e))) return 'command';
   return null;
 }
@@ -36,7 +37,7 @@ function worldOf(exports: string[]): World | null {
 /** `wasi:io/streams@0.2.3` stays whole; `name: func(...)` or `name: interface {…}` becomes `name`. */
 function importName(item: string): string {
   const colon = /^([a-z0-9-]+)\s*:\s*(func|interface)\b/.exec(item);
-  return colon ? colon[1] : item;
+  return colon?.[1] ?? item;
 }
 
 function worldBody(wit: string): string {

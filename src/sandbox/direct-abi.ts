@@ -39,12 +39,12 @@ export function directAbiFromWat(wat: string, coreFiles: string[]): DirectAbi | 
       instance = inst[1]?.trim() ?? '0';
       continue;
     }
-    const alias = /^\(alias core export (\S+) "([^"]+)" \(core (func|memory) (\$\S+ )?\(;(\d+);\)\)\)$/.exec(item);
+    const [alias, from, exported = '', sort, name, index = ''] = /^\(alias core export (\S+) "([^"]+)" \(core (func|memory) (\$\S+ )?\(;(\d+);\)\)\)$/.exec(item) ?? [];
     if (alias) {
-      if (alias[1] !== instance && alias[1] !== '0') return undefined;
-      const table = alias[3] === 'func' ? funcs : memories;
-      table.set(alias[5], alias[2]);
-      if (alias[4]) table.set(alias[4].trim(), alias[2]);
+      if (from !== instance && from !== '0') return undefined;
+      const table = sort === 'func' ? funcs : memories;
+      table.set(index, exported);
+      if (name) table.set(name.trim(), exported);
       continue;
     }
     if (/^\(func \S+ (\(;0;\) )?\(type \S+\) \(canon lift /.test(item) || /^\(func \(;0;\) \(type \S+\) \(canon lift /.test(item)) {
@@ -56,14 +56,16 @@ export function directAbiFromWat(wat: string, coreFiles: string[]): DirectAbi | 
     return undefined; // imports, nested components, lowered functions, start functions...
   }
   if (modules !== 1 || instance === undefined || lift === undefined) return undefined;
-  const m = /\(canon lift \(core func (\S+)\) \(memory (\S+)\) \(realloc (\S+)\)( string-encoding=utf8)?( \(post-return (\S+)\))?\)\)$/.exec(lift);
-  if (!m) return undefined;
-  const run = funcs.get(m[1]);
-  const memory = memories.get(m[2]);
-  const realloc = funcs.get(m[3]);
-  const postReturn = m[6] === undefined ? undefined : funcs.get(m[6]);
-  if (!run || !memory || !realloc || (m[6] !== undefined && !postReturn)) return undefined;
-  return { coreFile: coreFiles[0], run, memory, realloc, ...(postReturn ? { postReturn } : {}) };
+  const [m, runRef = '', memoryRef = '', reallocRef = '', , , postRef] =
+    /\(canon lift \(core func (\S+)\) \(memory (\S+)\) \(realloc (\S+)\)( string-encoding=utf8)?( \(post-return (\S+)\))?\)\)$/.exec(lift) ?? [];
+  const [coreFile] = coreFiles;
+  if (!m || coreFile === undefined) return undefined;
+  const run = funcs.get(runRef);
+  const memory = memories.get(memoryRef);
+  const realloc = funcs.get(reallocRef);
+  const postReturn = postRef === undefined ? undefined : funcs.get(postRef);
+  if (!run || !memory || !realloc || (postRef !== undefined && !postReturn)) return undefined;
+  return { coreFile, run, memory, realloc, ...(postReturn ? { postReturn } : {}) };
 }
 
 /** The component's top-level items, one string each, or undefined if the layout is unexpected. */
