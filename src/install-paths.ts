@@ -1,5 +1,5 @@
 // Where capsule's own code lives: its package directory and the node_modules
-// directories its runtime dependencies load from (piscina, ajv, jco). A guest
+// directories its runtime dependencies load from (piscina, ajv, preview2-shim for the transpiler host). A guest
 // that could write there would have its code run on the host by the next
 // runtime, so no grant may write them (docs/security.md, sensitive paths).
 import { createRequire } from 'node:module';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Dependencies loaded at run time from node_modules (the rest is bundled into dist/). */
-const EXTERNAL = ['piscina', 'ajv', 'ajv-formats', '@bytecodealliance/jco-transpile', '@extism/extism'];
+const EXTERNAL = ['piscina', 'ajv', 'ajv-formats', '@bytecodealliance/preview2-shim', '@extism/extism'];
 
 /** capsule's package directory (this file is bundled into dist/) and its dependencies' node_modules. */
 export function installPaths(): string[] {

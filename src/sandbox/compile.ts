@@ -279,7 +279,12 @@ function uncovered(entry: CacheEntry<CacheMeta>): TamperedEntry | undefined {
   return missing.length > 0 ? { dir: entry.dir, files: missing.map(String) } : undefined;
 }
 
+/** Set by scripts/build.mjs in the bundles: jco-transpile is bundled into dist/transpile-host.js, not installed. */
+declare const __JCO_TRANSPILE_VERSION__: string | undefined;
+
 async function transpilerVersion(): Promise<string> {
+  if (typeof __JCO_TRANSPILE_VERSION__ === 'string') return `jco-transpile@${__JCO_TRANSPILE_VERSION__}`;
+  // Run from source (tests import src/): the installed devDependency.
   const entry = new URL(import.meta.resolve('@bytecodealliance/jco-transpile'));
   const pkg = JSON.parse(await readFile(new URL('../package.json', entry), 'utf8')) as { version: string };
   return `jco-transpile@${pkg.version}`;
