@@ -161,6 +161,17 @@ describe('installed into an empty app, offline', () => {
     }
   });
 
+  it('without --capabilities and without ./capabilities, the CLI uses the catalog installed with capsule', () => {
+    const r = spawnSync('npx', ['--no-install', 'capsule', 'run', 'demo.echo', '--input', '{"n":1}'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ n: 1 });
+  });
+
   it('capsule/wit/*, capsule/schema/* and capsule/package.json resolve (import and require)', () => {
     const script = [
       "import { createRequire } from 'node:module';",
