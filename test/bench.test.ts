@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBench } from '../dist/index.js';
+import { runBench } from '../dist/bench.js';
 import { cli, STACK_TRACE, tempDir } from './helpers.js';
 
 const finite = (x: unknown) => typeof x === 'number' && Number.isFinite(x);

@@ -4,7 +4,8 @@
 // protocol, limits and cleanup. Skipped where podman is not usable.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapsuleError, createRuntime, probeOci, type Runtime } from '../dist/index.js';
+import { CapsuleError, createRuntime, type Runtime } from '../dist/index.js';
+import { probeOci } from '../src/tiers/vm/oci.js';
 import { fixture, manifest, tempDir, writeCapability } from './helpers.js';
 
 const podman = await probeOci('podman');

@@ -5,19 +5,13 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  appleDeleteArgv,
-  appleRunArgv,
-  CapsuleError,
-  ContainerRunner,
-  type ContainerSpec,
-  createRuntime,
-  type HostInfo,
-  ociDeleteArgv,
-  ociRunArgv,
-  probeAppleContainer,
-  type Runtime,
-} from '../dist/index.js';
+import { createRuntime, type Runtime } from '../dist/index.js';
+// Internals (not the package's API) come from src/; so does the CapsuleError their failures are.
+import { CapsuleError } from '../src/errors.js';
+import { appleDeleteArgv, appleRunArgv, type HostInfo, probeAppleContainer } from '../src/tiers/vm/apple-container.js';
+import { ociDeleteArgv, ociRunArgv } from '../src/tiers/vm/oci.js';
+import { ContainerRunner } from '../src/tiers/vm/runner.js';
+import type { ContainerSpec } from '../src/tiers/vm/spec.js';
 import { fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
 
 const DOUBLES = path.join(ROOT, 'test', 'fixtures-bin');

@@ -1,5 +1,7 @@
 // Command-line parsing with node:util parseArgs; `--` ends options and what
 // follows is handed to a command-world guest as its arguments.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { messageOf } from '../errors.js';
 import { usage } from './errors.js';
@@ -69,7 +71,7 @@ export function parse(argv: string[]): ParsedArgs {
     positionals: positionals.slice(1),
     rest,
     values,
-    capabilitiesDirs: list('capabilities').length > 0 ? list('capabilities') : ['./capabilities'],
+    capabilitiesDirs: list('capabilities').length > 0 ? list('capabilities') : [defaultCapabilitiesDir()],
     list,
     number(name) {
       const v = values[name];
@@ -105,4 +107,16 @@ export function flagGrants(a: ParsedArgs, id: string): PolicyGrant[] {
 export function flagPermissions(a: ParsedArgs): Permissions {
   const flags = { host: a.list('allow-host'), read: a.list('allow-read'), write: a.list('allow-write'), env: a.list('allow-env'), net: a.list('allow-net') };
   return permissionsFromFlags(flags, process.cwd());
+}
+
+/**
+ * Without --capabilities: ./capabilities, or, where there is none, the catalog
+ * installed with capsule (dist/cli.js → <package>/capabilities), so that
+ * `npx capsule run demo.echo` works in an app that depends on capsule.
+ */
+function defaultCapabilitiesDir(): string {
+  const local = './capabilities';
+  if (existsSync(local)) return local;
+  const installed = fileURLToPath(new URL('../capabilities', import.meta.url));
+  return existsSync(installed) ? installed : local;
 }

@@ -9,7 +9,7 @@ import { formatPublicKey } from '../policy/keys.js';
 import { checkManifest } from '../registry/manifest.js';
 import { readComponent } from '../registry/registry.js';
 import { KEY_ID, signManifest } from '../registry/signature.js';
-import { digestOf } from '../sandbox/compile.js';
+import { digestOf } from '../registry/component-file.js';
 import type { ParsedArgs } from './args.js';
 import { usage } from './errors.js';
 import { KEY_ID_HEADER } from './keygen.js';

@@ -2,6 +2,7 @@
 // file: `/dev/zero` would otherwise be read forever, and opening a FIFO blocks
 // until a writer comes (no timeout applies before the guest runs, and a pending
 // open on the libuv thread pool then keeps `process.exit()` from finishing).
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { CapsuleError } from '../errors.js';
@@ -50,4 +51,9 @@ export async function readComponentFile(file: string, origin = file, maxBytes = 
   } finally {
     await handle.close();
   }
+}
+
+/** A component's digest as manifests and provenance write it (`sha256:<hex>`). */
+export function digestOf(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }

@@ -5,7 +5,7 @@
 import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { CapsuleError, messageOf } from '../errors.js';
-import { digestOf } from '../sandbox/compile.js';
+import { digestOf } from './component-file.js';
 import { readComponentFile } from './component-file.js';
 import { type Manifest, readManifest } from './manifest.js';
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CapsuleError } from '../errors.js';
 import { Lru } from '../lru.js';
+import { digestOf } from '../registry/component-file.js';
 import { type ComponentShape, shapeFromWit } from './describe.js';
 import { type DirectAbi, directAbiFromWat } from './direct-abi.js';
 import { compileCore } from './core-compile.js';
@@ -66,10 +67,6 @@ export interface CompilerOptions {
 export interface CacheTamper extends TamperedEntry {
   digest: string;
   origin: string;
-}
-
-export function digestOf(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 export function defaultCacheDir(): string {
@@ -286,7 +283,12 @@ function uncovered(entry: CacheEntry<CacheMeta>): TamperedEntry | undefined {
   return missing.length > 0 ? { dir: entry.dir, files: missing.map(String) } : undefined;
 }
 
+/** Set by scripts/build.mjs in the bundles: jco-transpile is bundled into dist/transpile-host.js, not installed. */
+declare const __JCO_TRANSPILE_VERSION__: string | undefined;
+
 async function transpilerVersion(): Promise<string> {
+  if (typeof __JCO_TRANSPILE_VERSION__ === 'string') return `jco-transpile@${__JCO_TRANSPILE_VERSION__}`;
+  // Run from source (tests import src/): the installed devDependency.
   const entry = new URL(import.meta.resolve('@bytecodealliance/jco-transpile'));
   const pkg = JSON.parse(await readFile(new URL('../package.json', entry), 'utf8')) as { version: string };
   return `jco-transpile@${pkg.version}`;
