@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import policySchema from '../../schema/policy.schema.json' with { type: 'json' };
 import capabilitySchema from '../../schema/capability.schema.json' with { type: 'json' };
-import { CapsuleError } from '../../src/errors.js';
 import { createAjv } from '../../src/json-schema.js';
 import { checkManifest } from '../../src/registry/manifest.js';
+import { refusal } from './refusal.js';
 
 const manifestWith = (inputSchema: unknown) => ({
   id: 'test.strict',
@@ -15,16 +15,6 @@ const manifestWith = (inputSchema: unknown) => ({
   world: 'capability',
   inputSchema,
 });
-
-function refusal(f: () => unknown): CapsuleError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CapsuleError) return e;
-    throw e;
-  }
-  throw new Error('expected a CapsuleError');
-}
 
 describe('strict schemas', () => {
   it('capsule`s own schemas compile in strict mode', () => {

@@ -2,7 +2,6 @@
 // byte by byte here: the section walker round-trips, caps land where they should,
 // the engine honours them, and what cannot be capped is refused with its code.
 import { describe, expect, it } from 'vitest';
-import { CapsuleError } from '../../src/errors.js';
 import {
   bundleCensus,
   callLimits,
@@ -18,6 +17,7 @@ import {
   tableCap,
 } from '../../src/sandbox/limits/index.js';
 import { concat, Reader, section, Writer } from '../../src/sandbox/limits/sections.js';
+import { refusal } from './refusal.js';
 
 const HEADER = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
 const FUNCREF = 0x70;
@@ -128,16 +128,6 @@ function moduleOf(s: Spec): Uint8Array<ArrayBuffer> {
   }
   if (s.custom) parts.push(section(0, body((w) => w.name('trailer'))));
   return concat(parts);
-}
-
-function refusal(f: () => unknown): CapsuleError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CapsuleError) return e;
-    throw e;
-  }
-  throw new Error('expected a CapsuleError');
 }
 
 const ids = (m: Uint8Array) => sections(m).map((s) => s.id);
