@@ -83,7 +83,7 @@ async function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): P
     // The tier is shown even when something else would refuse the run.
     report.tier = chooseTier(manifest, rt.policy.doc, decision.policyGrants, undefined);
     const planned = rt.plan(loaded).tier;
-    report.tier = await rt.resolveTier(loaded, planned);
+    report.tier = await rt.resolveTier(loaded, planned, decision.grants);
   } catch (e) {
     if (!(e instanceof CapsuleError)) throw e;
     report.refusal = { code: e.code, message: e.message };

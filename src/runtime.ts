@@ -21,7 +21,7 @@ import { cacheMaxBytesFromEnv } from './sandbox/transpile-cache.js';
 import { readComponentFile } from './registry/component-file.js';
 import { notAWorld } from './sandbox/describe.js';
 import { checkImports } from './grants/interfaces.js';
-import type { CommandInput, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
+import type { CommandInput, Denial, Grants, Job, JobResult, LogRecord } from './sandbox/job.js';
 import type { ProcessTierOptions } from './tiers/process/runner.js';
 import { Runners } from './tiers/runners.js';
 import type { VmOptions } from './tiers/vm/select.js';
@@ -240,16 +240,24 @@ export class Runtime {
    * else the policy's fallback (with a warning), else ESCALATION_UNAVAILABLE with the
    * reason. Runs no guest code; inspect and the audit layer read the same decision.
    */
-  async resolveTier(l: Loaded, planned: TierDecision): Promise<TierDecision> {
+  async resolveTier(l: Loaded, planned: TierDecision, grants: Grants): Promise<TierDecision> {
+    let decided = planned;
     if (planned.tier === 'process') {
       const sandbox = await this.runners.process();
-      return { ...planned, runner: sandbox.bwrap ? 'bwrap+node-permissions' : 'node-permissions' };
+      decided = { ...planned, runner: sandbox.bwrap ? 'bwrap+node-permissions' : 'node-permissions' };
+    } else if (planned.tier === 'vm') {
+      const vm = await this.runners.vm();
+      // The fallback's own tier (process or worker) is resolved like any other; its fields carry over.
+      if (!vm.cli) return this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, vm.reason), grants);
+      decided = { ...planned, runner: vm.cli.kind };
     }
-    if (planned.tier !== 'vm') return planned;
-    const vm = await this.runners.vm();
-    if (vm.cli) return { ...planned, runner: vm.cli.kind };
-    // The fallback's own tier (process or worker) is resolved like any other; its fields carry over.
-    return this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, vm.reason));
+    // A tier that cannot honour a grant is refused (or the policy's fallback taken) here,
+    // before anything runs; a fallback that cannot honour it either is refused in turn.
+    // Worker and inline run capsule's WASI on the host and honour every grant (their
+    // cannotHonour says so); asking them here would start a pool for `capsule inspect`.
+    const escalated = decided.tier === 'process' || decided.tier === 'vm';
+    const why = escalated ? (await this.runners.get(decided.tier)).cannotHonour(grants, !l.component) : undefined;
+    return why ? this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, why), grants) : decided;
   }
 
   /** Run what `load` or `loadFile` returned (lets a caller look at the manifest first). */
@@ -266,7 +274,7 @@ export class Runtime {
     const sent = world === 'command' ? commandInput(input, manifest.id) : inputText(input, manifest.id);
     checkInputBytes(sent, decision.limits.inputBytes, manifest.id);
     if (validators.input) checkValue(validators.input, typeof sent === 'string' ? JSON.parse(sent) : sent, 'INPUT_INVALID', manifest.id);
-    const tier = await this.audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier));
+    const tier = await this.audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier, decision.grants));
     this.warn(manifest.id, tier);
     if (!component) {
       const subject = { capabilityId: manifest.id, limits: decision.limits };

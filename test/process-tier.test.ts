@@ -50,6 +50,32 @@ async function outcome(r: Runtime, id: string, input: unknown, tier: 'worker' | 
   }
 }
 
+describe('grants the process tier cannot honour are refused before the call', () => {
+  // Before: the call ran, and inside the child a granted read failed ("Capabilities
+  // insufficient") or a fetch trapped on a raw permission error: the grant was dropped silently.
+  const cases: [string, Record<string, unknown>, Record<string, unknown>, RegExp][] = [
+    ['fs', { fs: { read: ['DATA'] } }, { fs: { read: ['DATA'] } }, /the process tier cannot honour fs grants \(.+\)/],
+    ['net', { net: { outbound: ['https://api.example.com'] } }, { net: { outbound: ['https://api.example.com'] } }, /the process tier cannot honour net grants \(https:\/\/api\.example\.com/],
+  ];
+  it.each(cases)('%s grants: ESCALATION_UNAVAILABLE naming them; the worker tier runs the same call', async (kind, permissions, grant, message) => {
+    const caps = tempDir('capsule-esc-grants-');
+    const data = tempDir('capsule-esc-data-');
+    const fill = (o: Record<string, unknown>) => JSON.parse(JSON.stringify(o).replaceAll('DATA', data)) as Record<string, unknown>;
+    const id = `esc.granted-${kind}`;
+    writeCapability(caps, id, manifest(id, { securityLevel: 'sandboxed', permissions: fill(permissions) }), fixture('counter'));
+    const granted = await createRuntime({ capabilitiesDir: caps, policy: { grants: [{ capabilities: id, ...fill(grant) }] } });
+    try {
+      const e = await granted.run(id, {}, { tier: 'process' }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(CapsuleError);
+      expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
+      expect((e as CapsuleError).message).toMatch(message);
+      expect((await granted.run(id, {}, { tier: 'worker' })).output).toEqual({ count: 1 });
+    } finally {
+      await granted.close();
+    }
+  });
+});
+
 describe('same fixtures, same answers as the worker tier', () => {
   const cases: [string, unknown][] = [
     ['esc.counter', {}],

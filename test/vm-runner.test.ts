@@ -2,7 +2,7 @@
 // Apple Container's system validation with a pretend host, and the runner's own
 // behaviour (naming, timeouts, delete whatever happened) against a test double of
 // the `container` / `docker` CLIs on PATH (test/fixtures-bin, clearly a double).
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../dist/index.js';
@@ -236,6 +236,25 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     const { output, stats } = await rt.run('esc.tool', { stdin: 'one two three\n' });
     expect(output).toEqual({ exitCode: 0, stdout: expect.stringMatching(/^\s*3\s*$/), stderr: '' });
     expect(stats.tier).toBe('vm');
+  });
+
+  it('a container capability granted one host is refused up front: a container cannot be limited to it', async () => {
+    // Before: the container ran without `--network none`, so one granted host opened the whole network.
+    rmSync(logFile, { force: true });
+    const dir = tempDir('capsule-esc-');
+    const outbound = ['https://api.example.com'];
+    writeCapability(dir, 'esc.net-tool', manifest('esc.net-tool', { runtime: 'container', world: 'command', securityLevel: 'sandboxed', permissions: { net: { outbound } }, container: { image: 'alpine:3', command: ['wc', '-w'] } }));
+    const policy = { grants: [{ capabilities: 'esc.net-tool', net: { outbound } }] };
+    const netRt = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' }, policy });
+    try {
+      const e = await netRt.run('esc.net-tool', { stdin: 'a b\n' }).catch((x: unknown) => x);
+      expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
+      expect((e as CapsuleError).message).toMatch(/a container cannot be limited to the granted hosts \(https:\/\/api\.example\.com.*whole network/);
+      const calls = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+      expect(calls.filter((c) => c.argv[0] === 'run')).toEqual([]);
+    } finally {
+      await netRt.close();
+    }
   });
 
   it('a container capability run is audited like any other: run.start, then run.end', async () => {

@@ -5,6 +5,11 @@ import type { Job, JobResult } from '../sandbox/job.js';
 import type { TierRunner } from './runner.js';
 
 export class InlineRunner implements TierRunner {
+  /** capsule's WASI runs on this thread with the host's access: every grant applies as decided. */
+  cannotHonour(): undefined {
+    return undefined;
+  }
+
   run(job: Job): Promise<JobResult> {
     return execute(job);
   }

@@ -1,7 +1,15 @@
-import type { Job, JobResult } from '../sandbox/job.js';
+import type { Grants, Job, JobResult } from '../sandbox/job.js';
 
 /** One contract for every tier: take a Job, give back a JobResult or a CapsuleError. */
 export interface TierRunner {
+  /**
+   * What of a call's grants this tier cannot honour, in words ("the process tier cannot
+   * honour fs grants (/data)"), or undefined when it honours them all. Asked when the
+   * tier is decided, before anything runs: a grant is refused up front (or the policy's
+   * fallback taken), never dropped silently inside the guest. `native`: a container
+   * capability, which has no capsule WASI inside to apply per-host or per-path rules.
+   */
+  cannotHonour(grants: Grants, native: boolean): string | undefined;
   run(job: Job, signal?: AbortSignal): Promise<JobResult>;
   close(): Promise<void>;
 }

@@ -78,6 +78,11 @@ export class WorkerRunner implements TierRunner {
     return this.pool.threads.length;
   }
 
+  /** capsule's WASI runs in the worker with the host's access: every grant applies as decided. */
+  cannotHonour(): undefined {
+    return undefined;
+  }
+
   async run(job: Job, signal?: AbortSignal): Promise<JobResult> {
     // A worker at its glue-module bound ends itself before the call starts; the
     // call then runs in another worker. Bounded, so a pool that cannot start a

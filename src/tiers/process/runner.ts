@@ -4,7 +4,7 @@
 // sandbox. A timeout or abort SIGKILLs the child's process group.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Job, JobResult } from '../../sandbox/job.js';
+import type { Grants, Job, JobResult } from '../../sandbox/job.js';
 import { toWire } from '../../sandbox/wire.js';
 import { runChildJob } from '../child-job.js';
 import type { Probe } from '../probe.js';
@@ -52,6 +52,20 @@ export class ProcessRunner implements TierRunner {
 
   static async create(opts: ProcessTierOptions = {}): Promise<ProcessRunner> {
     return new ProcessRunner((await probeProcessSandbox(opts)).sandbox, opts);
+  }
+
+  /**
+   * The child reads only the runner and the bundle, and Node's permission model gives it
+   * no worker threads (capsule's HTTP client runs in one): a granted path or host would
+   * fail inside the guest ("Capabilities insufficient", a raw permission error), so such
+   * a call is refused here instead.
+   */
+  cannotHonour(grants: Grants): string | undefined {
+    const kinds = [
+      grants.fs.preopens.length > 0 ? `fs grants (${grants.fs.preopens.join(', ')})` : '',
+      grants.net.length > 0 ? `net grants (${grants.net.join(', ')})` : '',
+    ].filter((k) => k !== '');
+    return kinds.length > 0 ? `the process tier cannot honour ${kinds.join(' or ')}` : undefined;
   }
 
   run(job: Job, signal?: AbortSignal): Promise<JobResult> {

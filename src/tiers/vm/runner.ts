@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CapsuleError } from '../../errors.js';
-import type { CommandInput, Job, JobResult } from '../../sandbox/job.js';
+import type { CommandInput, Grants, Job, JobResult } from '../../sandbox/job.js';
 import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
 import { type BoundedExit, runBounded, spawnGroup } from '../exec.js';
@@ -79,6 +79,16 @@ export class ContainerRunner implements TierRunner {
   ) {}
 
   /** A wasm Job: the job runner inside the container, the bundle mounted read-only. */
+  /**
+   * A wasm job keeps capsule's WASI inside the VM, which applies the per-host rules. A
+   * container capability's own traffic has no such layer: a container gets the whole
+   * network or none, so net grants naming hosts are refused for it rather than widened.
+   */
+  cannotHonour(grants: Grants, native: boolean): string | undefined {
+    if (!native || !networkGranted(grants)) return undefined;
+    return `a container cannot be limited to the granted hosts (${grants.net.join(', ')}): it would reach the whole network`;
+  }
+
   async run(job: Job, signal?: AbortSignal): Promise<JobResult> {
     const bundleDir = toWire(job).bundle.dir;
     const wire = toWire(job, BUNDLE_TARGET);
