@@ -8,7 +8,7 @@ const HOST = '^src/(host-paths|kernel-paths)\\.ts$';
 /** What scripts/build.mjs bundles: everything in src/ must be reachable from one of these. */
 const ENTRIES = '^src/(index|bench/index|cli/main|tiers/worker-entry|tiers/job-entry|sandbox/transpile-entry)\\.ts$';
 /** Modules imported only with `import type` (the cruise sees runtime imports only). */
-const TYPE_ONLY = ['^src/schema-types\\.ts$', '^src/audit/event\\.ts$', '^src/bench/types\\.ts$', '^src/policy/request\\.ts$', '^src/tiers/runner\\.ts$', '^src/sandbox/job\\.ts$'];
+const TYPE_ONLY = ['^src/schema-types\\.ts$', '^src/audit/event\\.ts$', '^src/bench/types\\.ts$', '^src/policy/request\\.ts$', '^src/tiers/tier-runner\\.ts$', '^src/sandbox/job\\.ts$'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

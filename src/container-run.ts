@@ -5,10 +5,10 @@ import { CapsuleError } from './errors.js';
 import type { Decision } from './policy/decide.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CommandInput } from './sandbox/job.js';
-import type { ContainerOutput, ContainerRunner } from './tiers/vm/runner.js';
+import type { ContainerOutput, VmRunner } from './tiers/vm/vm-tier.js';
 
 export function runContainerCapability(
-  runner: ContainerRunner,
+  runner: VmRunner,
   m: Manifest,
   decision: Decision,
   input: CommandInput,

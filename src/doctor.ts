@@ -5,9 +5,9 @@ import type { Tier } from './policy/tier.js';
 import { currentHost, type HostInfo } from './tiers/vm/apple-container.js';
 import { hostName, type Probe } from './tiers/probe.js';
 import { permissionFlag } from './tiers/process/node-flags.js';
-import { type ProcessTierOptions, probeProcessSandbox } from './tiers/process/runner.js';
+import { type ProcessTierOptions, probeProcessSandbox } from './tiers/process/process-tier.js';
 import { probeRunner, selectVm, type VmOptions } from './tiers/vm/select.js';
-import type { VmRunnerKind } from './tiers/vm/runner.js';
+import type { VmRunnerKind } from './tiers/vm/vm-tier.js';
 
 export interface DoctorReport {
   node: { version: string; permissionFlag: string | null };

@@ -22,7 +22,7 @@ import { readComponentFile } from './registry/component-file.js';
 import { notAWorld } from './sandbox/describe.js';
 import { checkImports } from './grants/interfaces.js';
 import type { CommandInput, Denial, Grants, Job, JobResult, LogRecord } from './sandbox/job.js';
-import type { ProcessTierOptions } from './tiers/process/runner.js';
+import type { ProcessTierOptions } from './tiers/process/process-tier.js';
 import { Runners } from './tiers/runners.js';
 import type { VmOptions } from './tiers/vm/select.js';
 import type { PoolOptions } from './tiers/worker.js';

@@ -7,7 +7,7 @@ import { type AddressInfo, createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapsuleError, createRuntime, type Runtime } from '../dist/index.js';
-import { ProcessRunner } from '../src/tiers/process/runner.js';
+import { ProcessRunner } from '../src/tiers/process/process-tier.js';
 import { corpus, fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
 
 let rt: Runtime;

@@ -10,7 +10,7 @@ import { createRuntime, type Runtime } from '../dist/index.js';
 import { CapsuleError } from '../src/errors.js';
 import { appleDeleteArgv, appleRunArgv, type HostInfo, probeAppleContainer } from '../src/tiers/vm/apple-container.js';
 import { ociDeleteArgv, ociRunArgv } from '../src/tiers/vm/oci.js';
-import { ContainerRunner } from '../src/tiers/vm/runner.js';
+import { VmRunner } from '../src/tiers/vm/vm-tier.js';
 import type { ContainerSpec } from '../src/tiers/vm/spec.js';
 import { fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
 
@@ -132,7 +132,7 @@ describe('the runner against a CLI test double', () => {
   const call = (command: string[], stdin = '') => ({ capabilityId: 'esc.tool', image: 'alpine:3', command, input: { stdin }, grants, limits });
   const notes: string[] = [];
   const apple = (config = {}) =>
-    new ContainerRunner({ kind: 'apple-container', command: path.join(DOUBLES, 'container') }, config, (id, note) => notes.push(`${id}: ${note}`));
+    new VmRunner({ kind: 'apple-container', command: path.join(DOUBLES, 'container') }, config, (id, note) => notes.push(`${id}: ${note}`));
 
   beforeAll(() => {
     logFile = path.join(tempDir('capsule-esc-double-'), 'calls.jsonl');
@@ -174,7 +174,7 @@ describe('the runner against a CLI test double', () => {
     process.env.CAPSULE_DOUBLE_RUN = 'fail';
     process.env.CAPSULE_DOUBLE_DELETE = 'hang';
     const started = Date.now();
-    const docker = new ContainerRunner({ kind: 'docker', command: path.join(DOUBLES, 'docker') }, { deleteTimeoutMs: 2_000 });
+    const docker = new VmRunner({ kind: 'docker', command: path.join(DOUBLES, 'docker') }, { deleteTimeoutMs: 2_000 });
     const e = await docker.runCommand(call(['true'])).catch((x: unknown) => x);
     expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
     expect((e as CapsuleError).message).toMatch(/docker could not start the container: Error: the docker test double was told to fail/);

@@ -2,7 +2,7 @@
 // spinning guest. A baseline for benchmarks, and for `pure` capabilities a policy trusts.
 import { execute } from '../sandbox/execute.js';
 import type { Job, JobResult } from '../sandbox/job.js';
-import type { TierRunner } from './runner.js';
+import type { TierRunner } from './tier-runner.js';
 
 export class InlineRunner implements TierRunner {
   /** capsule's WASI runs on this thread with the host's access: every grant applies as decided. */

@@ -3,9 +3,9 @@
 import { CapsuleError } from '../errors.js';
 import type { Tier } from '../policy/tier.js';
 import { InlineRunner } from './inline.js';
-import { ProcessRunner, type ProcessSandbox, type ProcessTierOptions, probeProcessSandbox } from './process/runner.js';
-import type { TierRunner } from './runner.js';
-import { ContainerRunner } from './vm/runner.js';
+import { ProcessRunner, type ProcessSandbox, type ProcessTierOptions, probeProcessSandbox } from './process/process-tier.js';
+import type { TierRunner } from './tier-runner.js';
+import { VmRunner } from './vm/vm-tier.js';
 import { selectVm, type VmOptions, type VmSelection } from './vm/select.js';
 import { type PoolOptions, WorkerRunner } from './worker.js';
 
@@ -21,7 +21,7 @@ export class Runners {
   private readonly runners = new Map<Tier, TierRunner>();
   private vmSelection?: Promise<VmSelection>;
   private processSandbox?: Promise<ProcessSandbox>;
-  private vmRunner?: ContainerRunner;
+  private vmRunner?: VmRunner;
 
   constructor(private readonly opts: RunnerOptions = {}) {}
 
@@ -59,11 +59,11 @@ export class Runners {
     return this.container();
   }
 
-  async container(): Promise<ContainerRunner> {
+  async container(): Promise<VmRunner> {
     const selection = await this.vm();
     if (!selection.cli) throw new CapsuleError('ESCALATION_UNAVAILABLE', selection.reason);
     if (!this.vmRunner) {
-      this.vmRunner = new ContainerRunner(selection.cli, this.opts.vm, this.opts.onNote);
+      this.vmRunner = new VmRunner(selection.cli, this.opts.vm, this.opts.onNote);
       this.runners.set('vm', this.vmRunner);
     }
     return this.vmRunner;

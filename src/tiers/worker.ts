@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import { CapsuleError, messageOf } from '../errors.js';
 import { GLUE_CACHE_ENTRIES, glueHash } from '../sandbox/execute.js';
 import type { Job, JobResult } from '../sandbox/job.js';
-import type { TierRunner } from './runner.js';
+import type { TierRunner } from './tier-runner.js';
 import { Semaphore } from './semaphore.js';
 
 export interface PoolOptions {

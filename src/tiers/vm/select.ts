@@ -4,7 +4,7 @@
 import type { Probe } from '../probe.js';
 import { currentHost, type HostInfo, probeAppleContainer } from './apple-container.js';
 import { probeOci, VM_RUNTIMES } from './oci.js';
-import type { ContainerCli, VmConfig, VmRunnerKind } from './runner.js';
+import type { ContainerCli, VmConfig, VmRunnerKind } from './vm-tier.js';
 
 export interface VmOptions extends VmConfig {
   runner?: 'auto' | VmRunnerKind | 'off';

@@ -10,8 +10,8 @@ import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
 import { type BoundedExit, runBounded, spawnGroup } from '../exec.js';
 import { limitFlags } from '../process/node-flags.js';
-import { JOB_RUNNER_FILE } from '../process/runner.js';
-import type { TierRunner } from '../runner.js';
+import { JOB_RUNNER_FILE } from '../process/process-tier.js';
+import type { TierRunner } from '../tier-runner.js';
 import { appleDeleteArgv, appleMemory, appleRunArgv } from './apple-container.js';
 import { type OciCli, ociDeleteArgv, ociRunArgv } from './oci.js';
 import { type ContainerSpec, containerName, grantMounts, memoryMiB, networkGranted, NODE_OVERHEAD_MIB } from './spec.js';
@@ -66,7 +66,7 @@ export interface ContainerOutput {
   stderr: string;
 }
 
-export class ContainerRunner implements TierRunner {
+export class VmRunner implements TierRunner {
   /** Aborted by close(): in-flight containers are killed and deleted. */
   private readonly closing = new AbortController();
   /** Notes about the last calls (e.g. memory raised to Apple's minimum); each also goes to `onNote`. */

@@ -8,7 +8,7 @@ import type { Grants, Job, JobResult } from '../../sandbox/job.js';
 import { toWire } from '../../sandbox/wire.js';
 import { runChildJob } from '../child-job.js';
 import type { Probe } from '../probe.js';
-import type { TierRunner } from '../runner.js';
+import type { TierRunner } from '../tier-runner.js';
 import { bwrapArgs, nodePrefix, probeBwrap } from './bwrap.js';
 import { nodeArgs, type PermissionFlag, permissionFlag } from './node-flags.js';
 
