@@ -6,6 +6,7 @@
 import { CapsuleError } from '../errors.js';
 import type { Job, JobResult, WireJob, WireMessage } from '../sandbox/job.js';
 import { describeExit, type Exit, spawnGroup } from './exec.js';
+import { CallDeadline } from './deadline.js';
 
 export interface ChildJob {
   command: string;
@@ -24,37 +25,24 @@ const PROTOCOL_SLACK_BYTES = 16 * 1024 * 1024;
 export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): Promise<JobResult> {
   if (signal?.aborted) throw aborted(job);
   let result: JobResult | undefined;
-  let stage: 'starting' | 'running' = 'starting';
-  let stopped: 'start-timeout' | 'timeout' | 'aborted' | undefined;
   const child = spawnGroup(c.command, c.args, {
     input: JSON.stringify(c.wire),
     env: c.env ?? {},
     maxStdoutBytes: 4 * job.limits.outputBytes + PROTOCOL_SLACK_BYTES,
     onLine: (line) => {
       const message = parseMessage(line);
-      if (message?.type === 'started' && stage === 'starting') {
-        stage = 'running';
-        clearTimeout(timer);
-        timer = setTimeout(() => stop('timeout'), job.limits.timeoutMs);
-      } else if (message?.type === 'result') {
-        result = message.result;
-      }
+      if (message?.type === 'started') deadline.started();
+      else if (message?.type === 'result') result = message.result;
     },
   });
-  const stop = (why: NonNullable<typeof stopped>) => {
-    stopped ??= why;
-    child.kill();
-  };
-  let timer = setTimeout(() => stop('start-timeout'), c.startTimeoutMs);
-  const onAbort = () => stop('aborted');
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const deadline = new CallDeadline(c.startTimeoutMs, job.limits.timeoutMs, () => child.kill(), signal);
   let exit: Exit;
   try {
     exit = await child.done;
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+    deadline.dispose();
   }
+  const stopped = deadline.stopped;
   if (stopped === 'aborted') throw aborted(job);
   // A result that arrived just before the kill is still the guest's answer.
   if (result) return result;

@@ -10,6 +10,7 @@ import { GLUE_CACHE_ENTRIES, glueHash } from '../sandbox/execute.js';
 import type { Job, JobResult } from '../sandbox/job.js';
 import type { TierRunner } from './tier-runner.js';
 import { Semaphore } from './semaphore.js';
+import { CallDeadline } from './deadline.js';
 
 export interface PoolOptions {
   /** Workers started up front (default: all of them). */
@@ -102,36 +103,27 @@ export class WorkerRunner implements TierRunner {
     const warmMax = Math.min(GLUE_CACHE_ENTRIES, this.warm.glueModules);
     this.warm.glues = warmFirst(this.warm.glues, { url: job.glueUrl, sha256: glueHash(job) }, warmMax);
     const release = await this.slots.acquire();
-    const deadline = new AbortController();
+    const stop = new AbortController();
+    const deadline = new CallDeadline(START_DEADLINE_MS, job.limits.timeoutMs, () => stop.abort(), signal);
     const started = new Int32Array(new SharedArrayBuffer(4));
-    let startedAt = performance.now();
-    let done = false;
-    let timer = setTimeout(() => deadline.abort(), START_DEADLINE_MS);
     // The call's own clock starts when a worker picks it up (see Job.startedFlag).
     const wait = Atomics.waitAsync(started, 0, 0, START_DEADLINE_MS);
     const arm = () => {
-      if (done || deadline.signal.aborted || Atomics.load(started, 0) === 0) return;
-      clearTimeout(timer);
-      startedAt = performance.now();
-      timer = setTimeout(() => deadline.abort(), job.limits.timeoutMs);
+      if (Atomics.load(started, 0) !== 0) deadline.started();
     };
     if (wait.async) void wait.value.then(arm);
     else arm();
-    const onAbort = () => deadline.abort();
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return (await this.pool.run({ ...job, startedFlag: started }, { signal: deadline.signal })) as JobResult;
+      return (await this.pool.run({ ...job, startedFlag: started }, { signal: stop.signal })) as JobResult;
     } catch (e) {
-      if (signal?.aborted) throw new CapsuleError('ABORTED', `${job.capabilityId}: the caller aborted the call`);
-      if (deadline.signal.aborted && Atomics.load(started, 0) === 0) {
+      if (deadline.stopped === 'aborted') throw new CapsuleError('ABORTED', `${job.capabilityId}: the caller aborted the call`);
+      if (deadline.stopped === 'start-timeout') {
         throw new CapsuleError('TIMEOUT', `${job.capabilityId}: no worker picked the call up within ${START_DEADLINE_MS} ms`);
       }
-      if (deadline.signal.aborted) {
-        const elapsedMs = performance.now() - startedAt;
+      if (deadline.stopped === 'timeout') {
         throw new CapsuleError('TIMEOUT', `${job.capabilityId}: no result within ${job.limits.timeoutMs} ms; its worker was stopped`, {
           limitMs: job.limits.timeoutMs,
-          elapsedMs,
+          elapsedMs: deadline.elapsedMs(),
         });
       }
       if (Atomics.load(started, 0) === 0 && messageOf(e) === RECYCLED) throw WORKER_RECYCLED;
@@ -140,9 +132,7 @@ export class WorkerRunner implements TierRunner {
       }
       throw new CapsuleError('INTERNAL', `${job.capabilityId}: worker failed: ${messageOf(e)}`);
     } finally {
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      deadline.dispose();
       release();
     }
   }

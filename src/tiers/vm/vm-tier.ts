@@ -8,6 +8,7 @@ import { CapsuleError } from '../../errors.js';
 import type { CommandInput, Grants, Job, JobResult } from '../../sandbox/job.js';
 import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
+import { CallDeadline } from '../deadline.js';
 import { type BoundedExit, runBounded, spawnGroup } from '../exec.js';
 import { limitFlags } from '../process/node-flags.js';
 import { JOB_RUNNER_FILE } from '../process/process-tier.js';
@@ -139,22 +140,13 @@ export class VmRunner implements TierRunner {
       maxStdoutBytes: call.limits.outputBytes,
       maxStderrBytes: call.limits.outputBytes,
     });
-    let stopped: 'timeout' | 'aborted' | undefined;
-    const timer = setTimeout(() => {
-      stopped ??= 'timeout';
-      child.kill();
-    }, bound);
-    const onAbort = () => {
-      stopped ??= 'aborted';
-      child.kill();
-    };
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    // A container says nothing when its command starts: one bound covers both stages.
+    const deadline = new CallDeadline(bound, call.limits.timeoutMs, () => child.kill(), signal);
     try {
       const exit = await child.done;
       const id = call.capabilityId;
-      if (stopped === 'aborted') throw new CapsuleError('ABORTED', `${id}: the caller aborted the call`);
-      if (stopped === 'timeout') {
+      if (deadline.stopped === 'aborted') throw new CapsuleError('ABORTED', `${id}: the caller aborted the call`);
+      if (deadline.stopped !== undefined) {
         throw new CapsuleError('TIMEOUT', `${id}: no result within ${call.limits.timeoutMs} ms (+ ${this.startTimeout()} ms to start); container ${spec.name} was killed`);
       }
       if (exit.overflow) {
@@ -169,8 +161,7 @@ export class VmRunner implements TierRunner {
       }
       return { exitCode: exit.code, stdout: exit.stdout, stderr: exit.stderr };
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      deadline.dispose();
       await this.remove(spec.name);
     }
   }
