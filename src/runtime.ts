@@ -182,7 +182,7 @@ export class Runtime {
           return { manifest };
         }
         const { bytes, signedBy } = await readVerified(entry, manifest, this.policy);
-        return { manifest, component: await this.compiler.compile(bytes, id), signedBy };
+        return { manifest, component: await this.compiler.transpile(bytes, id), signedBy };
       });
       this.loaded.set(id, pending);
       const p = pending;
@@ -212,7 +212,7 @@ export class Runtime {
       if (e instanceof CapsuleError) throw e;
       throw new CapsuleError('CAPABILITY_NOT_FOUND', `cannot read ${file}: ${messageOf(e)}`);
     }
-    return this.compiler.compile(bytes, file);
+    return this.compiler.transpile(bytes, file);
   }
 
   /**

@@ -70,14 +70,14 @@ describe('in-memory caches are bounded (LRU)', () => {
     const base = readFileSync(fixture('counter'));
     const compiler = new ComponentCompiler({ cacheDir: path.join(tempDir(), 'cache'), memoryEntries: 3 });
     for (let i = 0; i < 8; i++) {
-      const c = await compiler.compile(variant(base, i), `variant ${i}`);
+      const c = await compiler.transpile(variant(base, i), `variant ${i}`);
       await compiler.modulesFor(c, 1 << 20);
       await compiler.modulesFor(c, 2 << 20);
     }
     expect(compiler.memoryEntries).toEqual({ compiled: 3, capped: 3 });
     // The most recent is still in memory; the first was dropped and comes from disk.
-    expect((await compiler.compile(variant(base, 7), 'v7')).source).toBe('memory');
-    expect((await compiler.compile(variant(base, 0), 'v0')).source).toBe('disk');
+    expect((await compiler.transpile(variant(base, 7), 'v7')).source).toBe('memory');
+    expect((await compiler.transpile(variant(base, 0), 'v0')).source).toBe('disk');
   });
 
   it(`a thread keeps at most ${GLUE_CACHE_ENTRIES} glue modules`, async () => {

@@ -38,7 +38,7 @@ describe('transpile cache integrity (class 6)', () => {
   it('writes the cache directory 0700 and entries read-only, with every file hashed in meta.json', async () => {
     const cacheDir = path.join(tempDir(), 'new-cache');
     const compiler = new ComponentCompiler({ cacheDir });
-    await compiler.compile(readFileSync(GLUED), GLUED);
+    await compiler.transpile(readFileSync(GLUED), GLUED);
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
     const entry = onlyEntry(cacheDir);
     expect(statSync(entry).mode & 0o777).toBe(0o555);
@@ -152,7 +152,7 @@ describe('transpile cache integrity (class 6)', () => {
       mkdirSync(parent);
       chmodSync(parent, 0o777);
       const below = new ComponentCompiler({ cacheDir: path.join(parent, 'cache') });
-      await expect(below.compile(readFileSync(fixture('counter')), 'counter')).rejects.toMatchObject({
+      await expect(below.transpile(readFileSync(fixture('counter')), 'counter')).rejects.toMatchObject({
         code: 'USAGE',
         message: expect.stringContaining(`is inside ${parent}, writable by its group and all users without the sticky bit`),
       });
@@ -166,7 +166,7 @@ describe('transpile cache integrity (class 6)', () => {
     mkdirSync(theirs, { mode: 0o700 });
     chownSync(theirs, 65534, 65534);
     const compiler = new ComponentCompiler({ cacheDir: theirs });
-    await expect(compiler.compile(readFileSync(fixture('counter')), 'counter')).rejects.toMatchObject({
+    await expect(compiler.transpile(readFileSync(fixture('counter')), 'counter')).rejects.toMatchObject({
       code: 'USAGE',
       message: expect.stringContaining('is owned by uid 65534'),
     });

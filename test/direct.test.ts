@@ -12,7 +12,7 @@ import { corpus, fixture, tempDir } from './helpers.js';
 const compiler = new ComponentCompiler(tempDir('capsule-direct-'));
 
 async function job(file: string, input: string): Promise<Job> {
-  const c = await compiler.compile(readFileSync(file), file);
+  const c = await compiler.transpile(readFileSync(file), file);
   return {
     capabilityId: 'test.direct',
     digest: c.digest,

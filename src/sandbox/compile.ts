@@ -110,8 +110,8 @@ export class ComponentCompiler {
     return { compiled: this.compiled.size, capped: this.capped.size };
   }
 
-  /** Compile once per digest; concurrent callers share the same promise. */
-  async compile(bytes: Uint8Array, origin: string): Promise<CompiledComponent> {
+  /** Transpile (or read from the cache) once per digest; concurrent callers share the same promise. */
+  async transpile(bytes: Uint8Array, origin: string): Promise<CompiledComponent> {
     const digest = digestOf(bytes);
     const known = this.compiled.get(digest);
     if (known) return { ...(await known), source: 'memory' };
