@@ -52,9 +52,7 @@ export class Admission {
 
   acquire(bytes: number, who: string, signal?: AbortSignal): Promise<() => void> {
     if (bytes > this.budget) {
-      return Promise.reject(
-        new CapsuleError('ADMISSION_REJECTED', `${who}: reserves ${bytes} bytes, more than the runtime's whole budget of ${this.budget}`),
-      );
+      return Promise.reject(new CapsuleError('ADMISSION_REJECTED', `${who}: reserves ${bytes} bytes, more than the runtime's whole budget of ${this.budget}`));
     }
     if (this.queue.length === 0 && this.used + bytes <= this.budget) return Promise.resolve(this.take(bytes));
     if (this.queue.length >= this.queueLength) {

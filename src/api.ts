@@ -14,8 +14,9 @@ export async function runCapability<T = unknown>(id: string, input: unknown, opt
     shared.catch(() => (shared = undefined));
     // close() flushes the audit log; a line that could not be written was already
     // reported when it failed (logger or process warning), and is again here.
-    process.once('beforeExit', () =>
-      void shared?.then((rt) => rt.close()).catch((e: unknown) => process.emitWarning(e instanceof Error ? e.message : String(e))),
+    process.once(
+      'beforeExit',
+      () => void shared?.then((rt) => rt.close()).catch((e: unknown) => process.emitWarning(e instanceof Error ? e.message : String(e))),
     );
   }
   return (await shared).run<T>(id, input, opts);

@@ -7,13 +7,7 @@ import type { Manifest } from './registry/manifest.js';
 import type { CommandInput } from './sandbox/job.js';
 import type { ContainerOutput, VmRunner } from './tiers/vm/vm-tier.js';
 
-export function runContainerCapability(
-  runner: VmRunner,
-  m: Manifest,
-  decision: Decision,
-  input: CommandInput,
-  signal?: AbortSignal,
-): Promise<ContainerOutput> {
+export function runContainerCapability(runner: VmRunner, m: Manifest, decision: Decision, input: CommandInput, signal?: AbortSignal): Promise<ContainerOutput> {
   if (!m.container) throw new CapsuleError('MANIFEST_INVALID', `${m.id}: runtime container needs a /container field`);
   return runner.runCommand(
     {

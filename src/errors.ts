@@ -48,9 +48,7 @@ export class CapsuleError extends Error {
   }
 
   toData(): ErrorData {
-    return this.details === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, details: this.details };
+    return this.details === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, details: this.details };
   }
 
   static fromData(data: ErrorData): CapsuleError {

@@ -11,7 +11,6 @@ import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
 import type { Limits } from './sandbox/job.js';
 
-
 export interface InspectReport {
   id: string;
   source: 'registry' | 'file';
@@ -90,4 +89,3 @@ async function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): P
   }
   return report;
 }
-

@@ -93,10 +93,7 @@ export class AuditTrail {
    * Records the plan for one call: effective grants and limits, how each import
    * links, an escalation to a stronger tier; or the denial that stops it.
    */
-  plan<P extends { decision: Decision; tier: TierDecision }>(
-    l: { manifest: Manifest; component?: CompiledComponent },
-    plan: () => P,
-  ): P {
+  plan<P extends { decision: Decision; tier: TierDecision }>(l: { manifest: Manifest; component?: CompiledComponent }, plan: () => P): P {
     const id = l.manifest.id;
     let p: P;
     try {
@@ -140,7 +137,6 @@ export class AuditTrail {
       throw e;
     }
   }
-
 
   /**
    * A transpile-cache entry whose files no longer match the hashes recorded

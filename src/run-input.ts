@@ -30,7 +30,11 @@ export function checkCommandInput(input: unknown, id: string): void {
 
 /** `./hello_stdout.component.wasm` → `file.hello-stdout-component`. */
 export function fileCapabilityId(file: string): string {
-  const base = path.basename(file).replace(/\.wasm$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  const base = path
+    .basename(file)
+    .replace(/\.wasm$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-');
   return `file.${base.replace(/^-+|-+$/g, '') || 'component'}`;
 }
 
@@ -122,8 +126,6 @@ export function commandInput(input: unknown, id: string): CommandInput {
  */
 export function checkInputBytes(sent: string | CommandInput, limit: number, id: string): void {
   const size =
-    typeof sent === 'string'
-      ? Buffer.byteLength(sent)
-      : Buffer.byteLength(sent.stdin ?? '') + Buffer.byteLength(JSON.stringify({ ...sent, stdin: undefined }));
+    typeof sent === 'string' ? Buffer.byteLength(sent) : Buffer.byteLength(sent.stdin ?? '') + Buffer.byteLength(JSON.stringify({ ...sent, stdin: undefined }));
   if (size > limit) throw new CapsuleError('INPUT_TOO_LARGE', `${id}: input is ${size} bytes, over the limit of ${limit}`);
 }

@@ -332,7 +332,8 @@ export class Runtime {
     if (!c) return;
     const file = typeof e.details?.file === 'string' ? e.details.file : 'unknown';
     // A file gone (evicted by the size cap, or cleaned) is not a tamper: no audit line, same recovery.
-    if (cacheFileProblem(e) === 'tampered') this.audit.cacheTampered({ stage: 'use', digest: c.digest, origin: l.manifest.id, dir: c.bundle.dir, files: [file] });
+    if (cacheFileProblem(e) === 'tampered')
+      this.audit.cacheTampered({ stage: 'use', digest: c.digest, origin: l.manifest.id, dir: c.bundle.dir, files: [file] });
     this.loaded.delete(l.manifest.id);
     await this.compiler.forget(c);
   }

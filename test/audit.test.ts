@@ -26,7 +26,6 @@ const policy: PolicyDocument = { grants: [{ capabilities: 'test.logged', host: [
 const rawLines = (file: string) => readFileSync(file, 'utf8').split('\n').slice(0, -1);
 const lines = (file: string) => rawLines(file).map((l) => JSON.parse(l) as Line);
 
-
 /** A log made by real runs: a success, a guest error, an import denial, a refused escalation. */
 async function realLog(name: string): Promise<string> {
   const file = path.join(root, name);
@@ -64,7 +63,11 @@ describe('what is recorded', () => {
     expect(log[0]).toMatchObject({ event: 'runtime.open', prev: '0'.repeat(64) });
     const raw = rawLines(file);
     for (let i = 1; i < log.length; i++) {
-      expect(log[i]?.prev).toBe(createHash('sha256').update(raw[i - 1] ?? '').digest('hex'));
+      expect(log[i]?.prev).toBe(
+        createHash('sha256')
+          .update(raw[i - 1] ?? '')
+          .digest('hex'),
+      );
     }
     for (const l of log) expect(Number.isNaN(Date.parse(l.time))).toBe(false);
     const of = (id: string) => log.filter((l) => l.capability === id).map((l) => `${l.event} ${l.outcome ?? ''}`.trim());

@@ -23,7 +23,15 @@ describe('capsule bench', () => {
     });
 
     const row = (subject: string) => result.rows.find((r) => r.subject === subject && r.workload === 'echo');
-    for (const subject of ['inline', 'worker', 'postMessage echo', 'direct (reused instance)', 'direct (fresh instance)', 'extism (foreground)', 'extism (runInWorker)']) {
+    for (const subject of [
+      'inline',
+      'worker',
+      'postMessage echo',
+      'direct (reused instance)',
+      'direct (fresh instance)',
+      'extism (foreground)',
+      'extism (runInWorker)',
+    ]) {
       const r = row(subject);
       expect(r, subject).toBeDefined();
       expect(r!.status, `${subject}: ${r!.reason}`).toBe('ok');

@@ -31,7 +31,10 @@ function tamperGlue(entry: string, marker: string): void {
 }
 
 function auditEvents(file: string): Record<string, unknown>[] {
-  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('transpile cache integrity (class 6)', () => {

@@ -41,7 +41,12 @@ describe('guest text on capsule lines is escaped, one line each', () => {
 
   it('capsule list escapes a manifest description', () => {
     const dir = tempDir();
-    writeCapability(dir, 'test.desc', manifest('test.desc', { description: 'nice\n\u001b[2Jcapsule: OK: forged\u202e' }), path.join(CAPABILITIES, 'demo.echo', 'component.wasm'));
+    writeCapability(
+      dir,
+      'test.desc',
+      manifest('test.desc', { description: 'nice\n\u001b[2Jcapsule: OK: forged\u202e' }),
+      path.join(CAPABILITIES, 'demo.echo', 'component.wasm'),
+    );
     const r = cli(['list', '--capabilities', dir]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('nice\\n\\x1b[2Jcapsule: OK: forged\\u202e');
@@ -73,7 +78,12 @@ describe('JSON syntax errors and schema warnings are one short line', () => {
 
   it('an unknown format is MANIFEST_INVALID, and ajv prints nothing', () => {
     const dir = tempDir();
-    writeCapability(dir, 'test.format', manifest('test.format', { inputSchema: { type: 'string', format: 'colour' } }), path.join(CAPABILITIES, 'demo.echo', 'component.wasm'));
+    writeCapability(
+      dir,
+      'test.format',
+      manifest('test.format', { inputSchema: { type: 'string', format: 'colour' } }),
+      path.join(CAPABILITIES, 'demo.echo', 'component.wasm'),
+    );
     const r = cli(['run', 'test.format', '--input', '"red"', '--capabilities', dir]);
     expect(r.status).toBe(1);
     expect(r.stderr).not.toMatch(/unknown format/);

@@ -58,12 +58,7 @@ export function withDylink0(component: Uint8Array, payload: Uint8Array): Uint8Ar
   const body = Buffer.concat([Buffer.from([name.length]), name, payload]);
   const custom = Buffer.concat([Buffer.from([0, ...encodeLeb(body.length)]), body]);
   const moduleBytes = Buffer.concat([component.subarray(mod.content, mod.content + HEADER), custom, component.subarray(mod.content + HEADER, mod.end)]);
-  return Buffer.concat([
-    component.subarray(0, mod.start),
-    Buffer.from([1, ...encodeLeb(moduleBytes.length)]),
-    moduleBytes,
-    component.subarray(mod.end),
-  ]);
+  return Buffer.concat([component.subarray(0, mod.start), Buffer.from([1, ...encodeLeb(moduleBytes.length)]), moduleBytes, component.subarray(mod.end)]);
 }
 
 /** A valid component made distinct (a new digest, so never cached) by a trailing custom section. */

@@ -11,7 +11,6 @@ afterAll(() => rt.close());
 
 const runCommand = (file: string, input: object = {}) => rt.runFile<CommandOutput>(corpus(file), input);
 
-
 describe('corpus', () => {
   it('hello_stdout: prints both lines with nothing granted (imports filesystem and environment)', async () => {
     const { output, stats } = await runCommand('hello_stdout.component.wasm');

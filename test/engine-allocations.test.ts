@@ -55,11 +55,14 @@ ${Array.from({ length: n }, (_, i) => `  (core instance $g${i} (instantiate $G))
 
   it('forty one-page memories under a 2 MiB limit (32 pages): MEMORY_LIMIT, not a page each', async () => {
     const insts = Array.from({ length: 39 }, (_, i) => `  (core instance $g${i} (instantiate $G))`).join('\n');
-    const file = await component('many-memories', `(component
+    const file = await component(
+      'many-memories',
+      `(component
   (core module $G (memory 1))
 ${insts}
   (core module $m (memory (export "memory") 1) ${REALLOC} (func (export "run") (param i32 i32) (result i32) (unreachable)))
-  (core instance $i (instantiate $m))${LIFT})`);
+  (core instance $i (instantiate $m))${LIFT})`,
+    );
     const r = embed({ file, opts: { memoryLimitBytes: 2 * MiB } });
     expectHostSurvived(r, { codes: ['MEMORY_LIMIT'], maxRssBytes: maxRss(2 * MiB) });
     expect(r.hostile?.message).toMatch(/memory 0 needs 1 pages/);
@@ -67,11 +70,14 @@ ${insts}
 
   it('five memories of 2 000 pages each at start (640 MB) are refused before they exist', async () => {
     const insts = Array.from({ length: 4 }, (_, i) => `  (core instance $g${i} (instantiate $G))`).join('\n');
-    const file = await component('huge-memories', `(component
+    const file = await component(
+      'huge-memories',
+      `(component
   (core module $G (memory 2000))
 ${insts}
   (core module $m (memory (export "memory") 2000) ${REALLOC} (func (export "run") (param i32 i32) (result i32) (unreachable)))
-  (core instance $i (instantiate $m))${LIFT})`);
+  (core instance $i (instantiate $m))${LIFT})`,
+    );
     const r = embed({ file, opts: { memoryLimitBytes: 16 * MiB } });
     expectHostSurvived(r, { codes: ['MEMORY_LIMIT'], maxRssBytes: maxRss(16 * MiB) });
     expect(r.hostile?.message).toMatch(/needs 2000 pages/);
@@ -141,7 +147,10 @@ describe('bounded by V8 (and the component size)', () => {
     for (const [k, v] of item.entries()) if (v !== 0) for (let i = 0; i < n; i++) out[i * item.length + k] = v;
     return out;
   };
-  const compiles = (...parts: Bytes[]) => () => new WebAssembly.Module(cat(...parts));
+  const compiles =
+    (...parts: Bytes[]) =>
+    () =>
+      new WebAssembly.Module(cat(...parts));
   const TYPE = sec(1, [1, 0x60, 0, 0]);
 
   // V8's limits (wasm-limits.h): 1 000 000 types, functions, globals and tags per module.
@@ -169,13 +178,16 @@ describe('bounded by V8 (and the component size)', () => {
 
   it('deep recursion with big frames is a stack-overflow TRAP, the host alive', async () => {
     const locals = Array.from({ length: 2000 }, () => 'v128').join(' ');
-    const file = await component('deep-frames', `(component
+    const file = await component(
+      'deep-frames',
+      `(component
   (core module $m
     (memory (export "memory") 1) ${REALLOC}
     (func $deep (param $n i32) (result i32) (local ${locals})
       (i32.add (call $deep (i32.add (local.get $n) (i32.const 1))) (i32.const 1)))
     (func (export "run") (param i32 i32) (result i32) (call $deep (i32.const 0))))
-  (core instance $i (instantiate $m))${LIFT})`);
+  (core instance $i (instantiate $m))${LIFT})`,
+    );
     const r = embed({ file, opts: { memoryLimitBytes: 16 * MiB } });
     expectHostSurvived(r, { codes: ['TRAP'], maxRssBytes: maxRss(16 * MiB) });
     expect(r.hostile?.message).toMatch(/stack overflow/);
@@ -188,7 +200,9 @@ describe('JS heap the glue allocates for a guest', () => {
     // heap limit. V8 aborts the process when one allocation cannot fit even after its
     // near-limit grace; here the string is large-object space and dies at once, so the
     // call ends (OUTPUT_INVALID: not JSON) and the host lives.
-    const file = await component('big-string', `(component
+    const file = await component(
+      'big-string',
+      `(component
   (core module $m
     (memory (export "memory") 1) ${REALLOC}
     (func (export "run") (param i32 i32) (result i32)
@@ -198,7 +212,8 @@ describe('JS heap the glue allocates for a guest', () => {
       (i32.store (i32.const 4) (i32.const 65536))
       (i32.store (i32.const 8) (i32.const 200000000))
       (i32.const 0)))
-  (core instance $i (instantiate $m))${LIFT})`);
+  (core instance $i (instantiate $m))${LIFT})`,
+    );
     const caps = tempDir('capsule-engine-caps-');
     const limits = { memoryBytes: 256 * MiB, outputBytes: 256 * MiB, timeoutMs: 60_000 };
     writeCapability(caps, 'test.big-string', manifest('test.big-string', { limits }), file);

@@ -12,8 +12,7 @@ let rt: Runtime;
 
 beforeAll(async () => {
   dir = tempDir();
-  const cap = (id: string, extra: Record<string, unknown>, from = fixture('counter'), dirName = id) =>
-    writeCapability(dir, dirName, manifest(id, extra), from);
+  const cap = (id: string, extra: Record<string, unknown>, from = fixture('counter'), dirName = id) => writeCapability(dir, dirName, manifest(id, extra), from);
   // malformed manifests, one field each
   cap('bad.unknown-field', { colour: 'red' });
   cap('bad.memory', { limits: { memoryBytes: 2 * 1024 ** 3 } });
@@ -54,7 +53,6 @@ beforeAll(async () => {
   });
 });
 afterAll(() => rt.close());
-
 
 const run = (id: string, input: unknown = {}) => failure(rt.run(id, input));
 
@@ -208,4 +206,3 @@ describe('bad call options and inputs are refused before anything runs', () => {
     }
   });
 });
-

@@ -21,7 +21,11 @@ beforeAll(() => {
   cap('esc.vm', { isolation: 'vm' });
   cap('esc.escalated', {});
   cap('esc.plain', {});
-  writeCapability(dir, 'esc.tool', manifest('esc.tool', { component: undefined, runtime: 'container', world: 'command', container: { image: 'alpine:3', command: ['wc', '-w'] } }));
+  writeCapability(
+    dir,
+    'esc.tool',
+    manifest('esc.tool', { component: undefined, runtime: 'container', world: 'command', container: { image: 'alpine:3', command: ['wc', '-w'] } }),
+  );
 });
 
 async function withRuntime<T>(policy: PolicyDocument, body: (rt: Runtime, logs: GuestLog[]) => Promise<T>, vm: object = {}): Promise<T> {
@@ -35,7 +39,10 @@ async function withRuntime<T>(policy: PolicyDocument, body: (rt: Runtime, logs: 
 }
 
 async function failure(p: Promise<unknown>): Promise<CapsuleError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(CapsuleError);
   return e as CapsuleError;
 }
@@ -80,11 +87,15 @@ describe.skipIf(appleUsable)('no VM runner here: ESCALATION_UNAVAILABLE, and the
   });
 
   it('vm.runner off says so', async () => {
-    await withRuntime(policy, async (rt) => {
-      const e = await failure(rt.run('esc.full', {}));
-      expect(e.code).toBe('ESCALATION_UNAVAILABLE');
-      expect(e.message).toMatch(/the VM tier is off \(vm.runner: off\)/);
-    }, { runner: 'off' });
+    await withRuntime(
+      policy,
+      async (rt) => {
+        const e = await failure(rt.run('esc.full', {}));
+        expect(e.code).toBe('ESCALATION_UNAVAILABLE');
+        expect(e.message).toMatch(/the VM tier is off \(vm.runner: off\)/);
+      },
+      { runner: 'off' },
+    );
   });
 
   it('a container capability has nowhere else to run, even with a policy fallback', async () => {
@@ -128,7 +139,10 @@ describe.skipIf(appleUsable)('the audit log records escalation decisions', () =>
     };
     expect((await run({ grants: [LOG_GRANT] })) as CapsuleError).toMatchObject({ code: 'ESCALATION_UNAVAILABLE' });
     expect(await run({ grants: [LOG_GRANT], fallback: 'process' })).toMatchObject({ output: { logged: true } });
-    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const escalations = lines.filter((l) => l.event === 'escalation');
     expect(escalations).toHaveLength(2);
     expect(escalations[0]).toMatchObject({ capability: 'esc.full', tier: 'vm', outcome: 'ESCALATION_UNAVAILABLE' });

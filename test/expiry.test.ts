@@ -30,7 +30,6 @@ async function runtime(policy: PolicyDocument): Promise<Runtime> {
   return rt;
 }
 
-
 const PAST = '2020-01-01T00:00:00Z';
 const FUTURE = '2999-01-01T00:00:00Z';
 const logGrant = { capabilities: 'test.*', host: ['capsule:host/log'] };
@@ -45,9 +44,7 @@ describe('expiresAt', () => {
     const rt = await runtime({ grants: [{ capabilities: 'other.*' }, { ...logGrant, expiresAt: PAST }] });
     const e = await failure(rt.run('test.log', {}));
     expect(e.code).toBe('CONTEXT_EXPIRED');
-    expect(e.message).toBe(
-      'test.log: host capsule:host/log: grant #2 (capabilities "test.*") expired at 2020-01-01T00:00:00.000Z',
-    );
+    expect(e.message).toBe('test.log: host capsule:host/log: grant #2 (capabilities "test.*") expired at 2020-01-01T00:00:00.000Z');
   });
 
   it('a filesystem grant that has expired is CONTEXT_EXPIRED too, not a request no policy covers', async () => {

@@ -66,7 +66,17 @@ beforeAll(async () => {
   put(path.join(policyDir, 'a.key'), 'SECRET');
   put(path.join(policyDir, 'plain.txt'), 'fine');
   put(path.join(policyDir, 'sub', 'b.txt'), 'fine');
-  for (const f of ['.ssh/id_rsa', '.npmrc', '.git-credentials', '.netrc', '.config/gh/hosts.yml', '.pypirc', '.cargo/credentials.toml', '.config/gcloud/creds', '.azure/token']) {
+  for (const f of [
+    '.ssh/id_rsa',
+    '.npmrc',
+    '.git-credentials',
+    '.netrc',
+    '.config/gh/hosts.yml',
+    '.pypirc',
+    '.cargo/credentials.toml',
+    '.config/gcloud/creds',
+    '.azure/token',
+  ]) {
     put(path.join(home, f), 'SECRET');
   }
   for (const f of ['.bashrc', '.profile', '.zshrc', '.bash_profile', '.config/fish/config.fish']) put(path.join(home, f), 'ORIGINAL');
@@ -109,8 +119,23 @@ describe('protections hold under directory names with glob syntax (class 5)', ()
 
   it('relative blocked entries anchored at a policy directory with such a name hold, and the policy file is unreadable', async () => {
     const s = await attack([
-      'read', `${policyDir}/rel/x.txt`, 'read', `${policyDir}/a.key`, 'read', policyFile, 'write', policyFile, '{}', 'read', `${policyDir}/plain.txt`,
-      'mv', `${policyDir}/sub`, `${policyDir}/sub2`, 'mv', `${policyDir}/a.key`, `${policyDir}/a.txt`,
+      'read',
+      `${policyDir}/rel/x.txt`,
+      'read',
+      `${policyDir}/a.key`,
+      'read',
+      policyFile,
+      'write',
+      policyFile,
+      '{}',
+      'read',
+      `${policyDir}/plain.txt`,
+      'mv',
+      `${policyDir}/sub`,
+      `${policyDir}/sub2`,
+      'mv',
+      `${policyDir}/a.key`,
+      `${policyDir}/a.txt`,
     ]);
     // A directory where the anchored glob may match below cannot be moved; nor can a blocked file.
     expect(s.get(`mv ${policyDir}/sub`)).toBe('err EACCES');
@@ -137,7 +162,28 @@ describe('protections hold under directory names with glob syntax (class 5)', ()
     expect(entries.length).toBeGreaterThan(0);
     const glue = path.join(cache, entries[0] as string);
     const original = readFileSync(glue, 'utf8');
-    const s = await attack(['write', glue, 'PWNED', 'append', glue, 'PWNED', 'read', glue, 'rm', glue, 'mv', glue, `${tmp}/stolen.js`, 'ls', cache, 'mkdir', `${cache}/x`, 'mv', cache, `${tmp}/moved`]);
+    const s = await attack([
+      'write',
+      glue,
+      'PWNED',
+      'append',
+      glue,
+      'PWNED',
+      'read',
+      glue,
+      'rm',
+      glue,
+      'mv',
+      glue,
+      `${tmp}/stolen.js`,
+      'ls',
+      cache,
+      'mkdir',
+      `${cache}/x`,
+      'mv',
+      cache,
+      `${tmp}/moved`,
+    ]);
     expect(s.get(`write ${glue}`)).toBe('err EACCES');
     expect(s.get(`append ${glue}`)).toBe('err EACCES');
     expect(s.get(`read ${glue}`)).toBe('err EACCES');
@@ -152,7 +198,17 @@ describe('protections hold under directory names with glob syntax (class 5)', ()
 
 describe('credentials, start-up files and capsule’s own files under a broad grant (class 8)', () => {
   it('credentials in well-known places under $HOME are unreadable', async () => {
-    const files = ['.ssh/id_rsa', '.npmrc', '.git-credentials', '.netrc', '.config/gh/hosts.yml', '.pypirc', '.cargo/credentials.toml', '.config/gcloud/creds', '.azure/token'];
+    const files = [
+      '.ssh/id_rsa',
+      '.npmrc',
+      '.git-credentials',
+      '.netrc',
+      '.config/gh/hosts.yml',
+      '.pypirc',
+      '.cargo/credentials.toml',
+      '.config/gcloud/creds',
+      '.azure/token',
+    ];
     const s = await attack(files.flatMap((f) => ['read', path.join(home, f)]));
     for (const f of files) expect(s.get(`read ${path.join(home, f)}`), f).toBe('err EACCES');
   });
@@ -172,7 +228,21 @@ describe('credentials, start-up files and capsule’s own files under a broad gr
   it('the capabilities directory in use cannot be written (no planted or edited capability)', async () => {
     const m = path.join(caps, 'hostile.fs', 'capability.json');
     const before = readFileSync(m, 'utf8');
-    const s = await attack(['write', m, '{}', 'mkdir', `${caps}/evil`, 'write', `${caps}/evil.json`, 'x', 'mv', `${caps}/hostile.fs`, `${tmp}/gone`, 'read', m]);
+    const s = await attack([
+      'write',
+      m,
+      '{}',
+      'mkdir',
+      `${caps}/evil`,
+      'write',
+      `${caps}/evil.json`,
+      'x',
+      'mv',
+      `${caps}/hostile.fs`,
+      `${tmp}/gone`,
+      'read',
+      m,
+    ]);
     expect(s.get(`write ${m}`)).toBe('err EPERM');
     expect(s.get(`mkdir ${caps}/evil`)).toBe('err EPERM');
     expect(s.get(`write ${caps}/evil.json`)).toBe('err EPERM');

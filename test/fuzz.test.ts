@@ -48,12 +48,19 @@ test('bounded fuzz run: no crash, no hang, no non-CapsuleError, no poisoning', a
   expect(r.status, table).toBe(0);
 }, 300_000);
 
-interface Seed { name: string; bytes: Uint8Array; tree: unknown }
+interface Seed {
+  name: string;
+  bytes: Uint8Array;
+  tree: unknown;
+}
 interface CasesModule {
   loadSeeds(root: string, long: boolean): Seed[];
   generateCase(seed: number, index: number, ctx: { seeds: Seed[]; donors: unknown[]; long: boolean }): unknown;
 }
-interface WasmModule { parse(b: Uint8Array): unknown; encode(t: unknown): Uint8Array }
+interface WasmModule {
+  parse(b: Uint8Array): unknown;
+  encode(t: unknown): Uint8Array;
+}
 const load = async <T>(rel: string): Promise<T> => (await import(pathToFileURL(path.join(ROOT, rel)).href)) as T;
 
 test('fuzz cases are a function of (seed, index): a saved case can be regenerated', async () => {

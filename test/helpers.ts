@@ -20,12 +20,7 @@ export function tempDir(prefix = 'capsule-test-'): string {
 }
 
 /** Writes `<root>/<dirName>/capability.json` (and copies the component beside it). */
-export function writeCapability(
-  root: string,
-  dirName: string,
-  manifest: Record<string, unknown>,
-  componentFrom?: string,
-): string {
+export function writeCapability(root: string, dirName: string, manifest: Record<string, unknown>, componentFrom?: string): string {
   const dir = path.join(root, dirName);
   mkdirSync(dir, { recursive: true });
   if (componentFrom) copyFileSync(componentFrom, path.join(dir, 'component.wasm'));

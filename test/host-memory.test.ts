@@ -100,7 +100,10 @@ describe('wasi:http/types (linked for every guest, nothing granted)', () => {
 
   const types = (memoryBytes: number) => {
     const budget = new CallBudget('test.x', { memoryBytes, outputBytes: MiB });
-    const api = httpInterfaces({ allowed: [], denials: new DenialLog(), timeoutMs: 1000, budget })['wasi:http/types'] as { Fields: Ctor; OutgoingRequest: Ctor };
+    const api = httpInterfaces({ allowed: [], denials: new DenialLog(), timeoutMs: 1000, budget })['wasi:http/types'] as {
+      Fields: Ctor;
+      OutgoingRequest: Ctor;
+    };
     return { budget, Fields: api.Fields, OutgoingRequest: api.OutgoingRequest };
   };
 
@@ -146,9 +149,11 @@ describe('wasi:http/types (linked for every guest, nothing granted)', () => {
     expect(held).toBeGreaterThan(3 * MiB);
     dispose(body);
     expect(budget.heldBytes).toBeLessThan(held - 3 * MiB + 1);
-    expect(thrown(() => {
-      for (let i = 0; i < 10; i++) bodies();
-    })).toMatchObject({ code: 'MEMORY_LIMIT' });
+    expect(
+      thrown(() => {
+        for (let i = 0; i < 10; i++) bodies();
+      }),
+    ).toMatchObject({ code: 'MEMORY_LIMIT' });
 
     const h = types(MiB);
     const headers = new h.Fields();
@@ -217,9 +222,11 @@ describe('wasi:filesystem', () => {
     expect(held).toBeGreaterThan(2000 * 64);
     dispose(first);
     expect(budget.heldBytes).toBe(0);
-    expect(thrown(() => {
-      for (let i = 0; i < 100; i++) root.readDirectory();
-    })).toMatchObject({ code: 'MEMORY_LIMIT' });
+    expect(
+      thrown(() => {
+        for (let i = 0; i < 100; i++) root.readDirectory();
+      }),
+    ).toMatchObject({ code: 'MEMORY_LIMIT' });
     fsCall.close();
   });
 });

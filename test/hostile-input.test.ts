@@ -23,7 +23,9 @@ beforeAll(async () => {
   cap('test.typed', { inputSchema: { type: 'object', properties: { s: { type: 'string', maxLength: 5 } } } });
   // Bad schemas: each must be MANIFEST_INVALID naming the field, at load.
   cap('schema.ref-root', { inputSchema: { $ref: '#' } });
-  cap('schema.ref-cycle', { inputSchema: { definitions: { a: { allOf: [{ $ref: '#/definitions/b' }] }, b: { $ref: '#/definitions/a' } }, $ref: '#/definitions/a' } });
+  cap('schema.ref-cycle', {
+    inputSchema: { definitions: { a: { allOf: [{ $ref: '#/definitions/b' }] }, b: { $ref: '#/definitions/a' } }, $ref: '#/definitions/a' },
+  });
   cap('schema.ref-remote', { inputSchema: { $ref: 'https://example.com/s.json' } });
   cap('schema.redos', { inputSchema: { type: 'object', properties: { s: { type: 'string', pattern: '^(a+)+$' } } } });
   cap('schema.redos-alt', { outputSchema: { type: 'string', pattern: '^(a|a)*$' } });
@@ -52,9 +54,36 @@ describe('hostile API input is INPUT_INVALID', () => {
   const inputs: [string, unknown][] = [
     ['a function', () => 1],
     ['a Symbol', Symbol('x')],
-    ['a throwing getter', { get a() { throw new Error('the caller’s own error'); } }],
-    ['a throwing toJSON', { toJSON() { throw new TypeError('boom'); } }],
-    ['a Proxy whose traps throw', new Proxy({}, { ownKeys() { throw new Error('trap'); }, get() { throw new Error('trap'); } })],
+    [
+      'a throwing getter',
+      {
+        get a() {
+          throw new Error('the caller’s own error');
+        },
+      },
+    ],
+    [
+      'a throwing toJSON',
+      {
+        toJSON() {
+          throw new TypeError('boom');
+        },
+      },
+    ],
+    [
+      'a Proxy whose traps throw',
+      new Proxy(
+        {},
+        {
+          ownKeys() {
+            throw new Error('trap');
+          },
+          get() {
+            throw new Error('trap');
+          },
+        },
+      ),
+    ],
     ['a revoked Proxy', revoked],
   ];
   for (const [what, input] of inputs) {
@@ -83,8 +112,25 @@ describe('hostile run options are USAGE', () => {
   const { proxy: revoked, revoke } = Proxy.revocable({}, {});
   revoke();
   const options: [string, unknown][] = [
-    ['a throwing getter', { get timeoutMs() { throw new Error('the caller’s own error'); } }],
-    ['a Proxy whose traps throw', new Proxy({}, { ownKeys() { throw new Error('trap'); } })],
+    [
+      'a throwing getter',
+      {
+        get timeoutMs() {
+          throw new Error('the caller’s own error');
+        },
+      },
+    ],
+    [
+      'a Proxy whose traps throw',
+      new Proxy(
+        {},
+        {
+          ownKeys() {
+            throw new Error('trap');
+          },
+        },
+      ),
+    ],
     ['a revoked Proxy', revoked],
     ['a Proxy of an AbortSignal', { signal: new Proxy(new AbortController().signal, {}) }],
     ['a signal that is not an AbortSignal', { signal: { aborted: false } }],
@@ -120,12 +166,54 @@ describe('hostile createRuntime options are USAGE or POLICY_INVALID', () => {
   const { proxy: revoked, revoke } = Proxy.revocable({}, {});
   revoke();
   const cases: [string, unknown, string][] = [
-    ['a throwing getter', { get capabilitiesDir() { throw new Error('mine'); } }, 'USAGE'],
-    ['a Proxy whose traps throw', new Proxy({}, { ownKeys() { throw new Error('trap'); } }), 'USAGE'],
+    [
+      'a throwing getter',
+      {
+        get capabilitiesDir() {
+          throw new Error('mine');
+        },
+      },
+      'USAGE',
+    ],
+    [
+      'a Proxy whose traps throw',
+      new Proxy(
+        {},
+        {
+          ownKeys() {
+            throw new Error('trap');
+          },
+        },
+      ),
+      'USAGE',
+    ],
     ['a revoked Proxy', revoked, 'USAGE'],
     ['a number as capabilitiesDir', { capabilitiesDir: 5 }, 'USAGE'],
-    ['a policy with a throwing getter', { policy: { get grants() { throw new Error('mine'); } } }, 'POLICY_INVALID'],
-    ['a policy Proxy whose traps throw', { policy: new Proxy({}, { ownKeys() { throw new Error('trap'); } }) }, 'POLICY_INVALID'],
+    [
+      'a policy with a throwing getter',
+      {
+        policy: {
+          get grants() {
+            throw new Error('mine');
+          },
+        },
+      },
+      'POLICY_INVALID',
+    ],
+    [
+      'a policy Proxy whose traps throw',
+      {
+        policy: new Proxy(
+          {},
+          {
+            ownKeys() {
+              throw new Error('trap');
+            },
+          },
+        ),
+      },
+      'POLICY_INVALID',
+    ],
     ['a revoked policy Proxy', { policy: revoked }, 'POLICY_INVALID'],
     ['a policy that is a function', { policy: () => ({}) }, 'POLICY_INVALID'],
   ];

@@ -57,9 +57,7 @@ function get(path: string): void {
   const api = httpInterfaces({ allowed: [aBase, bBase], denials, timeoutMs: 5000, budget: unlimitedBudget() });
   const types = api['wasi:http/types'] as {
     Fields: { fromList(entries: [string, Uint8Array][]): unknown };
-    OutgoingRequest: new (
-      headers: unknown,
-    ) => { setScheme(s: { tag: string }): void; setAuthority(a: string): void; setPathWithQuery(p: string): void };
+    OutgoingRequest: new (headers: unknown) => { setScheme(s: { tag: string }): void; setAuthority(a: string): void; setPathWithQuery(p: string): void };
   };
   const enc = new TextEncoder();
   const headers = types.Fields.fromList([

@@ -18,7 +18,6 @@ beforeAll(async () => {
 });
 afterAll(() => rt.close());
 
-
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(condition()).toBe(true);

@@ -21,5 +21,7 @@ it('npm install --package-lock-only --offline rewrites nothing in package-lock.j
   const a = before.split('\n');
   const b = after.split('\n');
   const at = a.findIndex((line, i) => line !== b[i]);
-  expect(at === -1 && a.length === b.length ? 'identical' : `differs at line ${at + 1}: ${JSON.stringify(a[at])} became ${JSON.stringify(b[at])}`).toBe('identical');
+  expect(at === -1 && a.length === b.length ? 'identical' : `differs at line ${at + 1}: ${JSON.stringify(a[at])} became ${JSON.stringify(b[at])}`).toBe(
+    'identical',
+  );
 }, 120_000);

@@ -68,7 +68,13 @@ beforeAll(() => {
 
   app = tempDir('capsule-app-');
   const spec = `file:${tarball}`;
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; bin: Record<string, string>; engines: Record<string, string>; license: string };
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+    dependencies: Record<string, string>;
+    bin: Record<string, string>;
+    engines: Record<string, string>;
+    license: string;
+  };
   const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
   const packages: Record<string, LockPackage> = {
     '': { name: 'app', version: '1.0.0', dependencies: { capsule: spec } },
@@ -86,7 +92,10 @@ beforeAll(() => {
     if (where === '' || entry.dev === true) continue;
     packages[where] = entry;
   }
-  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module', dependencies: { capsule: spec } }, null, 2));
+  writeFileSync(
+    path.join(app, 'package.json'),
+    JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module', dependencies: { capsule: spec } }, null, 2),
+  );
   writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify({ name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages }, null, 2));
   npm(['ci', '--offline', '--no-audit', '--no-fund'], app);
 }, 180_000);
@@ -94,10 +103,32 @@ beforeAll(() => {
 describe('the packed tarball', () => {
   it('carries the library, CLI, schemas, WIT, docs and licences, and nothing tests-only', () => {
     const names = packed.map((f) => f.path);
-    for (const f of ['LICENSE', 'NOTICE', 'CHANGELOG.md', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/bench.js', 'dist/bench.d.ts', 'dist/cli.js', 'dist/worker.cjs', 'dist/transpile-host.js', 'dist/jco/LICENSE', 'dist/jco/wasm-tools.core.wasm', 'wit/capsule.wit', 'schema/capability.schema.json', 'schema/policy.schema.json', 'capabilities/demo.echo/capability.json']) {
+    for (const f of [
+      'LICENSE',
+      'NOTICE',
+      'CHANGELOG.md',
+      'README.md',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/bench.js',
+      'dist/bench.d.ts',
+      'dist/cli.js',
+      'dist/worker.cjs',
+      'dist/transpile-host.js',
+      'dist/jco/LICENSE',
+      'dist/jco/wasm-tools.core.wasm',
+      'wit/capsule.wit',
+      'schema/capability.schema.json',
+      'schema/policy.schema.json',
+      'capabilities/demo.echo/capability.json',
+    ]) {
       expect(names).toContain(f);
     }
-    const unwanted = names.filter((n) => /^(test|src|scripts|fixtures\/(corpus|src))\/|\.map$|^capabilities\/demo\.markdown\.render\//.test(n) || (n.startsWith('fixtures/') && !/^fixtures\/build\/bench-[\w-]+\.wasm$/.test(n)));
+    const unwanted = names.filter(
+      (n) =>
+        /^(test|src|scripts|fixtures\/(corpus|src))\/|\.map$|^capabilities\/demo\.markdown\.render\//.test(n) ||
+        (n.startsWith('fixtures/') && !/^fixtures\/build\/bench-[\w-]+\.wasm$/.test(n)),
+    );
     expect(unwanted).toEqual([]);
     const total = packed.reduce((n, f) => n + f.size, 0);
     console.log(`capsule tarball: ${packed.length} files, ${(total / 1024 / 1024).toFixed(1)} MiB unpacked`);
@@ -135,7 +166,16 @@ describe('installed into an empty app, offline', () => {
     writeFileSync(
       path.join(app, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: mode, moduleResolution: mode, target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules', '@types')] },
+        compilerOptions: {
+          module: mode,
+          moduleResolution: mode,
+          target: 'ES2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+        },
         files: ['index.ts'],
       }),
     );

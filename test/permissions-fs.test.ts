@@ -87,9 +87,25 @@ describe('granted accesses work', () => {
   it('writes, appends, renames, makes and removes inside a writable grant', async () => {
     const f = `${data}/new.txt`;
     const { seen } = await attack('attack.fs', [
-      'write', f, 'one', 'append', f, 'two', 'read', f,
-      'mkdir', `${data}/d`, 'mv', f, `${data}/d/moved.txt`, 'read', `${data}/d/moved.txt`,
-      'rm', `${data}/d/moved.txt`, 'rmdir', `${data}/d`,
+      'write',
+      f,
+      'one',
+      'append',
+      f,
+      'two',
+      'read',
+      f,
+      'mkdir',
+      `${data}/d`,
+      'mv',
+      f,
+      `${data}/d/moved.txt`,
+      'read',
+      `${data}/d/moved.txt`,
+      'rm',
+      `${data}/d/moved.txt`,
+      'rmdir',
+      `${data}/d`,
     ]);
     expect(seen.get(`read ${f}`)).toBe('ok onetwo');
     expect(seen.get(`read ${data}/d/moved.txt`)).toBe('ok onetwo');
@@ -131,8 +147,17 @@ describe('escapes are refused', () => {
 
   it('symlinks pointing outside are not followed, nor read as links', async () => {
     const { seen, denials } = await attack('attack.fs', [
-      'read', `${data}/passwd-link`, 'read', `${data}/out-link`, 'read', `${data}/out-dir-link/o.txt`,
-      'readlink', `${data}/out-link`, 'write', `${data}/out-link`, 'x',
+      'read',
+      `${data}/passwd-link`,
+      'read',
+      `${data}/out-link`,
+      'read',
+      `${data}/out-dir-link/o.txt`,
+      'readlink',
+      `${data}/out-link`,
+      'write',
+      `${data}/out-link`,
+      'x',
     ]);
     expect(seen.get(`read ${data}/passwd-link`)).toBe('err EPERM');
     expect(seen.get(`read ${data}/out-link`)).toBe('err EPERM');
@@ -168,7 +193,17 @@ describe('escapes are refused', () => {
 
   it('blocked globs win over the grant, and blocked entries are not listed', async () => {
     const { seen } = await attack('attack.fs', [
-      'read', `${data}/secret/key.pem`, 'read', `${data}/x.key`, 'ls', `${data}/secret`, 'ls', data, 'write', `${data}/y.key`, 'x',
+      'read',
+      `${data}/secret/key.pem`,
+      'read',
+      `${data}/x.key`,
+      'ls',
+      `${data}/secret`,
+      'ls',
+      data,
+      'write',
+      `${data}/y.key`,
+      'x',
     ]);
     expect(seen.get(`read ${data}/secret/key.pem`)).toBe('err EACCES');
     expect(seen.get(`read ${data}/x.key`)).toBe('err EACCES');
@@ -184,7 +219,19 @@ describe('escapes are refused', () => {
 
 describe('blocked paths cannot be moved out of reach', () => {
   it('a directory under blocked globs cannot be renamed; a granted directory cannot be removed or moved', async () => {
-    const { seen } = await attack('attack.fs', ['mv', `${data}/secret`, `${data}/open`, 'mv', `${data}/sub`, `${data}/sub2`, 'rmdir', data, 'mv', data, `${data}2`]);
+    const { seen } = await attack('attack.fs', [
+      'mv',
+      `${data}/secret`,
+      `${data}/open`,
+      'mv',
+      `${data}/sub`,
+      `${data}/sub2`,
+      'rmdir',
+      data,
+      'mv',
+      data,
+      `${data}2`,
+    ]);
     expect(seen.get(`mv ${data}/secret`)).toBe('err EACCES');
     expect(seen.get(`mv ${data}/sub`)).toBe('err EACCES'); // `*.key` may match anywhere below
     expect(seen.get(`rmdir ${data}`)).toBe('err EPERM');

@@ -21,7 +21,6 @@ function listen(handler: http.RequestListener): Promise<http.Server> {
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
 }
 
-
 beforeAll(async () => {
   other = await listen((req, res) => {
     hits.push(`other ${req.url}`);
@@ -113,7 +112,6 @@ describe('sockets stay denied, even with net granted', () => {
     expect(e.code).toBe('CAPABILITY_ERROR');
     expect(e.message).toBe('access-denied');
   });
-
 });
 
 describe('capsule:host/log caps', () => {

@@ -15,7 +15,6 @@ async function runtimeWith(policy: PolicyDocument | string) {
   return createRuntime({ capabilitiesDir: caps, policy, pool: { minThreads: 0, maxThreads: 1 } });
 }
 
-
 beforeAll(() => {
   tmp = tempDir('attack-policy-');
   data = path.join(tmp, 'data');
@@ -58,9 +57,21 @@ describe('request ∩ policy', () => {
     } finally {
       await rt.close();
     }
-    const r = cli(['inspect', 'attack.reader', '--capabilities', caps, '--json', '--policy', writePolicy({
-      onUngranted: 'drop', grants: [{ capabilities: 'attack.*', env: ['ATTACK_LANG'] }],
-    })], { env: { ATTACK_LANG: 'de' } });
+    const r = cli(
+      [
+        'inspect',
+        'attack.reader',
+        '--capabilities',
+        caps,
+        '--json',
+        '--policy',
+        writePolicy({
+          onUngranted: 'drop',
+          grants: [{ capabilities: 'attack.*', env: ['ATTACK_LANG'] }],
+        }),
+      ],
+      { env: { ATTACK_LANG: 'de' } },
+    );
     const report = JSON.parse(r.stdout);
     expect(report.notGranted).toEqual([`fs.read ${data}`]);
     expect(report.granted.env).toEqual(['ATTACK_LANG']);
@@ -98,7 +109,11 @@ describe('security levels', () => {
   it('pure may not ask for fs; controlled may not ask for fs.write or net', async () => {
     const rt = await runtimeWith({ grants: [{ capabilities: 'attack.*', fs: { read: [data], write: [data] }, net: { outbound: ['api.example.com'] } }] });
     try {
-      for (const [id, field] of [['attack.pure-fs', 'fs.read'], ['attack.ctl-write', 'fs.write'], ['attack.ctl-net', 'net.outbound']]) {
+      for (const [id, field] of [
+        ['attack.pure-fs', 'fs.read'],
+        ['attack.ctl-write', 'fs.write'],
+        ['attack.ctl-net', 'net.outbound'],
+      ]) {
         const e = await failure(rt.run(id as string, {}));
         expect(e.code).toBe('MANIFEST_INVALID');
         expect(e.message).toContain(field);
@@ -149,7 +164,9 @@ describe('sensitive paths can never be granted', () => {
     const e2 = await failure(createRuntime({ capabilitiesDir: caps, auditLog: audit, policy: { grants: [{ capabilities: '*', fs: { write: [audit] } }] } }));
     expect(e2.message).toContain(audit);
     const cache = path.join(dir, 'cache');
-    const e3 = await failure(createRuntime({ capabilitiesDir: caps, cacheDir: cache, policy: { grants: [{ capabilities: '*', fs: { read: [path.join(cache, 'x')] } }] } }));
+    const e3 = await failure(
+      createRuntime({ capabilitiesDir: caps, cacheDir: cache, policy: { grants: [{ capabilities: '*', fs: { read: [path.join(cache, 'x')] } }] } }),
+    );
     expect(e3.message).toContain(cache);
   });
 
@@ -190,8 +207,25 @@ describe('CLI --allow-* flags and policy files', () => {
     const dir = tempDir('attack-cli-');
     writeFileSync(path.join(dir, 'in.txt'), 'from host');
     const r = cli(
-      ['run', fixture('attack-fs'), `--allow-read=${dir}`, `--allow-write=${path.join(dir, 'out')}`, '--allow-env=ATTACK_CLI',
-        '--', 'read', `${dir}/in.txt`, 'mkdir', `${dir}/out`, 'write', `${dir}/x`, 'no', 'env', 'ATTACK_CLI', 'env', 'ATTACK_CLI_HIDDEN'],
+      [
+        'run',
+        fixture('attack-fs'),
+        `--allow-read=${dir}`,
+        `--allow-write=${path.join(dir, 'out')}`,
+        '--allow-env=ATTACK_CLI',
+        '--',
+        'read',
+        `${dir}/in.txt`,
+        'mkdir',
+        `${dir}/out`,
+        'write',
+        `${dir}/x`,
+        'no',
+        'env',
+        'ATTACK_CLI',
+        'env',
+        'ATTACK_CLI_HIDDEN',
+      ],
       { env: { ATTACK_CLI: 'yes', ATTACK_CLI_HIDDEN: 'no' } },
     );
     expect(r.status).toBe(0);

@@ -19,8 +19,7 @@ beforeAll(() => {
   mkdirSync(caps);
 });
 
-const runtime = (policy: PolicyDocument, extra: Record<string, unknown> = {}) =>
-  createRuntime({ capabilitiesDir: caps, cacheDir: cache, policy, ...extra });
+const runtime = (policy: PolicyDocument, extra: Record<string, unknown> = {}) => createRuntime({ capabilitiesDir: caps, cacheDir: cache, policy, ...extra });
 
 describe('deniedProviders compares normalised names (class 9)', () => {
   const spellings = ['Evil-Plugin', 'evil-plugin ', ' EVIL-PLUGIN', 'ｅｖｉｌ-ｐｌｕｇｉｎ', 'evil\u200b-plugin', 'evil-plugin\t'];

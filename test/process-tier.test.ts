@@ -55,7 +55,12 @@ describe('grants the process tier cannot honour are refused before the call', ()
   // insufficient") or a fetch trapped on a raw permission error: the grant was dropped silently.
   const cases: [string, Record<string, unknown>, Record<string, unknown>, RegExp][] = [
     ['fs', { fs: { read: ['DATA'] } }, { fs: { read: ['DATA'] } }, /the process tier cannot honour fs grants \(.+\)/],
-    ['net', { net: { outbound: ['https://api.example.com'] } }, { net: { outbound: ['https://api.example.com'] } }, /the process tier cannot honour net grants \(https:\/\/api\.example\.com/],
+    [
+      'net',
+      { net: { outbound: ['https://api.example.com'] } },
+      { net: { outbound: ['https://api.example.com'] } },
+      /the process tier cannot honour net grants \(https:\/\/api\.example\.com/,
+    ],
   ];
   it.each(cases)('%s grants: ESCALATION_UNAVAILABLE naming them; the worker tier runs the same call', async (kind, permissions, grant, message) => {
     const caps = tempDir('capsule-esc-grants-');
@@ -160,7 +165,10 @@ describe('limits in the process tier', () => {
   });
 
   it('linear memory stops growing at the call memory limit (V8 --wasm-max-mem-pages in the child)', async () => {
-    for (const [limit, pages] of [[1 << 20, 16], [2 << 20, 32]] as const) {
+    for (const [limit, pages] of [
+      [1 << 20, 16],
+      [2 << 20, 32],
+    ] as const) {
       const { output, stats } = await rt.run('esc.grow', {}, { tier: 'process', memoryLimitBytes: limit });
       expect(output).toEqual({ pages });
       expect(stats.memoryBytes).toBe(pages * 65536);

@@ -119,7 +119,9 @@ describe('signatures at load', () => {
     const m = readManifest('test.repinned');
     const other = readManifest('test.tampered-component'); // same signer, but pins the counter's digest
     expect(other.digest).toBe(m.digest);
-    m.digest = `sha256:${createHash('sha256').update(readFileSync(fixture('fail'))).digest('hex')}`;
+    m.digest = `sha256:${createHash('sha256')
+      .update(readFileSync(fixture('fail')))
+      .digest('hex')}`;
     writeManifest('test.repinned', m);
     const e = await refusal(trustAlice(), 'test.repinned');
     expect(e.code).toBe('SIGNATURE_INVALID');

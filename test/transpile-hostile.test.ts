@@ -30,7 +30,10 @@ function file(name: string, bytes: Uint8Array): string {
 
 /** For modules imported from src/ (their CapsuleError is not dist's class): the error, checked by name. */
 async function srcFailure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  const e: unknown = await p.then(() => undefined, (err: unknown) => err);
+  const e: unknown = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toMatchObject({ name: 'CapsuleError' });
   return e as { code: string; message: string };
 }
@@ -106,7 +109,7 @@ describe('class 10: jco failures are contained and named', () => {
     expect(r.stats.cache).toBe('transpiled');
   });
 
-  it('a malformed dylink.0 custom section is COMPONENT_INVALID, not jco\'s own ComponentError', async () => {
+  it("a malformed dylink.0 custom section is COMPONENT_INVALID, not jco's own ComponentError", async () => {
     const dylink = file('dylink.wasm', withDylink0(FAIL, Uint8Array.from([0, 0])));
     const e = await failure(rt.runFile(dylink, 'x'));
     expect(e.code).toBe('COMPONENT_INVALID');

@@ -18,19 +18,25 @@ describe.skipIf(!podman.available)(`podman --rootfs (${podman.reason})`, () => {
     writeCapability(dir, 'esc.full', manifest('esc.full', { securityLevel: 'full' }), fixture('counter'));
     writeCapability(dir, 'esc.wc', manifest('esc.wc', { securityLevel: 'full', world: 'command' }), fixture('exit-code'));
     writeCapability(dir, 'esc.spin', manifest('esc.spin', { securityLevel: 'full', limits: { timeoutMs: 500 } }), fixture('esc-spin'));
+    writeCapability(dir, 'esc.membomb', manifest('esc.membomb', { securityLevel: 'full' }), fixture('membomb-trap'));
+    writeCapability(dir, 'esc.grow', manifest('esc.grow', { securityLevel: 'full' }), fixture('esc-grow'));
     writeCapability(
       dir,
-      'esc.membomb',
-      manifest('esc.membomb', { securityLevel: 'full' }),
-      fixture('membomb-trap'),
+      'esc.tool',
+      manifest('esc.tool', {
+        runtime: 'container',
+        world: 'command',
+        container: { image: 'ignored-in-rootfs-mode', command: ['sh', '-c', 'wc -w; id -u; cat /proc/net/dev | wc -l'] },
+      }),
     );
-    writeCapability(dir, 'esc.grow', manifest('esc.grow', { securityLevel: 'full' }), fixture('esc-grow'));
-    writeCapability(dir, 'esc.tool', manifest('esc.tool', { runtime: 'container', world: 'command', container: { image: 'ignored-in-rootfs-mode', command: ['sh', '-c', 'wc -w; id -u; cat /proc/net/dev | wc -l'] } }));
     rt = await createRuntime({ capabilitiesDir: dir, policy, vm: { runner: 'podman', runtime: 'runc', rootfs: '/' } });
   });
   afterAll(() => rt.close());
 
-  const ours = () => execFileSync('podman', ['ps', '-a', '--format', '{{.Names}}'], { encoding: 'utf8' }).split('\n').filter((n) => n.startsWith('capsule-esc-'));
+  const ours = () =>
+    execFileSync('podman', ['ps', '-a', '--format', '{{.Names}}'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((n) => n.startsWith('capsule-esc-'));
 
   it('a full capability runs in the container through the job protocol', async () => {
     const { output, stats } = await rt.run('esc.full', {});
@@ -44,7 +50,12 @@ describe.skipIf(!podman.available)(`podman --rootfs (${podman.reason})`, () => {
     const { output } = await rt.run<{ exitCode: number; stdout: string }>('esc.tool', { stdin: 'a b c\n' });
     expect(output.exitCode).toBe(0);
     // wc -w, then the uid, then /proc/net/dev: two header lines and lo only.
-    expect(output.stdout.trim().split('\n').map((l) => l.trim())).toEqual(['3', '0', '3']);
+    expect(
+      output.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toEqual(['3', '0', '3']);
   });
 
   it('TIMEOUT kills the container, and no container is left behind', async () => {

@@ -32,13 +32,27 @@ const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({
 describe('Apple container argv', () => {
   it('is the command in APPLE_CONTAINER.md', () => {
     expect(appleRunArgv(spec({ env: { KEY: 'VALUE' }, command: ['ARG1'] }))).toEqual([
-      'run', '--rm', '-i', '--name', 'capsule-demo-echo-0001',
-      '--network', 'none', '--no-dns',
-      '--cpus', '1', '--memory', '512M',
-      '--read-only', '--tmpfs', '/tmp',
-      '--mount', 'type=bind,source=/abs/bundle,target=/capsule/bundle,readonly',
-      '-e', 'KEY=VALUE',
-      'capsule-runner', 'ARG1',
+      'run',
+      '--rm',
+      '-i',
+      '--name',
+      'capsule-demo-echo-0001',
+      '--network',
+      'none',
+      '--no-dns',
+      '--cpus',
+      '1',
+      '--memory',
+      '512M',
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '--mount',
+      'type=bind,source=/abs/bundle,target=/capsule/bundle,readonly',
+      '-e',
+      'KEY=VALUE',
+      'capsule-runner',
+      'ARG1',
     ]);
     expect(appleDeleteArgv('capsule-demo-echo-0001')).toEqual(['delete', '--force', 'capsule-demo-echo-0001']);
   });
@@ -74,7 +88,12 @@ describe('docker and podman argv', () => {
 
   it('no network, no capabilities, read-only root, memory and cpus', () => {
     const d = ociRunArgv('docker', spec());
-    for (const flag of [['--network', 'none'], ['--cap-drop', 'ALL'], ['--memory', '512m'], ['--cpus', '1']] as const) {
+    for (const flag of [
+      ['--network', 'none'],
+      ['--cap-drop', 'ALL'],
+      ['--memory', '512m'],
+      ['--cpus', '1'],
+    ] as const) {
       expect(d[d.indexOf(flag[0]) + 1]).toBe(flag[1]);
     }
     expect(d).toContain('--read-only');
@@ -95,9 +114,7 @@ describe('Apple Container system validation', () => {
     macosVersion: async () => macos,
   });
   it('needs macOS 26 on Apple silicon', async () => {
-    expect((await probeAppleContainer(host('linux', 'x64'))).reason).toBe(
-      'Apple Container needs macOS 26 on Apple silicon; this is Linux x86_64',
-    );
+    expect((await probeAppleContainer(host('linux', 'x64'))).reason).toBe('Apple Container needs macOS 26 on Apple silicon; this is Linux x86_64');
     expect((await probeAppleContainer(host('darwin', 'x64', '26.0'))).reason).toMatch(/this is macOS x86_64$/);
     const old = await probeAppleContainer(host('darwin', 'arm64', '15.5'));
     expect(old).toMatchObject({ available: false, reason: 'Apple Container needs macOS 26 on Apple silicon; this is macOS 15.5' });
@@ -119,7 +136,11 @@ describe('Apple Container system validation', () => {
 describe('the runner against a CLI test double', () => {
   let logFile: string;
   const calls = (): { cli: string; argv: string[] }[] =>
-    readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   /** The run and the delete a container command makes, in that order. */
   const runAndDelete = () => {
     const [run, del] = calls();
@@ -161,7 +182,9 @@ describe('the runner against a CLI test double', () => {
   it('a hanging `container run` is killed at its bound (TIMEOUT), and the container still deleted', async () => {
     process.env.CAPSULE_DOUBLE_RUN = 'hang';
     const started = Date.now();
-    const e = await apple({ startTimeoutMs: 2_000 }).runCommand({ ...call(['true']), limits: { ...limits, timeoutMs: 200 } }).catch((x: unknown) => x);
+    const e = await apple({ startTimeoutMs: 2_000 })
+      .runCommand({ ...call(['true']), limits: { ...limits, timeoutMs: 200 } })
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CapsuleError);
     expect((e as CapsuleError).code).toBe('TIMEOUT');
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -187,7 +210,9 @@ describe('the runner against a CLI test double', () => {
     const r = apple();
     await r.runCommand(call(['true']));
     await r.runCommand(call(['true']));
-    const names = calls().filter((c) => c.argv[0] === 'run').map((c) => nameIn(c.argv));
+    const names = calls()
+      .filter((c) => c.argv[0] === 'run')
+      .map((c) => nameIn(c.argv));
     expect(new Set(names).size).toBe(2);
   });
 });
@@ -216,7 +241,11 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     const { output, stats } = await rt.run('esc.full', {});
     expect(output).toEqual({ count: 1 });
     expect(stats.tierDecision).toMatchObject({ tier: 'vm', runner: 'docker' });
-    const run = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((c) => c.argv[0] === 'run');
+    const run = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((c) => c.argv[0] === 'run');
     expect(run.argv[run.argv.indexOf('--network') + 1]).toBe('none');
     expect(run.argv.find((a: string) => a.startsWith('type=bind'))).toMatch(/^type=bind,source=\/.+,target=\/capsule\/bundle,readonly$/);
     // The image's entrypoint is node; the runner passes the limits and the job runner.
@@ -227,7 +256,10 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     rmSync(logFile, { force: true });
     const e = await rt.run('esc.spin', {}).catch((x: unknown) => x);
     expect((e as CapsuleError).code).toBe('TIMEOUT');
-    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const name = lines[0].argv[lines[0].argv.indexOf('--name') + 1];
     expect(lines.at(-1).argv).toEqual(['rm', '-f', name]);
   });
@@ -243,14 +275,30 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     rmSync(logFile, { force: true });
     const dir = tempDir('capsule-esc-');
     const outbound = ['https://api.example.com'];
-    writeCapability(dir, 'esc.net-tool', manifest('esc.net-tool', { runtime: 'container', world: 'command', securityLevel: 'sandboxed', permissions: { net: { outbound } }, container: { image: 'alpine:3', command: ['wc', '-w'] } }));
+    writeCapability(
+      dir,
+      'esc.net-tool',
+      manifest('esc.net-tool', {
+        runtime: 'container',
+        world: 'command',
+        securityLevel: 'sandboxed',
+        permissions: { net: { outbound } },
+        container: { image: 'alpine:3', command: ['wc', '-w'] },
+      }),
+    );
     const policy = { grants: [{ capabilities: 'esc.net-tool', net: { outbound } }] };
     const netRt = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' }, policy });
     try {
       const e = await netRt.run('esc.net-tool', { stdin: 'a b\n' }).catch((x: unknown) => x);
       expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
       expect((e as CapsuleError).message).toMatch(/a container cannot be limited to the granted hosts \(https:\/\/api\.example\.com.*whole network/);
-      const calls = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+      const calls = existsSync(logFile)
+        ? readFileSync(logFile, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [];
       expect(calls.filter((c) => c.argv[0] === 'run')).toEqual([]);
     } finally {
       await netRt.close();
@@ -267,7 +315,10 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     } finally {
       await audited.close();
     }
-    const events = readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const events = readFileSync(auditLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const runs = events.filter((e) => e.event === 'run.start' || e.event === 'run.end');
     expect(runs.map((e) => `${e.event} ${e.capability} ${e.outcome ?? ''}`.trim())).toEqual(['run.start esc.tool', 'run.end esc.tool ok']);
   });

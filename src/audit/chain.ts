@@ -58,7 +58,14 @@ export function openLine(line: string): AuditRecord | string {
     return 'not JSON (truncated or corrupted)';
   }
   const r = value as Partial<AuditRecord>;
-  if (typeof r !== 'object' || r === null || !Number.isInteger(r.seq) || typeof r.time !== 'string' || typeof r.prev !== 'string' || typeof r.event !== 'string') {
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    !Number.isInteger(r.seq) ||
+    typeof r.time !== 'string' ||
+    typeof r.prev !== 'string' ||
+    typeof r.event !== 'string'
+  ) {
     return 'missing seq, time, prev or event';
   }
   const body = `${line.slice(0, m.index)}}`;

@@ -152,8 +152,7 @@ async function readTailState(fh: FileHandle, size: number, file: string): Promis
     const buf = Buffer.alloc(chunk);
     await fh.read(buf, 0, chunk, size - chunk);
     const text = buf.toString('utf8');
-    const broken = (why: string) =>
-      new CapsuleError('AUDIT_INVALID', `audit log ${file}: its last line ${why}; run capsule audit verify ${file}`);
+    const broken = (why: string) => new CapsuleError('AUDIT_INVALID', `audit log ${file}: its last line ${why}; run capsule audit verify ${file}`);
     if (!text.endsWith('\n')) throw broken('has no newline at its end (a truncated write)');
     const start = text.lastIndexOf('\n', text.length - 2);
     if (start < 0 && chunk < size) {

@@ -29,7 +29,13 @@ export async function measureAuditCost(ctx: CapsuleContext, tier: Tier, budget: 
   const dir = await mkdtemp(path.join(tmpdir(), 'capsule-bench-audit-'));
   const file = path.join(dir, 'audit.jsonl');
   const open = (auditLog: string | false) =>
-    createRuntime({ capabilitiesDir: ctx.capabilitiesDirs, policy: ctx.policy, auditLog, cacheDir: path.join(dir, 'cache'), pool: { minThreads: 1, maxThreads: 1 } });
+    createRuntime({
+      capabilitiesDir: ctx.capabilitiesDirs,
+      policy: ctx.policy,
+      auditLog,
+      cacheDir: path.join(dir, 'cache'),
+      pool: { minThreads: 1, maxThreads: 1 },
+    });
   let off: Runtime | undefined;
   let on: Runtime | undefined;
   try {

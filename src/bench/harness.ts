@@ -67,7 +67,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
   const workloads = WORKLOADS.filter((w) => workloadNames.includes(w.name));
   const durationS = opts.durationS ?? (quick ? 0.3 : 2);
   if (!(durationS > 0)) throw new CapsuleError('USAGE', `duration must be a positive number of seconds, got ${durationS}`);
-  const budget: Budget = { durationMs: durationS * 1000, minSamples: Math.min(quick ? 10 : 30, opts.maxSamples ?? Infinity), maxSamples: opts.maxSamples ?? 1_000_000 };
+  const budget: Budget = {
+    durationMs: durationS * 1000,
+    minSamples: Math.min(quick ? 10 : 30, opts.maxSamples ?? Infinity),
+    maxSamples: opts.maxSamples ?? 1_000_000,
+  };
   const repeats = opts.limitRepeats ?? (quick ? 3 : 5);
   const env = environment(capsuleVersion());
 

@@ -13,8 +13,7 @@ export const SUBJECTS = {
 const finite = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
 
 export function computeRatios(rows: Row[], limits: LimitRow[], fresh: FreshInstance[], audit?: AuditCost): Ratio[] {
-  const p50 = (subject: string, workload: string) =>
-    rows.find((r) => r.subject === subject && r.workload === workload && r.status === 'ok')?.warm?.p50;
+  const p50 = (subject: string, workload: string) => rows.find((r) => r.subject === subject && r.workload === workload && r.status === 'ok')?.warm?.p50;
   const tput = (subject: string, workload: string, c: number) =>
     rows.find((r) => r.subject === subject && r.workload === workload)?.throughput?.find((t) => t.concurrency === c)?.callsPerSecond;
   const out: Ratio[] = [];
@@ -58,7 +57,13 @@ export function computeRatios(rows: Row[], limits: LimitRow[], fresh: FreshInsta
     const o = l.overshoot;
     const k = l.firstCallAfterKill;
     if (l.status !== 'ok' || !o || !k) continue;
-    out.push({ name: `timeout overshoot, ${l.tier} (ms, p50)`, value: o.p50, target: '≤ 10 ms', meets: o.p50 <= 10, from: `bench-spin, limit 100 ms, ${o.n} runs` });
+    out.push({
+      name: `timeout overshoot, ${l.tier} (ms, p50)`,
+      value: o.p50,
+      target: '≤ 10 ms',
+      meets: o.p50 <= 10,
+      from: `bench-spin, limit 100 ms, ${o.n} runs`,
+    });
     out.push({ name: `timeout overshoot, ${l.tier} (ms, worst)`, value: o.max, target: '≤ 10 ms', meets: o.max <= 10, from: `bench-spin, ${o.n} runs` });
     out.push({ name: `first call after a kill, ${l.tier} (ms, p50)`, value: k.p50, from: `an echo call right after each TIMEOUT, ${k.n} runs` });
     divide(`first call after a kill / warm call, ${l.tier}`, k.p50, p50(l.tier, 'echo'), 'p50 vs echo warm p50');

@@ -70,7 +70,17 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
         [
           a.status !== 'ok'
             ? [a.tier, `${a.status}: ${a.reason ?? ''}`, '', '', '', '', '', '', '']
-            : [a.tier, ms(a.off?.p50), ms(a.on?.p50), ms(a.off?.p99), ms(a.on?.p99), `${count(a.overheadUs)} µs`, count(a.linesPerCall), ms(a.finalFlushMs), String(a.on?.n ?? 0)],
+            : [
+                a.tier,
+                ms(a.off?.p50),
+                ms(a.on?.p50),
+                ms(a.off?.p99),
+                ms(a.on?.p99),
+                `${count(a.overheadUs)} µs`,
+                count(a.linesPerCall),
+                ms(a.finalFlushMs),
+                String(a.on?.n ?? 0),
+              ],
         ],
       ),
     );

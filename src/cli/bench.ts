@@ -56,7 +56,15 @@ function render(r: BenchResult): string {
       ? [
           table(
             ['auditing', 'off p50', 'on p50', 'cost per call', 'lines per call'],
-            [[r.auditCost.tier, ms(r.auditCost.off?.p50), ms(r.auditCost.on?.p50), `${ms((r.auditCost.overheadUs ?? NaN) / 1000)}`, (r.auditCost.linesPerCall ?? 0).toFixed(1)]],
+            [
+              [
+                r.auditCost.tier,
+                ms(r.auditCost.off?.p50),
+                ms(r.auditCost.on?.p50),
+                `${ms((r.auditCost.overheadUs ?? NaN) / 1000)}`,
+                (r.auditCost.linesPerCall ?? 0).toFixed(1),
+              ],
+            ],
           ),
           '',
         ]

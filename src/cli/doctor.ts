@@ -17,9 +17,15 @@ function render(r: DoctorReport): string {
     `node   ${r.node.version}, permission model: ${r.node.permissionFlag ?? 'none'}`,
     `host   ${r.host.name}${macos}`,
     '',
-    table(['TIER', 'USABLE', 'RUNNER', 'WHY'], r.tiers.map((t) => [t.tier, yes(t.available), t.runner, t.reason])),
+    table(
+      ['TIER', 'USABLE', 'RUNNER', 'WHY'],
+      r.tiers.map((t) => [t.tier, yes(t.available), t.runner, t.reason]),
+    ),
     '',
-    table(['RUNNER', 'USABLE', 'VERSION', 'WHY'], r.runners.map((p) => [p.name, yes(p.available), p.version ?? '-', p.reason])),
+    table(
+      ['RUNNER', 'USABLE', 'VERSION', 'WHY'],
+      r.runners.map((p) => [p.name, yes(p.available), p.version ?? '-', p.reason]),
+    ),
     '',
   ].join('\n');
 }

@@ -65,9 +65,16 @@ function render(r: InspectReport): string {
   }
   if (r.granted) {
     const g = r.granted;
-    const list = [...g.host, ...(g.clocks ? ['clocks'] : []), ...(g.random ? ['random'] : []), ...g.env.map((e) => `env ${e}`),
-      ...g.fs.read.map((p) => `read ${p}`), ...g.fs.write.map((p) => `write ${p}`),
-      ...g.fs.blocked.map((p) => `blocked ${p}`), ...g.net.map((h) => `net ${h}`)];
+    const list = [
+      ...g.host,
+      ...(g.clocks ? ['clocks'] : []),
+      ...(g.random ? ['random'] : []),
+      ...g.env.map((e) => `env ${e}`),
+      ...g.fs.read.map((p) => `read ${p}`),
+      ...g.fs.write.map((p) => `write ${p}`),
+      ...g.fs.blocked.map((p) => `blocked ${p}`),
+      ...g.net.map((h) => `net ${h}`),
+    ];
     out.push('granted', `  ${list.join(', ') || '(nothing)'}`);
   }
   if (r.notGranted.length > 0) out.push('not granted', ...r.notGranted.map((n) => `  ${n}`));

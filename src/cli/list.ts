@@ -27,15 +27,7 @@ export async function listCommand(a: ParsedArgs): Promise<number> {
       process.stdout.write(`no capabilities found in ${a.capabilitiesDirs.join(', ')}\n`);
       return 0;
     }
-    const body = rows.map((r) => [
-      r.id,
-      r.version,
-      r.world,
-      r.level,
-      r.tier,
-      r.permissions.join(', ') || '-',
-      r.error ? `${r.error.code}` : r.description,
-    ]);
+    const body = rows.map((r) => [r.id, r.version, r.world, r.level, r.tier, r.permissions.join(', ') || '-', r.error ? `${r.error.code}` : r.description]);
     process.stdout.write(`${table(['ID', 'VERSION', 'WORLD', 'LEVEL', 'TIER', 'REQUESTS', 'DESCRIPTION'], body)}\n`);
     const broken = rows.filter((r) => r.error);
     for (const r of broken) process.stdout.write(`\n${r.id}: ${r.error?.code}: ${oneLine(r.error?.message ?? '')}`);

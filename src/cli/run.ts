@@ -67,7 +67,6 @@ function memory(text: string): number {
   return n;
 }
 
-
 /** The run's input; `commandId` is set for a command-world capability (its input is `{ args?, stdin?, env? }`). */
 async function readInput(a: ParsedArgs, commandId: string | undefined): Promise<unknown> {
   const given = a.values.input as string | undefined;

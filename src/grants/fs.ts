@@ -46,8 +46,7 @@ export interface PathFacts {
 }
 
 /** Is `p` the path `parent` or below it? Compared by path segments, never as text prefixes or globs. */
-export const within = (parent: string, p: string): boolean =>
-  p === parent || p.startsWith(parent.endsWith('/') ? parent : `${parent}/`);
+export const within = (parent: string, p: string): boolean => p === parent || p.startsWith(parent.endsWith('/') ? parent : `${parent}/`);
 
 /** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
 export function realish(p: string, disk: PathFacts): string {
@@ -217,23 +216,12 @@ export interface FsPolicy {
  * what stays blocked or read-only inside them. `cwd` (absolute) is where the
  * request's relative paths resolve; what no grant covers goes to `uncovered`.
  */
-export function intersectFs(
-  id: string,
-  req: Permissions,
-  grants: Permissions[],
-  policy: FsPolicy,
-  cwd: string,
-  disk: PathFacts,
-  uncovered: string[],
-): FsGrant {
-  const asked = (kind: 'read' | 'write') =>
-    (req.fs?.[kind] ?? []).map((e) => grantPath(e, cwd, 'MANIFEST_INVALID', `${id} permissions.fs.${kind}`));
+export function intersectFs(id: string, req: Permissions, grants: Permissions[], policy: FsPolicy, cwd: string, disk: PathFacts, uncovered: string[]): FsGrant {
+  const asked = (kind: 'read' | 'write') => (req.fs?.[kind] ?? []).map((e) => grantPath(e, cwd, 'MANIFEST_INVALID', `${id} permissions.fs.${kind}`));
   // A granted path swapped for a symlink since the policy was loaded grants nothing.
   const unmoved = (g: string) => policy.grantReal.get(g) === undefined || policy.grantReal.get(g) === realish(g, disk);
   const given = (kind: 'read' | 'write') =>
-    grants
-      .flatMap((g) => (g.fs?.[kind] ?? []).map((e) => grantPath(e, policy.baseDir, 'POLICY_INVALID', policy.source)))
-      .filter(unmoved);
+    grants.flatMap((g) => (g.fs?.[kind] ?? []).map((e) => grantPath(e, policy.baseDir, 'POLICY_INVALID', policy.source))).filter(unmoved);
   const write = intersectPaths(asked('write'), given('write'), disk);
   // Reading is covered by a read or a write grant.
   const read = intersectPaths(asked('read'), [...given('read'), ...given('write')], disk);
@@ -267,7 +255,6 @@ export function intersectFs(
     readOnlyPaths: pathsUnder(write.kept, policy.noWrite, disk),
   };
 }
-
 
 /**
  * The protected paths that lie under the granted ones, as the guest names them:
@@ -305,11 +292,7 @@ export class FsRules {
     return !this.blocked(guest) && [...this.grant.read, ...this.grant.write].some((g) => within(g, guest));
   }
   writable(guest: string): boolean {
-    return (
-      !this.blocked(guest) &&
-      this.grant.write.some((g) => within(g, guest)) &&
-      !(this.grant.readOnlyPaths ?? []).some((p) => within(p, guest))
-    );
+    return !this.blocked(guest) && this.grant.write.some((g) => within(g, guest)) && !(this.grant.readOnlyPaths ?? []).some((p) => within(p, guest));
   }
   /** A directory on the way to a granted path (may be opened and listed, filtered). */
   leadsToGrant(guest: string): boolean {
@@ -358,13 +341,7 @@ export type Walk =
  * root/stack/name. `followLast` says whether a symlink in the last component
  * is followed.
  */
-export function walkPath(
-  rootHost: string,
-  start: readonly string[],
-  rel: string,
-  followLast: boolean,
-  links: LinkFacts,
-): Walk {
+export function walkPath(rootHost: string, start: readonly string[], rel: string, followLast: boolean, links: LinkFacts): Walk {
   if (rel.startsWith('/')) return { ok: false, refused: 'absolute' };
   if (rel.includes('\0')) return { ok: false, refused: 'nul' };
   const stack = [...start];

@@ -41,7 +41,12 @@ export function grantedSwitch(key: 'clocks' | 'random', req: Permissions, grants
 export function intersectPermissions(id: string, req: Permissions, grants: Permissions[], policy: GrantingPolicy, host: HostView): Scoped {
   const uncovered: string[] = [];
   const fs = intersectFs(id, req, grants, policy, host.cwd, host.disk, uncovered);
-  const env = intersectEnv(req.env ?? [], grants.flatMap((g) => g.env ?? []), host.env, uncovered);
+  const env = intersectEnv(
+    req.env ?? [],
+    grants.flatMap((g) => g.env ?? []),
+    host.env,
+    uncovered,
+  );
   const net = intersectNet(id, req.net?.outbound ?? [], grants, uncovered);
   if (uncovered.length > 0 && policy.doc.onUngranted !== 'drop') {
     throw new CapsuleError(
@@ -53,4 +58,3 @@ export function intersectPermissions(id: string, req: Permissions, grants: Permi
   }
   return { fs, env, net, notGranted: uncovered };
 }
-

@@ -36,10 +36,9 @@ export function checkLevel(id: string, level: SecurityLevel, p: Permissions): vo
   if (!c.env && p.env?.length) over.push('env');
   if (!c.net && p.net?.outbound?.length) over.push('net.outbound');
   if (over.length > 0) {
-    throw new CapsuleError(
-      'MANIFEST_INVALID',
-      `${id}: securityLevel ${level} does not allow ${over.join(', ')} (see docs/security.md, security levels)`,
-      { field: 'securityLevel', over },
-    );
+    throw new CapsuleError('MANIFEST_INVALID', `${id}: securityLevel ${level} does not allow ${over.join(', ')} (see docs/security.md, security levels)`, {
+      field: 'securityLevel',
+      over,
+    });
   }
 }

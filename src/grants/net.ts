@@ -65,14 +65,20 @@ export function allowedUrl(patterns: string[], url: URL): boolean {
 export function checkGrantedPatterns(patterns: string[], source: string): void {
   for (const pattern of patterns) {
     if (!parseHostPattern(pattern)) {
-      throw new CapsuleError('POLICY_INVALID', `${source}: net.outbound ${pattern} is not a host pattern (api.example.com, *.example.org, http://127.0.0.1:8080)`);
+      throw new CapsuleError(
+        'POLICY_INVALID',
+        `${source}: net.outbound ${pattern} is not a host pattern (api.example.com, *.example.org, http://127.0.0.1:8080)`,
+      );
     }
   }
 }
 
 /** request ∩ grants for net: the requested patterns some granted pattern covers; the rest goes to `uncovered`. */
 export function intersectNet(id: string, asked: string[], grants: Permissions[], uncovered: string[]): string[] {
-  const given = grants.flatMap((g) => g.net?.outbound ?? []).map((t) => parseHostPattern(t)).filter((p) => p !== undefined);
+  const given = grants
+    .flatMap((g) => g.net?.outbound ?? [])
+    .map((t) => parseHostPattern(t))
+    .filter((p) => p !== undefined);
   const kept: string[] = [];
   for (const text of asked) {
     const p = parseHostPattern(text);

@@ -161,7 +161,6 @@ export function checkGrantable(p: string, write: boolean, prot: Protected, sourc
   }
 }
 
-
 /**
  * Kernel file systems: capsule's own files (cache directory, audit log, a key
  * written by keygen) never live there. Files there are endless or synthetic

@@ -67,7 +67,10 @@ export function decide(
 ): Decision {
   const policyGrants = grantsFor(policy, m.id, applies);
   const req = m.permissions ?? {};
-  const { host, notGranted } = intersectHost(req.host ?? [], policyGrants.flatMap((g) => g.host ?? []));
+  const { host, notGranted } = intersectHost(
+    req.host ?? [],
+    policyGrants.flatMap((g) => g.host ?? []),
+  );
   const clocks = grantedSwitch('clocks', req, policyGrants);
   const random = grantedSwitch('random', req, policyGrants);
   if (req.clocks && !clocks) notGranted.push('clocks');

@@ -14,12 +14,7 @@ export function assertNotExpired(m: CapabilityRequest, policy: Policy, ctx: Deci
   if (needs.length > 0) throw contextExpired(m.id, needs);
 }
 
-export function expiredNeeds(
-  m: CapabilityRequest,
-  policy: Policy,
-  ctx: DecideContext,
-  call: CallOverrides & { tier?: Tier } = {},
-): ExpiredNeed[] {
+export function expiredNeeds(m: CapabilityRequest, policy: Policy, ctx: DecideContext, call: CallOverrides & { tier?: Tier } = {}): ExpiredNeed[] {
   const { now } = ctx;
   const matching = policy.grants.filter((g) => matchesAny(g.grant.capabilities, m.id));
   const expired = matching.filter((g) => isExpired(g, now));

@@ -25,7 +25,10 @@ export function checkExpiresAt(grant: PolicyGrant, where: string): void {
   if (grant.expiresAt === undefined) return;
   const t = Date.parse(grant.expiresAt);
   if (!Number.isFinite(t) || !Number.isFinite(new Date(t).getTime())) {
-    throw new CapsuleError('POLICY_INVALID', `${where} ${JSON.stringify(grant.expiresAt)} is not a time capsule can compare (use e.g. 2030-01-01T00:00:00Z; no leap seconds)`);
+    throw new CapsuleError(
+      'POLICY_INVALID',
+      `${where} ${JSON.stringify(grant.expiresAt)} is not a time capsule can compare (use e.g. 2030-01-01T00:00:00Z; no leap seconds)`,
+    );
   }
 }
 
@@ -62,9 +65,7 @@ export interface ExpiredNeed {
 }
 
 export function contextExpired(id: string, needs: ExpiredNeed[]): CapsuleError {
-  const parts = needs.map(
-    (n) => `${n.need}: ${describeGrant(n.grant)} expired at ${new Date(n.grant.expiresAt ?? 0).toISOString()}`,
-  );
+  const parts = needs.map((n) => `${n.need}: ${describeGrant(n.grant)} expired at ${new Date(n.grant.expiresAt ?? 0).toISOString()}`);
   return new CapsuleError('CONTEXT_EXPIRED', `${id}: ${parts.join('; ')}`, {
     expired: needs.map((n) => ({ need: n.need, grant: n.grant.index })),
   });

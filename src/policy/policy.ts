@@ -104,7 +104,10 @@ function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: 
   const grantReal = new Map<string, string>();
   for (const [i, g] of (doc.grants ?? []).entries()) {
     checkExpiresAt(g, `${source}: /grants/${i}/expiresAt`);
-    for (const [kind, write] of [['read', false], ['write', true]] as const) {
+    for (const [kind, write] of [
+      ['read', false],
+      ['write', true],
+    ] as const) {
       for (const [j, entry] of (g.fs?.[kind] ?? []).entries()) {
         const granted = grantPath(entry, baseDir, 'POLICY_INVALID', `${source}: /grants/${i}/fs/${kind}/${j}`);
         checkGrantable(granted, write, prot, source, at.home, hostPaths);

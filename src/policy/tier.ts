@@ -39,12 +39,7 @@ export function requiredTier(m: CapabilityRequest, policy: PolicyDocument): Tier
  * The tier for one call: a stronger tier than required is always allowed; a weaker
  * one only where a policy grant names it (e.g. `inline` for benchmarks).
  */
-export function chooseTier(
-  m: CapabilityRequest,
-  policy: PolicyDocument,
-  grants: PolicyGrant[],
-  requested: Tier | undefined,
-): TierDecision {
+export function chooseTier(m: CapabilityRequest, policy: PolicyDocument, grants: PolicyGrant[], requested: Tier | undefined): TierDecision {
   const required = requiredTier(m, policy);
   const allowedWeaker = grants.map((g) => g.tier).filter((t): t is Tier => t !== undefined);
   const wish = requested ?? (m.isolation && m.isolation !== 'auto' ? m.isolation : undefined);
@@ -78,9 +73,9 @@ export function fallbackTier(m: CapabilityRequest, policy: PolicyDocument, decid
     };
   }
   const note = m.runtime === 'container' && fallback ? ' (a policy fallback cannot run a container capability)' : '';
-  throw new CapsuleError(
-    'ESCALATION_UNAVAILABLE',
-    `${m.id} must run in tier ${decided.tier} (${decided.reason}) and ${why}; it was not run${note}`,
-    { required: decided.tier, reason: decided.reason, unavailable: why },
-  );
+  throw new CapsuleError('ESCALATION_UNAVAILABLE', `${m.id} must run in tier ${decided.tier} (${decided.reason}) and ${why}; it was not run${note}`, {
+    required: decided.tier,
+    reason: decided.reason,
+    unavailable: why,
+  });
 }

@@ -70,8 +70,7 @@ export function checkManifest(value: unknown, file: string): Manifest {
 
 /** The rules for `runtime: "container"` that the schema states as if/then, said plainly. */
 function containerRules(m: Manifest, file: string): void {
-  const bad = (field: string, why: string) =>
-    new CapsuleError('MANIFEST_INVALID', `${file}: /${field} ${why}`, { file, problems: [`/${field}`] });
+  const bad = (field: string, why: string) => new CapsuleError('MANIFEST_INVALID', `${file}: /${field} ${why}`, { file, problems: [`/${field}`] });
   if (m.runtime === 'container') {
     if (m.world !== 'command') throw bad('world', 'must be "command" for runtime container (stdin/args in, stdout/stderr/exit code out)');
   } else if (m.container !== undefined) {
@@ -127,7 +126,10 @@ export function checkValue(v: IoValidator | undefined, value: unknown, code: 'IN
   try {
     ok = v.costly ? timedValidate(v.validate, value) : v.validate(value) === true;
   } catch (e) {
-    const why = e instanceof SchemaCheckTimeout ? `took over ${SCHEMA_CHECK_MS} ms (a pattern, format or uniqueItems too costly for this value)` : 'could not be completed (nested too deeply?)';
+    const why =
+      e instanceof SchemaCheckTimeout
+        ? `took over ${SCHEMA_CHECK_MS} ms (a pattern, format or uniqueItems too costly for this value)`
+        : 'could not be completed (nested too deeply?)';
     throw new CapsuleError(code, `${id}: checking the ${what} against its schema ${why}`);
   }
   if (ok) return;

@@ -17,7 +17,13 @@ import { checkSignatureText } from './signature.js';
  */
 function providerKey(name: string): string {
   // Invisible format characters (zero-width space, joiners) are dropped too.
-  return name.normalize('NFKC').toLowerCase().normalize('NFKC').replace(/\p{Cf}/gu, '').replace(/\s+/gu, ' ').trim();
+  return name
+    .normalize('NFKC')
+    .toLowerCase()
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/\s+/gu, ' ')
+    .trim();
 }
 
 export function checkProvider(m: Manifest, policy: Policy): void {

@@ -28,10 +28,7 @@ export class Registry {
         const entry = await loadEntry(path.join(root, name), name);
         const previous = entries.get(entry.id);
         if (previous) {
-          const error = new CapsuleError(
-            'MANIFEST_INVALID',
-            `duplicate capability id ${entry.id}: ${previous.manifestPath} and ${entry.manifestPath}`,
-          );
+          const error = new CapsuleError('MANIFEST_INVALID', `duplicate capability id ${entry.id}: ${previous.manifestPath} and ${entry.manifestPath}`);
           entries.set(entry.id, { ...previous, error });
           continue;
         }
@@ -103,11 +100,10 @@ export async function readComponent(entry: CapabilityEntry, manifest: Manifest):
   if (manifest.digest !== undefined) {
     const actual = digestOf(bytes);
     if (actual !== manifest.digest) {
-      throw new CapsuleError(
-        'DIGEST_MISMATCH',
-        `${entry.id}: ${manifest.component} has digest ${actual}, but the manifest pins ${manifest.digest}`,
-        { expected: manifest.digest, actual },
-      );
+      throw new CapsuleError('DIGEST_MISMATCH', `${entry.id}: ${manifest.component} has digest ${actual}, but the manifest pins ${manifest.digest}`, {
+        expected: manifest.digest,
+        actual,
+      });
     }
   }
   return bytes;

@@ -221,7 +221,6 @@ export class ComponentCompiler {
     const entryFiles = Object.fromEntries([...coreFiles, GLUE].map((f) => [f, fileOf(files, f)]));
     return this.cache.write(key, entryFiles, meta);
   }
-
 }
 
 /**

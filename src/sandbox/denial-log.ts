@@ -27,7 +27,9 @@ export class DenialLog {
   /** The kept denials, then the summary of the others when there were any. */
   list(): Denial[] {
     if (this.dropped === 0) return [...this.kept];
-    const by = Object.entries(this.more).map(([k, n]) => `${k} ${n}`).join(', ');
+    const by = Object.entries(this.more)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
     const summary: MoreDenials = {
       kind: 'more',
       target: '',

@@ -73,9 +73,7 @@ function topLevelItems(body: string): string[] {
 /** Explain why a component is not one capsule can run, naming what it does export. */
 export function notAWorld(shape: ComponentShape, expected?: World): CapsuleError {
   const has = shape.exports.length > 0 ? shape.exports.join('; ') : 'nothing';
-  const want = expected
-    ? `the ${expected} world`
-    : 'the capability world (export run: func(input: string) -> result<string, string>) or a wasi:cli/command';
+  const want = expected ? `the ${expected} world` : 'the capability world (export run: func(input: string) -> result<string, string>) or a wasi:cli/command';
   return new CapsuleError('COMPONENT_INVALID', `not a capsule capability: expected ${want}, but it exports ${has}`, {
     exports: shape.exports,
   });

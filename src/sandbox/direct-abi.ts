@@ -39,7 +39,8 @@ export function directAbiFromWat(wat: string, coreFiles: string[]): DirectAbi | 
       instance = inst[1]?.trim() ?? '0';
       continue;
     }
-    const [alias, from, exported = '', sort, name, index = ''] = /^\(alias core export (\S+) "([^"]+)" \(core (func|memory) (\$\S+ )?\(;(\d+);\)\)\)$/.exec(item) ?? [];
+    const [alias, from, exported = '', sort, name, index = ''] =
+      /^\(alias core export (\S+) "([^"]+)" \(core (func|memory) (\$\S+ )?\(;(\d+);\)\)\)$/.exec(item) ?? [];
     if (alias) {
       if (from !== instance && from !== '0') return undefined;
       const table = sort === 'func' ? funcs : memories;

@@ -122,14 +122,9 @@ export async function execute(job: Job): Promise<JobResult> {
         return instance;
       },
     );
-    outcome = inGuest(budget, () =>
-      job.world === 'command' ? callCommand(exports) : callCapability(exports, job.input as string, job, budget),
-    );
+    outcome = inGuest(budget, () => (job.world === 'command' ? callCommand(exports) : callCapability(exports, job.input as string, job, budget)));
   } catch (e) {
-    outcome =
-      e instanceof ExitSignal
-        ? { ok: true, value: '', exitCode: e.code }
-        : { ok: false, error: classify(e, job, atCap(instances, job)) };
+    outcome = e instanceof ExitSignal ? { ok: true, value: '', exitCode: e.code } : { ok: false, error: classify(e, job, atCap(instances, job)) };
   } finally {
     wasi.close();
   }
@@ -155,7 +150,10 @@ function executeDirect(job: Job, abi: DirectAbi): JobResult {
     const r = callDirect(module(job, abi.coreFile), abi, job.input as string, (instance) => instances.push({ instance, file: abi.coreFile }), limit);
     if (r.oversizeBytes !== undefined) {
       const what = r.ok ? 'output' : 'err message';
-      outcome = { ok: false, error: { code: 'OUTPUT_TOO_LARGE', message: `${job.capabilityId}: ${what} is ${r.oversizeBytes} bytes, over the limit of ${limit}` } };
+      outcome = {
+        ok: false,
+        error: { code: 'OUTPUT_TOO_LARGE', message: `${job.capabilityId}: ${what} is ${r.oversizeBytes} bytes, over the limit of ${limit}` },
+      };
     } else {
       outcome = r.ok ? checkOutputSize(r.value, job) : { ok: false, error: { code: 'CAPABILITY_ERROR', message: r.value } };
     }

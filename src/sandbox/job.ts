@@ -125,9 +125,7 @@ export interface LogRecord {
   message: string;
 }
 
-export type JobOutcome =
-  | { ok: true; value: string; exitCode?: number }
-  | { ok: false; error: ErrorData };
+export type JobOutcome = { ok: true; value: string; exitCode?: number } | { ok: false; error: ErrorData };
 
 export interface JobResult {
   outcome: JobOutcome;

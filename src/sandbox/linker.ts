@@ -11,13 +11,7 @@ const HOST_INTERFACES: Record<string, (logs: LogRecord[], budget: CallBudget) =>
 };
 const IMPLEMENTED = new Set(Object.keys(HOST_INTERFACES));
 
-export function linkImports(
-  importNames: string[],
-  grants: Grants,
-  wasi: WasiCall,
-  logs: LogRecord[],
-  budget: CallBudget,
-): Record<string, object> {
+export function linkImports(importNames: string[], grants: Grants, wasi: WasiCall, logs: LogRecord[], budget: CallBudget): Record<string, object> {
   checkImports(importNames, grants.host, IMPLEMENTED);
   const imports: Record<string, object> = {};
   for (const name of importNames) {

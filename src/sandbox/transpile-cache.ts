@@ -77,10 +77,14 @@ export async function readCachedFile(dir: string, file: string, expected: string
   try {
     bytes = await readFile(path.join(dir, file));
   } catch (e) {
-    throw new CapsuleError('INTERNAL', `transpile cache file ${path.join(dir, file)} cannot be read (evicted or removed since it was checked?): ${messageOf(e)}; the next call transpiles it again`, {
-      file,
-      cacheEntryGone: true,
-    });
+    throw new CapsuleError(
+      'INTERNAL',
+      `transpile cache file ${path.join(dir, file)} cannot be read (evicted or removed since it was checked?): ${messageOf(e)}; the next call transpiles it again`,
+      {
+        file,
+        cacheEntryGone: true,
+      },
+    );
   }
   checkCachedFile(dir, file, bytes, expected);
   return bytes;

@@ -49,9 +49,7 @@ export interface TranspileRequest {
   limits: TranspileLimits;
 }
 
-export type TranspileReply =
-  | ({ ok: true } & Transpiled)
-  | { ok: false; message: string; /** refused by a limit, not by jco */ limit?: boolean };
+export type TranspileReply = ({ ok: true } & Transpiled) | { ok: false; message: string /** refused by a limit, not by jco */; limit?: boolean };
 
 type HostMessage = TranspileReply | { ready: true };
 
@@ -245,7 +243,8 @@ export class TranspilerPool {
 
   private release(): void {
     const next = this.waiting.shift();
-    if (next) next(); // the slot passes to the next waiter
+    if (next)
+      next(); // the slot passes to the next waiter
     else this.running--;
   }
 }

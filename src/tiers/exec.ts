@@ -105,12 +105,7 @@ export interface BoundedExit extends Exit {
 }
 
 /** Run a command to completion within `timeoutMs`, killing its process group when the time is up. */
-export async function runBounded(
-  command: string,
-  args: string[],
-  timeoutMs: number,
-  o: SpawnOptions = {},
-): Promise<BoundedExit> {
+export async function runBounded(command: string, args: string[], timeoutMs: number, o: SpawnOptions = {}): Promise<BoundedExit> {
   const p = spawnGroup(command, args, { env: process.env, ...o });
   let timedOut = false;
   const timer = setTimeout(() => {

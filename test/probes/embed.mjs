@@ -10,7 +10,8 @@ const rssBefore = process.memoryUsage().rss;
 const outcome = (p) =>
   p.then(
     (r) => ({ ok: true, output: r.output }),
-    (e) => (e instanceof CapsuleError ? { ok: false, code: e.code, message: e.message } : { ok: false, code: 'NOT_A_CAPSULE_ERROR', message: String(e?.stack ?? e) }),
+    (e) =>
+      e instanceof CapsuleError ? { ok: false, code: e.code, message: e.message } : { ok: false, code: 'NOT_A_CAPSULE_ERROR', message: String(e?.stack ?? e) },
   );
 const hostile = await outcome(spec.file ? rt.runFile(spec.file, spec.input ?? null, spec.opts ?? {}) : rt.run(spec.id, spec.input ?? null, spec.opts ?? {}));
 const plain = await outcome(rt.run('demo.echo', { still: 'alive' }));

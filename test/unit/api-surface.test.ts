@@ -32,12 +32,22 @@ function readmeApi(): { values: string[]; types: string[] } {
 function declaredExports(file: string): string[] {
   const text = readFileSync(file, 'utf8').replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, '');
   const names: string[] = [];
-  const statements = text.split(';').map((s) => s.trim()).filter((s) => s !== '');
+  const statements = text
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const st of statements) {
     const list = /^export (?:type )?\{([^}]*)\}(?: from '[^']+')?$/.exec(st);
     if (list === null) throw new Error(`dist/index.d.ts: an export form this test does not read: ${st}`);
-    for (const part of (list[1] ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '')) {
-      const name = part.replace(/^type\s+/, '').split(/\s+as\s+/).at(-1) ?? '';
+    for (const part of (list[1] ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '')) {
+      const name =
+        part
+          .replace(/^type\s+/, '')
+          .split(/\s+as\s+/)
+          .at(-1) ?? '';
       names.push(name);
     }
   }

@@ -89,7 +89,10 @@ describe('walkPath: what .. and a symlink mean under a preopen', () => {
       const links = new Map<string, string>();
       for (let j = 0; j < 4; j++) links.set(relPath(r, ['a', 'b', 'l'], 3) || 'l', pick(r, targets));
       const key = (stack: readonly string[], name: string) => [...stack, name].join('/');
-      const facts = { isLink: (s: readonly string[], n: string) => links.has(key(s, n)), readLink: (s: readonly string[], n: string) => links.get(key(s, n)) ?? '' };
+      const facts = {
+        isLink: (s: readonly string[], n: string) => links.has(key(s, n)),
+        readLink: (s: readonly string[], n: string) => links.get(key(s, n)) ?? '',
+      };
       const rel = relPath(r, ['a', 'b', 'l', '..', '.'], 6);
       const w = walkPath(root, [], rel, r() < 0.5, facts);
       if (!w.ok) {
@@ -137,15 +140,15 @@ describe('FsRules: deny before allow', () => {
       const blockedByGlob = g.blocked.length > 0 && picomatch(g.blocked, { dot: true })(guest);
       expect(rules.blocked(guest)).toBe(blockedByPath || blockedByGlob);
       if (rules.blocked(guest)) {
-        ok(!(rules.readable(guest)), `not rules.readable(guest)`);
-        ok(!(rules.writable(guest)), `not rules.writable(guest)`);
-        ok(!(rules.visible(guest)), `not rules.visible(guest)`);
+        ok(!rules.readable(guest), `not rules.readable(guest)`);
+        ok(!rules.writable(guest), `not rules.writable(guest)`);
+        ok(!rules.visible(guest), `not rules.visible(guest)`);
       }
       // Writable implies readable; a read-only path is never writable.
       if (rules.writable(guest)) ok(rules.readable(guest), `rules.readable(guest)`);
-      if ((g.readOnlyPaths ?? []).some((p) => within(p, guest))) ok(!(rules.writable(guest)), `not rules.writable(guest)`);
+      if ((g.readOnlyPaths ?? []).some((p) => within(p, guest))) ok(!rules.writable(guest), `not rules.writable(guest)`);
       // Nothing outside every grant is readable.
-      if (![...g.read, ...g.write].some((p) => within(p, guest))) ok(!(rules.readable(guest)), `not rules.readable(guest)`);
+      if (![...g.read, ...g.write].some((p) => within(p, guest))) ok(!rules.readable(guest), `not rules.readable(guest)`);
     }
   });
 
@@ -177,7 +180,7 @@ describe('read/write paths and blocked entries', () => {
       const match = picomatch(e.globs.flatMap(withContents), { dot: true });
       ok(match(`${base}/id.key`), `match(${base}/id.key)`);
       expect(globBase(e.globs[0] as string)).toBe(base);
-      if (base !== '/srv') ok(!(match('/srv/id.key')), `not match('/srv/id.key')`);
+      if (base !== '/srv') ok(!match('/srv/id.key'), `not match('/srv/id.key')`);
     }
   });
 
@@ -197,21 +200,36 @@ describe('request ∩ grant', () => {
       const grant = Array.from({ length: Math.floor(r() * 4) }, () => absPath(r, ['a', 'b', 'c'], 3));
       const { kept, uncovered } = intersectPaths(req, grant, plainDisk);
       for (const k of kept) {
-        ok(req.some((q) => within(q, k)), `req.some((q) => within(q, k))`);
-        ok(grant.some((g) => within(g, k)), `grant.some((g) => within(g, k))`);
+        ok(
+          req.some((q) => within(q, k)),
+          `req.some((q) => within(q, k))`,
+        );
+        ok(
+          grant.some((g) => within(g, k)),
+          `grant.some((g) => within(g, k))`,
+        );
       }
       // Every request is either (partly) kept or reported uncovered.
       for (const q of req) ok(uncovered.includes(q) || kept.some((k) => within(q, k)), `uncovered.includes(q) || kept.some((k) => within(q, k))`);
       // Symmetric in what it allows: the intersection read the other way round covers the same paths.
       const back = intersectPaths(grant, req, plainDisk).kept;
-      for (const k of kept) ok(back.some((b) => within(b, k)), `back.some((b) => within(b, k))`);
+      for (const k of kept)
+        ok(
+          back.some((b) => within(b, k)),
+          `back.some((b) => within(b, k))`,
+        );
     }
   });
 
   it('keeps nothing whose real path leaves the grant (a symlink below it)', () => {
     const disk = { realpath: (p: string) => (p === '/g/link' ? '/etc' : p), isFile: () => false };
     expect(intersectPaths(['/g/link'], ['/g'], disk)).toEqual({ kept: [], uncovered: ['/g/link'] });
-    expect(realish('/g/link/x/y', { realpath: (p: string) => (p === '/g/link' ? '/etc' : p === '/g/link/x' ? undefined : p === '/g/link/x/y' ? undefined : p), isFile: () => false })).toBe('/etc/x/y');
+    expect(
+      realish('/g/link/x/y', {
+        realpath: (p: string) => (p === '/g/link' ? '/etc' : p === '/g/link/x' ? undefined : p === '/g/link/x/y' ? undefined : p),
+        isFile: () => false,
+      }),
+    ).toBe('/etc/x/y');
   });
 
   it('preopens cover every granted path and none is nested in another', () => {
@@ -221,9 +239,13 @@ describe('request ∩ grant', () => {
       const paths = Array.from({ length: 1 + Math.floor(r() * 5) }, () => absPath(r, ['a', 'b'], 3) + (r() < 0.3 ? '/f' : ''));
       const disk = { realpath: (p: string) => p, isFile: (p: string) => p.endsWith('/f') };
       const pre = preopensFor(paths, disk);
-      for (const p of paths) ok(pre.some((d) => within(d, p)), `pre.some((d) => within(d, p))`);
-      for (const a of pre) for (const b of pre) if (a !== b) ok(!(within(a, b)), `not within(a, b)`);
-      for (const d of pre) ok(!(disk.isFile(d)), `not disk.isFile(d)`);
+      for (const p of paths)
+        ok(
+          pre.some((d) => within(d, p)),
+          `pre.some((d) => within(d, p))`,
+        );
+      for (const a of pre) for (const b of pre) if (a !== b) ok(!within(a, b), `not within(a, b)`);
+      for (const d of pre) ok(!disk.isFile(d), `not disk.isFile(d)`);
     }
   });
 
@@ -231,8 +253,18 @@ describe('request ∩ grant', () => {
     const policy = { source: 'p.json', baseDir: '/', grantReal: new Map<string, string>(), sensitive: ['/etc/shadow'], noWrite: ['/usr'] };
     const uncovered: string[] = [];
     expect(() => intersectFs('c', { fs: { read: ['/etc/shadow'] } }, [{ fs: { read: ['/'] } }], policy, '/', plainDisk, uncovered)).toThrow(/sensitive/);
-    expect(() => intersectFs('c', { fs: { write: ['/usr/lib'] } }, [{ fs: { write: ['/'] } }], { ...policy, sensitive: [] }, '/', plainDisk, uncovered)).toThrow(/never be written/);
-    const g = intersectFs('c', { fs: { read: ['/etc'], write: ['/'] } }, [{ fs: { read: ['/etc'], write: ['/'] } }], { ...policy, sensitive: ['/etc/shadow'] }, '/', plainDisk, uncovered);
+    expect(() =>
+      intersectFs('c', { fs: { write: ['/usr/lib'] } }, [{ fs: { write: ['/'] } }], { ...policy, sensitive: [] }, '/', plainDisk, uncovered),
+    ).toThrow(/never be written/);
+    const g = intersectFs(
+      'c',
+      { fs: { read: ['/etc'], write: ['/'] } },
+      [{ fs: { read: ['/etc'], write: ['/'] } }],
+      { ...policy, sensitive: ['/etc/shadow'] },
+      '/',
+      plainDisk,
+      uncovered,
+    );
     expect(g.blockedPaths).toContain('/etc/shadow');
     expect(g.readOnlyPaths).toContain('/usr');
     expect(uncovered).toEqual([]);

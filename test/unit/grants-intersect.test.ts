@@ -49,8 +49,14 @@ describe('intersectPermissions', () => {
       const given = (k: 'read' | 'write') => (k === 'read' ? [...(grants[0]?.fs?.read ?? []), ...(grants[0]?.fs?.write ?? [])] : (grants[0]?.fs?.write ?? []));
       for (const k of ['read', 'write'] as const) {
         for (const p of s.fs[k]) {
-          ok(req.fs?.[k]?.some((q) => within(q, p)), `req.fs?.[k]?.some((q) => within(q, p))`);
-          ok(given(k).some((g) => within(g, p)), `given(k).some((g) => within(g, p))`);
+          ok(
+            req.fs?.[k]?.some((q) => within(q, p)),
+            `req.fs?.[k]?.some((q) => within(q, p))`,
+          );
+          ok(
+            given(k).some((g) => within(g, p)),
+            `given(k).some((g) => within(g, p))`,
+          );
         }
       }
       for (const name of Object.keys(s.env)) {
@@ -58,7 +64,11 @@ describe('intersectPermissions', () => {
         expect(grants[0]?.env).toContain(name);
       }
       for (const n of s.net) expect(req.net?.outbound).toContain(n);
-      for (const p of s.fs.preopens) ok([...s.fs.read, ...s.fs.write].some((g) => within(p, g)), `[...s.fs.read, ...s.fs.write].some((g) => within(p, g))`);
+      for (const p of s.fs.preopens)
+        ok(
+          [...s.fs.read, ...s.fs.write].some((g) => within(p, g)),
+          `[...s.fs.read, ...s.fs.write].some((g) => within(p, g))`,
+        );
     }
   });
 
@@ -95,6 +105,9 @@ describe('security levels', () => {
   });
 
   it('flags resolve paths against the given directory', () => {
-    expect(permissionsFromFlags({ host: [], read: ['d'], write: [], env: ['E'], net: [] }, '/work')).toEqual({ fs: { read: ['/work/d'], write: [] }, env: ['E'] });
+    expect(permissionsFromFlags({ host: [], read: ['d'], write: [], env: ['E'], net: [] }, '/work')).toEqual({
+      fs: { read: ['/work/d'], write: [] },
+      env: ['E'],
+    });
   });
 });

@@ -51,7 +51,10 @@ describe('import grants: IMPORT_DENIED decided once', () => {
   });
 
   it('request ∩ grant for host interfaces keeps granted names (any version) and reports the rest', () => {
-    expect(intersectHost(['capsule:host/log@0.1.0', 'acme:x/y'], ['capsule:host/log'])).toEqual({ host: ['capsule:host/log@0.1.0'], notGranted: ['host acme:x/y'] });
+    expect(intersectHost(['capsule:host/log@0.1.0', 'acme:x/y'], ['capsule:host/log'])).toEqual({
+      host: ['capsule:host/log@0.1.0'],
+      notGranted: ['host acme:x/y'],
+    });
   });
 
   it('checkImports throws IMPORT_DENIED for an ungranted or unimplemented import, and agrees with linkReport', () => {

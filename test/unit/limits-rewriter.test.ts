@@ -113,7 +113,10 @@ function moduleOf(s: Spec): Uint8Array<ArrayBuffer> {
         7,
         body((w) => {
           w.u32(2);
-          for (const [name, index] of [['grow', 0], ['tgrow', 1]] as const) {
+          for (const [name, index] of [
+            ['grow', 0],
+            ['tgrow', 1],
+          ] as const) {
             w.name(name);
             w.byte(0);
             w.u32(index);
@@ -126,7 +129,13 @@ function moduleOf(s: Spec): Uint8Array<ArrayBuffer> {
     const tgrow = [0, 0xd0, FUNCREF, 0x20, 0, 0xfc, 15, 0, 0x0b];
     parts.push(section(10, new Uint8Array([2, grow.length, ...grow, tgrow.length, ...tgrow])));
   }
-  if (s.custom) parts.push(section(0, body((w) => w.name('trailer'))));
+  if (s.custom)
+    parts.push(
+      section(
+        0,
+        body((w) => w.name('trailer')),
+      ),
+    );
   return concat(parts);
 }
 
@@ -224,7 +233,10 @@ describe('capping memories and tables', () => {
 
   it('hidden exports index past the imported memories and follow the module`s own exports', () => {
     // Node 20 has no multi-memory, so this module is only read, not compiled.
-    const two = capModule(moduleOf({ importedMemory: { min: 1 }, memories: [{ min: 1 }, { min: 1 }], tables: [{ min: 1 }] }), { pagesPerMemory: 8, tableGrowElements: 8 });
+    const two = capModule(moduleOf({ importedMemory: { min: 1 }, memories: [{ min: 1 }, { min: 1 }], tables: [{ min: 1 }] }), {
+      pagesPerMemory: 8,
+      tableGrowElements: 8,
+    });
     expect(exportsOf(two)).toEqual([
       { name: `${HIDDEN_EXPORT}table:0`, kind: 1, index: 0 },
       { name: `${HIDDEN_EXPORT}memory:0`, kind: 2, index: 1 },
@@ -292,7 +304,10 @@ describe('sharing memoryBytes among memories and tables', () => {
   });
 
   it('memories and instances share the limit; together they stay within it', () => {
-    const census = bundleCensus({ 'a.wasm': moduleOf({ memories: [{ min: 1 }] }), 'b.wasm': moduleOf({ memories: [{ min: 1 }] }) }, { 'a.wasm': 3, 'b.wasm': 1 });
+    const census = bundleCensus(
+      { 'a.wasm': moduleOf({ memories: [{ min: 1 }] }), 'b.wasm': moduleOf({ memories: [{ min: 1 }] }) },
+      { 'a.wasm': 3, 'b.wasm': 1 },
+    );
     expect(census.memories).toBe(4);
     expect(callLimits(40 * PAGE, census).pagesPerMemory).toBe(10);
     // More memories than pages: each gets none, so one that needs a page is refused by the cap.
@@ -303,6 +318,8 @@ describe('sharing memoryBytes among memories and tables', () => {
     const census = { tables: { 'a.wasm': [{ min: 1000 }] } };
     const e = refusal(() => callLimits(1000 * TABLE_ELEMENT_BYTES - 1, census, 'test.t'));
     expect(e).toMatchObject({ code: 'MEMORY_LIMIT', message: expect.stringMatching(/^test\.t: table 0 of core module a\.wasm needs 1000 elements/) });
-    expect(refusal(() => callLimits(1 << 30, { instantiations: { 'a.wasm': MAX_CORE_INSTANCES + 1 } })).message).toMatch(/core instances per call, over the limit/);
+    expect(refusal(() => callLimits(1 << 30, { instantiations: { 'a.wasm': MAX_CORE_INSTANCES + 1 } })).message).toMatch(
+      /core instances per call, over the limit/,
+    );
   });
 });

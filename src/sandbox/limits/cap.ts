@@ -65,14 +65,20 @@ function checkTypes(body: Uint8Array): undefined {
   for (let i = 0; i < count; i++) {
     const form = r.byte();
     if (form !== 0x60) {
-      throw new CapsuleError('COMPONENT_INVALID', `core module type ${i} is not a function type (0x${form.toString(16)}): wasm GC and typed references are not supported`);
+      throw new CapsuleError(
+        'COMPONENT_INVALID',
+        `core module type ${i} is not a function type (0x${form.toString(16)}): wasm GC and typed references are not supported`,
+      );
     }
     for (let part = 0; part < 2; part++) {
       const n = r.u32();
       for (let k = 0; k < n; k++) {
         const t = r.byte();
         if (!VALTYPES.has(t)) {
-          throw new CapsuleError('COMPONENT_INVALID', `core module type ${i} uses value type 0x${t.toString(16)}: wasm GC and typed references are not supported`);
+          throw new CapsuleError(
+            'COMPONENT_INVALID',
+            `core module type ${i} uses value type 0x${t.toString(16)}: wasm GC and typed references are not supported`,
+          );
         }
       }
     }
@@ -95,7 +101,8 @@ function rewriteTables(body: Uint8Array, grow: number): { body: Uint8Array; coun
   const count = r.u32();
   w.u32(count);
   for (let i = 0; i < count; i++) {
-    if (body[r.pos] === 0x40) throw new CapsuleError('COMPONENT_INVALID', 'core module cannot be capped: tables with initialiser expressions are not supported');
+    if (body[r.pos] === 0x40)
+      throw new CapsuleError('COMPONENT_INVALID', 'core module cannot be capped: tables with initialiser expressions are not supported');
     w.byte(readRefType(r));
     const l = readLimits(r);
     const cap = tableCap(Number(l.min), l.max === undefined ? undefined : Number(l.max), grow);
@@ -140,11 +147,7 @@ function capMemory(l: Limits, w: Writer, maxPages: number, what: string): void {
 }
 
 /** The export section with one reserved export per defined table and memory appended. */
-function addExports(
-  body: Uint8Array | undefined,
-  imported: { tables: number; memories: number },
-  defined: { tables: number; memories: number },
-): Uint8Array {
+function addExports(body: Uint8Array | undefined, imported: { tables: number; memories: number }, defined: { tables: number; memories: number }): Uint8Array {
   const w = new Writer();
   let existing = 0;
   let rest: Uint8Array = new Uint8Array(0);

@@ -113,7 +113,8 @@ export function writeLimits(w: Writer, l: Limits, max: bigint): void {
 
 /** Skips an import's description after its kind byte. */
 export function skipImportDesc(r: Reader, kind: number): void {
-  if (kind === 0x00) r.u32(); // function: type index
+  if (kind === 0x00)
+    r.u32(); // function: type index
   else if (kind === 0x01) {
     r.byte(); // table: reftype, then limits
     readLimits(r);

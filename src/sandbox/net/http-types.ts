@@ -326,4 +326,3 @@ export class FutureTrailers {
     return { tag: 'ok', val: { tag: 'ok', val: undefined } };
   }
 }
-

@@ -16,9 +16,7 @@ export interface FetchRequest {
   maxResponseBytes: number;
 }
 
-export type FetchResult =
-  | { ok: true; status: number; headers: [string, string][]; body: Uint8Array }
-  | { ok: false; code: string; message: string };
+export type FetchResult = { ok: true; status: number; headers: [string, string][]; body: Uint8Array } | { ok: false; code: string; message: string };
 
 // CommonJS, evaluated in the helper thread. Kept small: no capsule code runs there.
 const HELPER = `

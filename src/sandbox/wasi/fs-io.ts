@@ -92,4 +92,3 @@ export class FileInputStream extends InputStream {
     return buf.subarray(0, n);
   }
 }
-

@@ -117,8 +117,7 @@ export class FsScope extends FsRules {
     const shown = [root.guest === '/' ? '' : root.guest, ...(inDir ? [inDir] : []), rel].join('/');
     const start = path.relative(root.host, dir).split('/').filter(Boolean);
     const links = {
-      isLink: (stack: readonly string[], name: string) =>
-        lstatSync(path.join(root.host, ...stack, name), { throwIfNoEntry: false })?.isSymbolicLink() === true,
+      isLink: (stack: readonly string[], name: string) => lstatSync(path.join(root.host, ...stack, name), { throwIfNoEntry: false })?.isSymbolicLink() === true,
       readLink: (stack: readonly string[], name: string) => readlinkSync(path.join(root.host, ...stack, name)),
     };
     const walk = walkPath(root.host, start, rel, followLast, links);

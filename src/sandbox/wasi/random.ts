@@ -8,12 +8,14 @@ import type { CallBudget } from '../call-budget.js';
 const u64 = () => randomBytes(8).readBigUInt64LE();
 
 export function randomInterfaces(budget: CallBudget): Record<string, object> {
-  const bytes = (what: string) => (len: bigint): Uint8Array => {
-    const n = Number(len);
-    // Transient: the glue copies it into the guest's memory, where it is counted from then on.
-    budget.fits(n, what);
-    return randomFillSync(new Uint8Array(n));
-  };
+  const bytes =
+    (what: string) =>
+    (len: bigint): Uint8Array => {
+      const n = Number(len);
+      // Transient: the glue copies it into the guest's memory, where it is counted from then on.
+      budget.fits(n, what);
+      return randomFillSync(new Uint8Array(n));
+    };
   return {
     'wasi:random/random': { getRandomBytes: bytes('wasi:random get-random-bytes'), getRandomU64: u64 },
     'wasi:random/insecure': { getInsecureRandomBytes: bytes('wasi:random get-insecure-random-bytes'), getInsecureRandomU64: u64 },

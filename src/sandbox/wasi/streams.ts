@@ -58,10 +58,7 @@ export function poll(list: Pollable[]): Uint32Array {
       if (p.ready()) ready.push(i);
     });
     if (ready.length > 0 || list.length === 0) return new Uint32Array(ready);
-    const next = list.reduce<bigint | null>(
-      (min, p) => (p.deadlineNs !== null && (min === null || p.deadlineNs < min) ? p.deadlineNs : min),
-      null,
-    );
+    const next = list.reduce<bigint | null>((min, p) => (p.deadlineNs !== null && (min === null || p.deadlineNs < min) ? p.deadlineNs : min), null);
     if (next !== null) sleepUntil(next);
   }
 }

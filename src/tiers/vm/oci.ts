@@ -18,7 +18,11 @@ export async function probeOci(cli: OciCli, command: string = cli): Promise<Prob
   const version = /version\s+([^\s,]+)/i.exec(v.stdout)?.[1] ?? v.stdout.trim();
   if (v.code !== 0) return { available: false, path: found, reason: `${cli} --version failed (exit ${v.code})` };
   // The CLI alone is not enough: docker needs a reachable engine, podman a working setup.
-  const info = await runBounded(found, cli === 'docker' ? ['version', '--format', '{{.Server.Version}}'] : ['info', '--format', '{{.Host.OCIRuntime.Name}}'], 15_000);
+  const info = await runBounded(
+    found,
+    cli === 'docker' ? ['version', '--format', '{{.Server.Version}}'] : ['info', '--format', '{{.Host.OCIRuntime.Name}}'],
+    15_000,
+  );
   if (info.code !== 0) {
     const why = info.timedOut ? 'no answer in 15 s' : info.stderr.trim().split('\n').pop() || `exit ${info.code}`;
     return { available: false, path: found, version, reason: `${cli} ${version} found, but it cannot run containers: ${why}` };

@@ -147,7 +147,10 @@ export class VmRunner implements TierRunner {
       const id = call.capabilityId;
       if (deadline.stopped === 'aborted') throw new CapsuleError('ABORTED', `${id}: the caller aborted the call`);
       if (deadline.stopped !== undefined) {
-        throw new CapsuleError('TIMEOUT', `${id}: no result within ${call.limits.timeoutMs} ms (+ ${this.startTimeout()} ms to start); container ${spec.name} was killed`);
+        throw new CapsuleError(
+          'TIMEOUT',
+          `${id}: no result within ${call.limits.timeoutMs} ms (+ ${this.startTimeout()} ms to start); container ${spec.name} was killed`,
+        );
       }
       if (exit.overflow) {
         throw new CapsuleError('OUTPUT_TOO_LARGE', `${id}: output over the limit of ${call.limits.outputBytes} bytes`);
