@@ -49,6 +49,13 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/grants/', '^src/errors\\.ts$'] },
     },
     {
+      name: 'grants-pure',
+      comment: 'src/grants/ reads no disk, clock or environment: of Node it may use path only (facts come in as arguments).',
+      severity: 'error',
+      from: { path: '^src/grants/' },
+      to: { dependencyTypes: ['core'], pathNot: '^(node:)?path$' },
+    },
+    {
       name: 'registry-not-execution',
       comment: 'src/registry/ (manifests, discovery, provenance) does not reach into execution or the CLI.',
       severity: 'error',
