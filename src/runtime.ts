@@ -255,8 +255,9 @@ export class Runtime {
     // before anything runs; a fallback that cannot honour it either is refused in turn.
     // Worker and inline run capsule's WASI on the host and honour every grant (their
     // cannotHonour says so); asking them here would start a pool for `capsule inspect`.
-    const escalated = decided.tier === 'process' || decided.tier === 'vm';
-    const why = escalated ? (await this.runners.get(decided.tier)).cannotHonour(grants, !l.component) : undefined;
+    // Every other tier is asked, so a tier added later is checked by default.
+    const onHost = decided.tier === 'worker' || decided.tier === 'inline';
+    const why = onHost ? undefined : (await this.runners.get(decided.tier)).cannotHonour(grants, !l.component);
     return why ? this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, why), grants) : decided;
   }
 

@@ -13,6 +13,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandOutput, createRuntime, type Runtime } from '../dist/index.js';
 import { failure, fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
 
+/** Credentials in well-known places under $HOME (planted below, then attacked). */
+const CREDENTIALS = [
+  '.ssh/id_rsa',
+  '.npmrc',
+  '.git-credentials',
+  '.netrc',
+  '.config/gh/hosts.yml',
+  '.pypirc',
+  '.cargo/credentials.toml',
+  '.config/gcloud/creds',
+  '.azure/token',
+];
+
 /** Directory names that are glob syntax to picomatch (no spaces: attack-fs prints `OP PATH ok|err ...`). */
 const NAMES = ['p(a)ren', 'close)', '{br}', '{a,b}', '[sq]', '+(plus)', '@(at)', '!bang', 'back\\slash', '*star?'];
 const ALL = 'all(1)[2]{3}+(4)@(5)!6\\7';
@@ -66,17 +79,7 @@ beforeAll(async () => {
   put(path.join(policyDir, 'a.key'), 'SECRET');
   put(path.join(policyDir, 'plain.txt'), 'fine');
   put(path.join(policyDir, 'sub', 'b.txt'), 'fine');
-  for (const f of [
-    '.ssh/id_rsa',
-    '.npmrc',
-    '.git-credentials',
-    '.netrc',
-    '.config/gh/hosts.yml',
-    '.pypirc',
-    '.cargo/credentials.toml',
-    '.config/gcloud/creds',
-    '.azure/token',
-  ]) {
+  for (const f of CREDENTIALS) {
     put(path.join(home, f), 'SECRET');
   }
   for (const f of ['.bashrc', '.profile', '.zshrc', '.bash_profile', '.config/fish/config.fish']) put(path.join(home, f), 'ORIGINAL');
@@ -198,17 +201,7 @@ describe('protections hold under directory names with glob syntax (class 5)', ()
 
 describe('credentials, start-up files and capsule’s own files under a broad grant (class 8)', () => {
   it('credentials in well-known places under $HOME are unreadable', async () => {
-    const files = [
-      '.ssh/id_rsa',
-      '.npmrc',
-      '.git-credentials',
-      '.netrc',
-      '.config/gh/hosts.yml',
-      '.pypirc',
-      '.cargo/credentials.toml',
-      '.config/gcloud/creds',
-      '.azure/token',
-    ];
+    const files = CREDENTIALS;
     const s = await attack(files.flatMap((f) => ['read', path.join(home, f)]));
     for (const f of files) expect(s.get(`read ${path.join(home, f)}`), f).toBe('err EACCES');
   });

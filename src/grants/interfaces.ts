@@ -15,19 +15,22 @@ export function isWasi(name: string): boolean {
   return name.startsWith('wasi:');
 }
 
-/** The custom (non-WASI) imports that `granted` does not cover. */
-export function ungrantedImports(imports: string[], granted: string[]): string[] {
+/** Whether a grant list covers an interface name: compared without version. */
+function coveredBy(granted: readonly string[]): (name: string) => boolean {
   const ok = new Set(granted.map(unversioned));
-  return imports.filter((name) => !isWasi(name) && !ok.has(unversioned(name)));
+  return (name) => ok.has(unversioned(name));
 }
 
-/** request ∩ grants for host interfaces, compared without version: the names kept, and `host NAME` for each refused. */
+/** The custom (non-WASI) imports that `granted` does not cover. */
+export function ungrantedImports(imports: string[], granted: string[]): string[] {
+  const covered = coveredBy(granted);
+  return imports.filter((name) => !isWasi(name) && !covered(name));
+}
+
+/** request ∩ grants for host interfaces: the names kept, and `host NAME` for each refused. */
 export function intersectHost(requested: string[], granted: string[]): { host: string[]; notGranted: string[] } {
-  const ok = new Set(granted.map(unversioned));
-  return {
-    host: requested.filter((h) => ok.has(unversioned(h))),
-    notGranted: requested.filter((h) => !ok.has(unversioned(h))).map((h) => `host ${h}`),
-  };
+  const covered = coveredBy(granted);
+  return { host: requested.filter(covered), notGranted: requested.filter((h) => !covered(h)).map((h) => `host ${h}`) };
 }
 
 /** The IMPORT_DENIED error for `names`. */
@@ -57,6 +60,6 @@ export interface ImportLink {
 
 /** How each import links under `granted` (undefined: nothing was granted, the plan was refused). */
 export function linkReport(imports: string[], granted: string[] | undefined): ImportLink[] {
-  const ok = new Set((granted ?? []).map(unversioned));
-  return imports.map((name) => ({ name, link: isWasi(name) ? 'wasi' : ok.has(unversioned(name)) ? 'granted' : 'denied' }));
+  const covered = coveredBy(granted ?? []);
+  return imports.map((name) => ({ name, link: isWasi(name) ? 'wasi' : covered(name) ? 'granted' : 'denied' }));
 }

@@ -242,10 +242,6 @@ export async function compileBundle(bundle: BundleRef, memoryBytes: number): Pro
   return modules;
 }
 
-/**
- * How many times jco's glue instantiates each core file (`instantiateCore(yield moduleN`),
- * at least once each. execute.ts refuses a run that instantiates more than this.
- */
 /** A file the transpiler must have produced (a missing one is jco's fault, reported as the component's). */
 function fileOf(files: Record<string, Uint8Array>, name: string): Uint8Array {
   const bytes = files[name];
@@ -253,12 +249,16 @@ function fileOf(files: Record<string, Uint8Array>, name: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * How many times jco's glue instantiates each core file (`instantiateCore(yield moduleN`),
+ * at least once each. execute.ts refuses a run that instantiates more than this.
+ */
 function countInstantiations(glue: string, coreFiles: string[]): Record<string, number> {
-  const fileOf = new Map<string, string>();
-  for (const [, name = '', file = ''] of glue.matchAll(/const (module\d+) = getCoreModule\('([^']+)'\)/g)) fileOf.set(name, file);
+  const moduleFile = new Map<string, string>();
+  for (const [, name = '', file = ''] of glue.matchAll(/const (module\d+) = getCoreModule\('([^']+)'\)/g)) moduleFile.set(name, file);
   const counts: Record<string, number> = Object.fromEntries(coreFiles.map((f) => [f, 0]));
   for (const [, name = ''] of glue.matchAll(/instantiateCore\(yield (module\d+)/g)) {
-    const file = fileOf.get(name);
+    const file = moduleFile.get(name);
     if (file !== undefined && file in counts) counts[file] = (counts[file] ?? 0) + 1;
   }
   for (const f of coreFiles) counts[f] = Math.max(1, counts[f] ?? 0);
