@@ -56,6 +56,17 @@ module.exports = {
       to: { dependencyTypes: ['core'], pathNot: '^(node:)?path$' },
     },
     {
+      name: 'plan-pure',
+      comment:
+        'src/plan/ (one plan per call) is pure: it uses the permission model, the pure policy rules and the component shape; ' +
+        'the host comes in as data (src/host-paths.ts currentHost), so it imports no Node module.',
+      severity: 'error',
+      from: { path: '^src/plan/' },
+      to: {
+        pathNot: ['^src/plan/', '^src/grants/', '^src/policy/(decide|expired-needs|expiry|id-glob|tier)\\.ts$', '^src/sandbox/describe\\.ts$', BASE],
+      },
+    },
+    {
       name: 'registry-not-execution',
       comment: 'src/registry/ (manifests, discovery, provenance) does not reach into execution or the CLI.',
       severity: 'error',

@@ -3,9 +3,9 @@
 // `capsule inspect` and `capsule list`; never runs guest code.
 import { CapsuleError } from './errors.js';
 import { currentHost } from './host-paths.js';
-import { decide } from './policy/decide.js';
-import { chooseTier, type TierDecision } from './policy/tier.js';
-import { type ImportLink, linkReport } from './grants/interfaces.js';
+import type { ImportLink } from './grants/interfaces.js';
+import { attemptPlan } from './plan/plan.js';
+import type { TierDecision } from './policy/tier.js';
 import type { Loaded, Runtime } from './runtime.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
@@ -61,31 +61,29 @@ export async function inspectTarget(rt: Runtime, target: string, isFile: boolean
   return planReport(rt, { manifest, component }, report);
 }
 
+/** The plan a run would make (src/plan/plan.ts), as far as it gets, and the tier a runner would really give it. */
 async function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): Promise<InspectReport> {
-  const { manifest, component } = loaded;
-  let decision: ReturnType<typeof decide>;
-  try {
-    decision = decide(manifest, rt.policy, currentHost());
-  } catch (e) {
-    if (!(e instanceof CapsuleError)) throw e;
-    report.refusal = { code: e.code, message: e.message };
-    report.notGranted = Array.isArray(e.details?.notGranted) ? (e.details.notGranted as string[]) : [];
-    report.imports = linkReport(component?.shape.imports ?? [], undefined);
+  const attempt = attemptPlan(loaded, rt.policy, currentHost());
+  const { decision, refusal } = attempt;
+  report.imports = attempt.imports;
+  if (refusal) report.refusal = { code: refusal.code, message: refusal.message };
+  if (!decision) {
+    report.notGranted = Array.isArray(refusal?.details?.notGranted) ? (refusal.details.notGranted as string[]) : [];
     return report;
   }
   const { fs, env, ...rest } = decision.grants;
   report.granted = { ...rest, env: Object.keys(env), fs: { read: fs.read, write: fs.write, blocked: [...fs.blocked, ...(fs.blockedPaths ?? [])] } };
   report.notGranted = decision.notGranted;
   report.limits = decision.limits;
-  report.imports = linkReport(component?.shape.imports ?? [], decision.grants.host);
-  try {
-    // The tier is shown even when something else would refuse the run.
-    report.tier = chooseTier(manifest, rt.policy.doc, decision.policyGrants, undefined);
-    const planned = rt.plan(loaded).tier;
-    report.tier = await rt.resolveTier(loaded, planned, decision.grants);
-  } catch (e) {
-    if (!(e instanceof CapsuleError)) throw e;
-    report.refusal = { code: e.code, message: e.message };
+  // The tier is shown even when something else would refuse the run.
+  report.tier = attempt.tier;
+  if (attempt.plan) {
+    try {
+      report.tier = await rt.resolveTier(loaded, attempt.plan.tier, decision.grants);
+    } catch (e) {
+      if (!(e instanceof CapsuleError)) throw e;
+      report.refusal = { code: e.code, message: e.message };
+    }
   }
   return report;
 }

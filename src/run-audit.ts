@@ -4,12 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Audit, type AuditEvent, openAudit } from './audit/index.js';
 import { CapsuleError, messageOf } from './errors.js';
-import type { Decision } from './policy/decide.js';
+import type { Plan } from './plan/plan.js';
 import type { Policy } from './policy/policy.js';
 import type { Tier, TierDecision } from './policy/tier.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
-import { linkReport } from './grants/interfaces.js';
 import type { Denial, Job } from './sandbox/job.js';
 
 /** Codes that mean a limit stopped the call; each also gets a `limit` line. */
@@ -93,9 +92,9 @@ export class AuditTrail {
    * Records the plan for one call: effective grants and limits, how each import
    * links, an escalation to a stronger tier; or the denial that stops it.
    */
-  plan<P extends { decision: Decision; tier: TierDecision }>(l: { manifest: Manifest; component?: CompiledComponent }, plan: () => P): P {
+  plan(l: { manifest: Manifest; component?: CompiledComponent }, plan: () => Plan): Plan {
     const id = l.manifest.id;
-    let p: P;
+    let p: Plan;
     try {
       p = plan();
     } catch (e) {
@@ -114,7 +113,7 @@ export class AuditTrail {
     });
     if (l.component) {
       // The audit log has always called WASI linking `capsule-wasi`; its readers depend on that word.
-      const imports = linkReport(l.component.shape.imports, g.host).map((i) => (i.link === 'wasi' ? { ...i, link: 'capsule-wasi' } : i));
+      const imports = p.imports.map((i) => (i.link === 'wasi' ? { ...i, link: 'capsule-wasi' } : i));
       this.record({ event: 'link', capability: id, imports });
     }
     return p;

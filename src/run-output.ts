@@ -3,6 +3,9 @@
 import { CapsuleError, messageOf } from './errors.js';
 import type { Job, JobResult } from './sandbox/job.js';
 
+/** What the checks need of the call: a component's Job or a container capability's. */
+type Call = Pick<Job, 'capabilityId' | 'limits'>;
+
 export interface CommandOutput {
   exitCode: number;
   stdout: string;
@@ -17,7 +20,7 @@ function failed(r: JobResult): CapsuleError | undefined {
   return CapsuleError.fromData({ ...error, details: { ...error.details, denials: r.denials } });
 }
 
-function tooLarge(job: Job, bytes: number, r?: JobResult): CapsuleError {
+function tooLarge(job: Call, bytes: number, r?: JobResult): CapsuleError {
   return new CapsuleError(
     'OUTPUT_TOO_LARGE',
     `${job.capabilityId}: output is ${bytes} bytes, over the limit of ${job.limits.outputBytes}`,
@@ -25,7 +28,7 @@ function tooLarge(job: Job, bytes: number, r?: JobResult): CapsuleError {
   );
 }
 
-export function capabilityOutput(r: JobResult, job: Job): unknown {
+export function capabilityOutput(r: JobResult, job: Call): unknown {
   const error = failed(r);
   if (error) throw error;
   const text = r.outcome.ok ? r.outcome.value : '';
@@ -38,7 +41,7 @@ export function capabilityOutput(r: JobResult, job: Job): unknown {
   }
 }
 
-export function commandOutput(r: JobResult, job: Job): CommandOutput {
+export function commandOutput(r: JobResult, job: Call): CommandOutput {
   const error = failed(r);
   if (error) throw error;
   if (r.truncated) throw tooLarge(job, Math.max(Buffer.byteLength(r.stdout), Buffer.byteLength(r.stderr)) + 1, r);

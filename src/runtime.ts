@@ -7,10 +7,9 @@ import { CapsuleError, messageOf } from './errors.js';
 import { currentHost } from './host-paths.js';
 import { installPaths } from './install-paths.js';
 import { refuseKernelPath } from './kernel-paths.js';
-import { assertNotExpired } from './policy/expired-needs.js';
-import { decide, type CallOverrides, type Decision } from './policy/decide.js';
+import type { CallOverrides } from './policy/decide.js';
 import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
-import { chooseTier, fallbackTier, type Tier, type TierDecision } from './policy/tier.js';
+import { fallbackTier, type Tier, type TierDecision } from './policy/tier.js';
 import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
 import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
@@ -19,14 +18,13 @@ import { Lru } from './lru.js';
 import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defaultCacheDir } from './sandbox/compile.js';
 import { cacheMaxBytesFromEnv } from './sandbox/transpile-cache.js';
 import { readComponentFile } from './registry/component-file.js';
-import { notAWorld } from './sandbox/describe.js';
-import { checkImports } from './grants/interfaces.js';
-import type { CommandInput, Denial, Grants, Job, JobResult, LogRecord } from './sandbox/job.js';
+import type { CommandInput, ContainerJob, Denial, Grants, Job, JobResult, LogRecord } from './sandbox/job.js';
 import type { ProcessTierOptions } from './tiers/process/process-tier.js';
 import { Runners } from './tiers/runners.js';
 import type { VmOptions } from './tiers/vm/select.js';
 import type { PoolOptions } from './tiers/worker.js';
-import { runContainerCapability } from './container-run.js';
+import { containerJob } from './container-job.js';
+import { type Plan, type PlanCall, planCall } from './plan/plan.js';
 import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, runOptions } from './run-input.js';
 import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options.js';
 import { capabilityOutput, commandOutput } from './run-output.js';
@@ -216,23 +214,11 @@ export class Runtime {
   }
 
   /**
-   * Grants, limits and tier for a loaded capability; throws what would stop it
-   * running, in order: what only an expired grant gave, uncovered requests, ungranted
-   * imports, then a world the component does not have.
+   * The plan for one call of a loaded capability (src/plan/plan.ts), made against this
+   * host now; throws what would stop it running, in the order a run is refused.
    */
-  plan(l: Loaded, opts: RunOptions = {}): { decision: Decision; tier: TierDecision } {
-    // First: what only an expired grant gave is CONTEXT_EXPIRED, not "never granted".
-    const host = currentHost();
-    assertNotExpired(l.manifest, this.policy, host, opts);
-    const decision = decide(l.manifest, this.policy, host, opts);
-    if (l.component) {
-      const { shape } = l.component;
-      checkImports(shape.imports, decision.grants.host);
-      if (shape.world === null) throw notAWorld(shape);
-      if (shape.world !== l.manifest.world) throw notAWorld(shape, l.manifest.world);
-    }
-    const tier = chooseTier(l.manifest, this.policy.doc, decision.policyGrants, opts.tier);
-    return { decision, tier };
+  plan(l: Loaded, opts: PlanCall = {}): Plan {
+    return planCall(l, this.policy, currentHost(), opts);
   }
 
   /**
@@ -277,32 +263,23 @@ export class Runtime {
     if (validators.input) checkValue(validators.input, typeof sent === 'string' ? JSON.parse(sent) : sent, 'INPUT_INVALID', manifest.id);
     const tier = await this.audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier, decision.grants));
     this.warn(manifest.id, tier);
-    if (!component) {
-      const subject = { capabilityId: manifest.id, limits: decision.limits };
-      const output = await this.dispatch(subject, tier.tier, opts.signal, async () => {
-        const runner = await this.runners.container();
-        return runContainerCapability(runner, manifest, decision, sent as CommandInput, opts.signal);
-      });
-      checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
-      const stats: RunStats = { tier: tier.tier, durationMs: performance.now() - started, memoryBytes: 0, cache: 'none', tierDecision: tier };
-      return { output: output as T, stats, denials: [] };
-    }
-    const job: Job = {
-      capabilityId: manifest.id,
-      digest: component.digest,
-      glueUrl: component.glueUrl,
-      modules: await this.modulesFor(l, component, decision.limits.memoryBytes),
-      imports: component.glueImports,
-      world,
-      ...(component.directAbi && world === 'capability' ? { directAbi: component.directAbi } : {}),
-      grants: decision.grants,
-      limits: decision.limits,
-      input: sent,
-      bundle: component.bundle,
-    };
+    const job: Job | ContainerJob = component
+      ? {
+          capabilityId: manifest.id,
+          digest: component.digest,
+          glueUrl: component.glueUrl,
+          modules: await this.modulesFor(l, component, decision.limits.memoryBytes),
+          imports: component.glueImports,
+          world,
+          ...(component.directAbi && world === 'capability' ? { directAbi: component.directAbi } : {}),
+          grants: decision.grants,
+          limits: decision.limits,
+          input: sent,
+          bundle: component.bundle,
+        }
+      : containerJob(manifest, decision, sent as CommandInput);
     const result = this.dispatch(job, tier.tier, opts.signal, async (run) => {
-      const runner = await this.runners.get(tier.tier);
-      const result = await runner.run(job, opts.signal);
+      const result = await this.runners.run(tier.tier, job, opts.signal);
       run.memoryBytes = result.memoryBytes;
       run.denials = result.denials;
       this.forwardLogs(manifest.id, result, world);
@@ -312,7 +289,7 @@ export class Runtime {
         tier: tier.tier,
         durationMs: performance.now() - started,
         memoryBytes: result.memoryBytes,
-        cache: component.source,
+        cache: component?.source ?? 'none',
         tierDecision: tier,
       };
       return { output: output as T, stats, denials: result.denials };

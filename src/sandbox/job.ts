@@ -83,6 +83,20 @@ export interface Job {
   bundle?: BundleRef;
 }
 
+/**
+ * A container capability's call (manifest `runtime: "container"`): the image and
+ * command from the manifest, the command-world input. Only the VM tier runs one
+ * (Runners.run); its result is a JobResult like a component's.
+ */
+export interface ContainerJob {
+  capabilityId: string;
+  image: string;
+  command: string[];
+  input: CommandInput;
+  grants: Grants;
+  limits: Limits;
+}
+
 /** A transpiled component on disk: one directory holding the glue and its core modules. */
 export interface BundleRef {
   dir: string;

@@ -2,6 +2,7 @@
 // VM runner CLIs) happens once per runtime, off every call's path after the first.
 import { CapsuleError } from '../errors.js';
 import type { Tier } from '../policy/tier.js';
+import type { ContainerJob, Job, JobResult } from '../sandbox/job.js';
 import { InlineRunner } from './inline.js';
 import { ProcessRunner, type ProcessSandbox, type ProcessTierOptions, probeProcessSandbox } from './process/process-tier.js';
 import type { TierRunner } from './tier-runner.js';
@@ -57,6 +58,15 @@ export class Runners {
       return this.cached(tier, () => new ProcessRunner(sandbox, this.opts.process));
     }
     return this.container();
+  }
+
+  /**
+   * Runs a job in `tier`'s runner. A container capability's job goes to the VM runner,
+   * the only one that runs images (its tier is always vm: policy/tier.ts requiredTier).
+   */
+  async run(tier: Tier, job: Job | ContainerJob, signal?: AbortSignal): Promise<JobResult> {
+    if ('image' in job) return (await this.container()).run(job, signal);
+    return (await this.get(tier)).run(job, signal);
   }
 
   async container(): Promise<VmRunner> {

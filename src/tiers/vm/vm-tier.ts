@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CapsuleError } from '../../errors.js';
-import type { CommandInput, Grants, Job, JobResult } from '../../sandbox/job.js';
+import type { ContainerJob, Grants, Job, JobResult } from '../../sandbox/job.js';
 import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
 import { CallDeadline } from '../deadline.js';
@@ -51,16 +51,6 @@ export const IMAGE_JOB_RUNNER = '/capsule/app/job-runner.js';
 /** Where the component bundle appears inside the VM. */
 export const BUNDLE_TARGET = '/capsule/bundle';
 
-/** A container capability's call: image and command from the manifest, input as for the command world. */
-export interface ContainerCall {
-  capabilityId: string;
-  image: string;
-  command: string[];
-  input: CommandInput;
-  grants: Job['grants'];
-  limits: Job['limits'];
-}
-
 export interface ContainerOutput {
   exitCode: number;
   stdout: string;
@@ -79,7 +69,6 @@ export class VmRunner implements TierRunner {
     private readonly onNote?: (capabilityId: string, note: string) => void,
   ) {}
 
-  /** A wasm Job: the job runner inside the container, the bundle mounted read-only. */
   /**
    * A wasm job keeps capsule's WASI inside the VM, which applies the per-host rules. A
    * container capability's own traffic has no such layer: a container gets the whole
@@ -90,7 +79,13 @@ export class VmRunner implements TierRunner {
     return `a container cannot be limited to the granted hosts (${grants.net.join(', ')}): it would reach the whole network`;
   }
 
-  async run(job: Job, signal?: AbortSignal): Promise<JobResult> {
+  /** A component's Job runs in the job runner inside the VM; a container capability's, as its image's command. */
+  async run(job: Job | ContainerJob, signal?: AbortSignal): Promise<JobResult> {
+    if ('image' in job) {
+      const out = await this.runCommand(job, signal);
+      const outcome = { ok: true as const, value: '', exitCode: out.exitCode };
+      return { outcome, stdout: out.stdout, stderr: out.stderr, truncated: false, logs: [], denials: [], memoryBytes: 0 };
+    }
     const bundleDir = toWire(job).bundle.dir;
     const wire = toWire(job, BUNDLE_TARGET);
     const spec = this.spec(job.capabilityId, {
@@ -123,7 +118,7 @@ export class VmRunner implements TierRunner {
   }
 
   /** A container capability: stdin in, stdout/stderr/exit code out, bounded by timeout + start time. */
-  async runCommand(call: ContainerCall, callerSignal?: AbortSignal): Promise<ContainerOutput> {
+  async runCommand(call: ContainerJob, callerSignal?: AbortSignal): Promise<ContainerOutput> {
     const signal = this.withClose(callerSignal);
     const spec = this.spec(call.capabilityId, {
       image: call.image,
