@@ -10,6 +10,7 @@ export class CallDeadline {
   /** Why the call was stopped, once it was. */
   stopped?: StopReason;
   private startedAt?: number;
+  private disposed = false;
   private timer: ReturnType<typeof setTimeout>;
   private readonly onAbort = () => this.stop('aborted');
 
@@ -30,7 +31,8 @@ export class CallDeadline {
 
   /** The call started: its own clock runs from now (later calls change nothing). */
   started(): void {
-    if (this.stopped !== undefined || this.startedAt !== undefined) return;
+    // After dispose: the worker tier hears "started" from a promise that can resolve after the result.
+    if (this.disposed || this.stopped !== undefined || this.startedAt !== undefined) return;
     clearTimeout(this.timer);
     this.startedAt = performance.now();
     this.timer = setTimeout(() => this.stop('timeout'), this.callMs);
@@ -43,6 +45,7 @@ export class CallDeadline {
 
   /** The call settled: no timer or listener outlives it. */
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this.onAbort);
   }

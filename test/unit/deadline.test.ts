@@ -30,6 +30,18 @@ describe('CallDeadline', () => {
     expect(stops).toEqual(['timeout']);
   });
 
+  it('started() after dispose() arms no timer: a settled call keeps nothing alive', () => {
+    // The worker tier learns "started" from an Atomics.waitAsync promise, which can
+    // resolve after the result came back: that late started() armed a timeoutMs timer
+    // that kept `capsule bench` (and any CLI run) alive up to timeoutMs after the last call.
+    const { deadline, stops } = clock(100, 50);
+    deadline.dispose();
+    deadline.started();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(1000);
+    expect(stops).toEqual([]);
+  });
+
   it('started() twice does not restart the clock', () => {
     const { deadline, stops } = clock(100, 50);
     deadline.started();
