@@ -210,6 +210,14 @@ describe('hostile bytes give a shape or COMPONENT_INVALID, never another error',
     expect(failure(() => readComponent(component(section(7, type))))).toMatchObject({ code: 'COMPONENT_INVALID' });
   });
 
+  it('core types and module types are read past; a module type inside one is refused', () => {
+    const moduleType = [0x50, 4, 0x00, ...str('m'), ...str('f'), 0x00, 0, 0x01, 0x60, 0, 0, 0x02, 0x10, 0x01, 1, 0, 0x03, ...str('mem'), 0x02, 0x00, 1];
+    const s = shape(component(section(3, [0x60, 1, 0x7f, 0], moduleType), runTypes()));
+    expect(s).toMatchObject({ imports: [], exports: [], world: null });
+    const inner = [0x50, 1, 0x01, 0x50, 0];
+    expect(failure(() => readComponent(component(section(3, inner))))).toMatchObject({ code: 'COMPONENT_INVALID' });
+  });
+
   it('dangling indices are refused', () => {
     expect(failure(() => readComponent(component(section(10, [0x00, ...str('f'), 0x01, 5]))))).toMatchObject({ code: 'COMPONENT_INVALID' });
     expect(failure(() => readComponent(component(section(11, [0x00, ...str('run'), 0x01, 0, 0x00]))))).toMatchObject({ code: 'COMPONENT_INVALID' });

@@ -273,22 +273,33 @@ function coreValType(r: Reader): void {
 
 function moduleType(r: Reader, s: Scope): void {
   for (const _ of vec(r, () => undefined)) {
-    const code = r.byte();
-    if (code === 0x00) {
-      r.string();
-      r.string();
-      skipImportDesc(r, r.byte());
-    } else if (code === 0x01) {
-      if (r.peek() === 0x50) throw unreadable('a module type inside a module type');
-      coreType(r, s);
-    } else if (code === 0x02) {
-      if (r.byte() !== 0x10 || r.byte() !== 0x01) throw unreadable('unsupported alias in a module type');
-      s.outer(r.u32());
-      r.u32();
-      s.coreTypes++;
-    } else if (code === 0x03) {
-      r.string();
-      skipImportDesc(r, r.byte());
-    } else throw unreadable(`unknown module type declaration 0x${code.toString(16)}`);
+    const read = MODULE_DECLS[r.byte()];
+    if (!read) throw unreadable('unknown module type declaration');
+    read(r, s);
   }
 }
+
+/** A core import or export description after its name(s): a kind byte and its immediates. */
+const coreExternDesc = (r: Reader) => skipImportDesc(r, r.byte());
+
+const MODULE_DECLS: Record<number, (r: Reader, s: Scope) => void> = {
+  0: (r) => {
+    r.string(); // module
+    r.string(); // field
+    coreExternDesc(r);
+  },
+  1: (r, s) => {
+    if (r.peek() === 0x50) throw unreadable('a module type inside a module type');
+    coreType(r, s);
+  },
+  2: (r, s) => {
+    if (r.byte() !== 0x10 || r.byte() !== 0x01) throw unreadable('unsupported alias in a module type');
+    s.outer(r.u32());
+    r.u32();
+    s.coreTypes++;
+  },
+  3: (r) => {
+    r.string();
+    coreExternDesc(r);
+  },
+};

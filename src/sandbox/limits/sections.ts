@@ -153,6 +153,8 @@ export function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+const UTF8 = new TextDecoder();
+
 export class Reader {
   pos = 0;
   /** `fail` makes the error thrown for malformed bytes (the component reader names its own). */
@@ -193,7 +195,7 @@ export class Reader {
   }
   /** A UTF-8 name (length-prefixed). */
   string(): string {
-    return new TextDecoder().decode(this.take(this.u32()));
+    return UTF8.decode(this.take(this.u32()));
   }
   /** A signed 33-bit LEB128 (the component format's type index in a value type position). */
   s33(): number {
