@@ -2,7 +2,7 @@
 // before any instantiation, and which capsule world it fits.
 import { CapsuleError } from '../errors.js';
 import { type ComponentInfo, type Extern, type Type, unnamed } from './component/model.js';
-import { renderExtern } from './component/render.js';
+import { renderExterns } from './component/render.js';
 import type { World } from './job.js';
 
 export interface ComponentShape {
@@ -20,7 +20,7 @@ export interface ComponentShape {
 export function shapeOf(info: ComponentInfo, wit: string): ComponentShape {
   const imports = info.imports.filter((e) => e.sort !== 'type').map((e) => e.name);
   const exports = info.exports.filter((e) => e.sort !== 'type');
-  return { imports, exports: exports.map(renderExtern), world: worldOf(exports), wit };
+  return { imports, exports: renderExterns(exports), world: worldOf(exports), wit };
 }
 
 function worldOf(exports: Extern[]): World | null {

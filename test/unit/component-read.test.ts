@@ -223,6 +223,18 @@ describe('hostile bytes give a shape or COMPONENT_INVALID, never another error',
     expect(failure(() => readComponent(component(section(11, [0x00, ...str('run'), 0x01, 0, 0x00]))))).toMatchObject({ code: 'COMPONENT_INVALID' });
   });
 
+  it('many exports of a deeply shared type render within a total budget', () => {
+    const types = [[0x6f, 2, 0x7d, 0x7d]]; // type 0: tuple<u8, u8>
+    for (let i = 0; i < 30; i++) types.push([0x6f, 2, i, i]); // type i+1: tuple<type i, type i>
+    types.push([0x40, 1, ...str('x'), 30, 0x01, 0x00]); // type 31: func(x: type 30)
+    const exports = Array.from({ length: 5_000 }, (_, i) => [0x00, ...str(`e${i}`), 0x01, 0, 0x00]);
+    const s = shape(component(section(7, ...types), section(10, [0x00, ...str('f'), 0x01, 31]), section(11, ...exports)));
+    expect(s.exports).toHaveLength(5_000);
+    expect(s.exports[0]).toMatch(/^e0: func\(x: tuple<tuple</);
+    expect(s.exports[4_999]).toBe('e4999: …');
+    expect(s.exports.join('').length).toBeLessThan(1 << 20);
+  });
+
   it('a long list of imports is read', () => {
     const imports = Array.from({ length: 20_000 }, (_, i) => [0x00, ...str(`f${i}`), 0x01, 0]);
     const s = shape(component(section(7, [0x40, 0, 0x01, 0x00]), section(10, ...imports)));

@@ -4,14 +4,26 @@
 // ends in `…` when it runs out.
 import type { Extern, Type } from './model.js';
 
-const BUDGET = 200; // type nodes rendered per line
+const LINE_BUDGET = 200; // type nodes rendered per line
+const TOTAL_BUDGET = 20_000; // and for all lines together: many exports of a deep type stay small
 
 interface Budget {
   left: number;
 }
 
-export function renderExtern(e: Extern): string {
-  const b: Budget = { left: BUDGET };
+/** One line per extern, within the budgets (past them a line is cut short with `…`). */
+export function renderExterns(externs: Extern[]): string[] {
+  const total: Budget = { left: TOTAL_BUDGET };
+  return externs.map((e) => {
+    const line: Budget = { left: Math.min(LINE_BUDGET, total.left) };
+    const start = line.left;
+    const text = renderExtern(e, line);
+    total.left -= start - Math.max(0, line.left);
+    return text;
+  });
+}
+
+function renderExtern(e: Extern, b: Budget): string {
   if (e.sort === 'func' && e.type) return `${e.name}: ${show(e.type, b)}`;
   if (e.sort === 'instance' && !e.name.includes(':')) return `${e.name}: interface`;
   if (e.sort === 'instance') return e.name;
