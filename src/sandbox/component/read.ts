@@ -16,7 +16,8 @@ import { alias, coreType, count, defType, externDecl, externName, externType, re
 
 /** Reads a component binary; throws COMPONENT_INVALID for anything it cannot read. */
 export function readComponent(bytes: Uint8Array): ComponentInfo {
-  return read(bytes, undefined).info;
+  // A plain view: a Node Buffer's subarray makes a Buffer each time, several times slower.
+  return read(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), undefined).info;
 }
 
 function read(bytes: Uint8Array, parent: Scope | undefined): { info: ComponentInfo; scope: Scope } {

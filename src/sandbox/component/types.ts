@@ -8,7 +8,7 @@ import { skipImportDesc } from '../limits/sections.js';
 import { type Extern, type Sort, type Type, unnamed, unreadable } from './model.js';
 import { Scope } from './scope.js';
 
-const PRIMS: Record<number, string> = {
+const PRIM_NAMES: Record<number, string> = {
   127: 'bool',
   126: 's8',
   125: 'u8',
@@ -24,6 +24,10 @@ const PRIMS: Record<number, string> = {
   115: 'string',
   100: 'error-context',
 };
+
+/** One object per primitive type, shared: types are never modified once read. */
+const PRIMS: (Type | undefined)[] = [];
+for (const [code, name] of Object.entries(PRIM_NAMES)) PRIMS[Number(code)] = { k: 'prim', name };
 
 /** A count of things each at least a byte long: more than the bytes left means a lie. */
 export function count(r: Reader): number {
@@ -59,7 +63,7 @@ export function valType(r: Reader, scope: Scope): Type {
   const prim = PRIMS[r.peek()];
   if (prim !== undefined) {
     r.byte();
-    return { k: 'prim', name: prim };
+    return prim;
   }
   const i = r.s33();
   if (i < 0) throw unreadable(`unknown value type ${i}`);
@@ -138,7 +142,7 @@ const DEF_TYPES: Record<number, Reading> = {
 export function defType(r: Reader, scope: Scope): Type {
   const code = r.byte();
   const prim = PRIMS[code];
-  if (prim !== undefined) return { k: 'prim', name: prim };
+  if (prim !== undefined) return prim;
   const read = DEF_TYPES[code] ?? VALUE_TYPES[code];
   if (!read) throw unreadable(`unsupported type 0x${code.toString(16)}`);
   return read(r, scope);
