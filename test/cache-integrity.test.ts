@@ -136,6 +136,27 @@ describe('transpile cache integrity (class 6)', () => {
     await expect(compileBundle(bundle, 1 << 20)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH', details: { file: 'core.wasm' } });
   });
 
+  it("the imports, world and direct ABI come from the component's bytes, not from what meta.json says", async () => {
+    const cacheDir = path.join(tempDir(), 'cache');
+    const log = fixture('log');
+    const first = await new ComponentCompiler({ cacheDir }).transpile(readFileSync(log), log);
+    expect(first.shape.imports).toEqual(['capsule:host/log@0.1.0']);
+    // meta.json records the files' hashes but is not itself hashed: forge its WIT and a direct ABI.
+    const entry = onlyEntry(cacheDir);
+    const metaFile = path.join(entry, 'meta.json');
+    chmodSync(entry, 0o755);
+    chmodSync(metaFile, 0o644);
+    const stored = JSON.parse(readFileSync(metaFile, 'utf8')) as { meta: Record<string, unknown> };
+    stored.meta.wit = 'package a:b;\n\nworld root {\n  export run: func(input: string) -> result<string, string>;\n}\n';
+    stored.meta.directAbi = { coreFile: 'x.wasm', run: 'run', memory: 'memory', realloc: 'cabi_realloc' };
+    writeFileSync(metaFile, JSON.stringify(stored));
+    const again = await new ComponentCompiler({ cacheDir }).transpile(readFileSync(log), log);
+    expect(again.source).toBe('disk');
+    expect(again.shape.imports).toEqual(['capsule:host/log@0.1.0']);
+    expect(again.shape.world).toBe('capability');
+    expect(again.directAbi).toBeUndefined();
+  });
+
   it('refuses a cache directory other users can write, or one below a directory they can write', async () => {
     const dir = tempDir();
     const open = path.join(dir, 'world-writable');

@@ -1,10 +1,10 @@
 // The glue-free path for import-free capabilities must give the same outcomes as
 // jco's glue, and must only be chosen for components it fully understands.
 import { readFileSync } from 'node:fs';
-import { print } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { describe, expect, it } from 'vitest';
+import { readComponent } from '../src/sandbox/component/read.js';
 import { ComponentCompiler } from '../src/sandbox/compile.js';
-import { directAbiFromWat } from '../src/sandbox/direct-abi.js';
+import { directAbiOf } from '../src/sandbox/direct-abi.js';
 import { execute } from '../src/sandbox/execute.js';
 import type { Job } from '../src/sandbox/job.js';
 import { corpus, fixture, tempDir } from './helpers.js';
@@ -33,14 +33,16 @@ describe('direct calls', () => {
       expect((await job(fixture(name), '{}')).directAbi).toBeDefined();
     }
     expect((await job(fixture('log'), '{}')).directAbi).toBeUndefined(); // imports capsule:host/log
-    expect(directAbiFromWat(await print(readFileSync(corpus('adder.component.wasm'))), ['x.wasm'])).toBeUndefined();
+    expect(directAbiOf(readComponent(readFileSync(corpus('adder.component.wasm'))), ['x.wasm'])).toBeUndefined();
   });
 
-  it('an unrecognised top-level item means no direct path', async () => {
-    const wat = await print(readFileSync(fixture('counter')));
-    expect(directAbiFromWat(wat, ['component.core.wasm'])).toBeDefined();
-    expect(directAbiFromWat(wat.replace('\n  (export', '\n  (start 0)\n  (export'), ['component.core.wasm'])).toBeUndefined();
-    expect(directAbiFromWat(wat, ['a.wasm', 'b.wasm'])).toBeUndefined();
+  it('an unrecognised top-level item means no direct path', () => {
+    const bytes = readFileSync(fixture('counter'));
+    expect(directAbiOf(readComponent(bytes), ['component.core.wasm'])).toBeDefined();
+    // An instance section holding one empty instance, appended.
+    const withInstance = Buffer.concat([bytes, Buffer.from([0x05, 0x03, 0x01, 0x01, 0x00])]);
+    expect(directAbiOf(readComponent(withInstance), ['component.core.wasm'])).toBeUndefined();
+    expect(directAbiOf(readComponent(bytes), ['a.wasm', 'b.wasm'])).toBeUndefined();
   });
 
   for (const [name, input] of [

@@ -12,9 +12,10 @@ import { pathToFileURL } from 'node:url';
 import { CapsuleError } from '../errors.js';
 import { Lru } from '../lru.js';
 import { digestOf } from '../registry/component-file.js';
-import { type ComponentShape, shapeFromWit } from './describe.js';
-import { type DirectAbi, directAbiFromWat } from './direct-abi.js';
+import { readComponent } from './component/read.js';
 import { compileCore } from './core-compile.js';
+import { type ComponentShape, shapeOf } from './describe.js';
+import { type DirectAbi, directAbiOf } from './direct-abi.js';
 import { bundleCensus, callLimits, capModule, type TableDecl } from './limits/index.js';
 import type { BundleRef } from './job.js';
 import { type CacheEntry, readCachedFile, type TamperedEntry, TranspileCache } from './transpile-cache.js';
@@ -39,13 +40,12 @@ interface CacheMeta {
   glueImports: string[];
   coreFiles: string[];
   wit: string;
-  directAbi?: DirectAbi;
   instantiations: Record<string, number>;
   memories: number;
   tables: Record<string, TableDecl[]>;
 }
 
-const LAYOUT = 5; // bump when the cache layout or transpile options change (5: per-file SHA-256 and table declarations in meta.json)
+const LAYOUT = 6; // bump when the cache layout or transpile options change (6: no directAbi in meta.json, it is read from the component)
 const GLUE = 'component.js';
 
 /** Components kept compiled in memory per compiler, and capped module sets (component × memory cap). */
@@ -138,12 +138,18 @@ export class ComponentCompiler {
     const source = entry ? 'disk' : 'transpiled';
     entry ??= await this.transpileInto(key, bytes, version, origin);
     const { meta, dir, sha256 } = entry;
+    // Read from the bytes every time, not kept in the cache: what grants and the world
+    // are decided on never comes from a file someone else could have written.
+    const info = readComponent(bytes);
+    const shape = shapeOf(info, meta.wit);
+    // Only import-free, single-module capabilities qualify (direct-abi.ts).
+    const directAbi = meta.glueImports.length === 0 && shape.world === 'capability' ? directAbiOf(info, meta.coreFiles) : undefined;
     return {
       digest,
       glueUrl: pathToFileURL(path.join(dir, GLUE)).href,
       glueImports: meta.glueImports,
-      shape: shapeFromWit(meta.wit),
-      ...(meta.directAbi ? { directAbi: meta.directAbi } : {}),
+      shape,
+      ...(directAbi ? { directAbi } : {}),
       source,
       bundle: {
         dir,
@@ -207,17 +213,12 @@ export class ComponentCompiler {
   private async transpileInto(key: string, bytes: Uint8Array, version: string, origin: string): Promise<CacheEntry<CacheMeta>> {
     // In a disposable process under time and size limits (transpile-host.ts): a hostile
     // component can neither stall this thread nor break jco for later components.
-    const { files, imports: glueImports, wit, printed } = await transpileIsolated(bytes, origin);
+    const { files, imports: glueImports, wit } = await transpileIsolated(bytes, origin);
     const coreFiles = Object.keys(files).filter((f) => f.endsWith('.wasm'));
     const glue = new TextDecoder().decode(fileOf(files, 'component.js'));
     const instantiations = countInstantiations(glue, coreFiles);
     const { memories, tables } = bundleCensus(Object.fromEntries(coreFiles.map((f) => [f, fileOf(files, f)])), instantiations);
     const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit, instantiations, memories, tables };
-    // Only import-free, single-module capabilities qualify; printing big components would be slow.
-    if (glueImports.length === 0 && coreFiles.length === 1 && shapeFromWit(wit).world === 'capability') {
-      const abi = printed === undefined ? undefined : directAbiFromWat(printed, coreFiles);
-      if (abi) meta.directAbi = abi;
-    }
     const entryFiles = Object.fromEntries([...coreFiles, GLUE].map((f) => [f, fileOf(files, f)]));
     return this.cache.write(key, entryFiles, meta);
   }

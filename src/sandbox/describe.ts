@@ -1,73 +1,48 @@
-// Reads what a component imports and exports from its embedded WIT, before any
-// instantiation, and decides which capsule world it fits.
+// What a component imports and exports, read from its binary (component/read.ts)
+// before any instantiation, and which capsule world it fits.
 import { CapsuleError } from '../errors.js';
+import { type ComponentInfo, type Extern, type Type, unnamed } from './component/model.js';
+import { renderExterns } from './component/render.js';
 import type { World } from './job.js';
 
 export interface ComponentShape {
-  /** Every import the component's world declares (not only those jco sees used). */
+  /** Every import the component declares (not only those jco sees used): `wasi:io/streams@0.2.3`, a bare func `log`. */
   imports: string[];
+  /** One WIT-like line per export, e.g. `run: func(input: string) -> result<string, string>`. */
   exports: string[];
   /** capability, command, or null when it is neither. */
   world: World | null;
-  /** The world's WIT text, for `inspect`. */
+  /** The world's WIT text (jco's), for `inspect` only: nothing is decided on it. */
   wit: string;
 }
 
-const CAPABILITY_RUN = /^run: func\(input: string\) -> result<string, string>$/;
-
-export function shapeFromWit(wit: string): ComponentShape {
-  const world = worldBody(wit).replace(/\/\/[^\n]*/g, '');
-  const imports: string[] = [];
-  const exports: string[] = [];
-  for (const item of topLevelItems(world)) {
-    const [, kind, body = ''] = /^(import|export)\s+(.*?);?$/s.exec(item) ?? [];
-    if (!kind) continue;
-    (kind === 'import' ? imports : exports).push(body.replace(/\s+/g, ' ').trim());
-  }
-  return { imports: imports.map(importName), exports, world: worldOf(exports), wit };
+/** The shape of a component read by readComponent; types are not imports or exports in WIT, so they are left out. */
+export function shapeOf(info: ComponentInfo, wit: string): ComponentShape {
+  const imports = info.imports.filter((e) => e.sort !== 'type').map((e) => e.name);
+  const exports = info.exports.filter((e) => e.sort !== 'type');
+  return { imports, exports: renderExterns(exports), world: worldOf(exports), wit };
 }
 
-function worldOf(exports: string[]): World | null {
+function worldOf(exports: Extern[]): World | null {
   const [only] = exports;
-  if (exports.length === 1 && only !== undefined && CAPABILITY_RUN.test(only)) return 'capability';
-  if (exports.some((e) => /^wasi:cli\/run@0\.2\.\d+/.test(e))) return 'command';
+  if (exports.length === 1 && only !== undefined && isCapabilityRun(only)) return 'capability';
+  if (exports.some((e) => e.sort === 'instance' && /^wasi:cli\/run@0\.2\.\d+/.test(e.name))) return 'command';
   return null;
 }
 
-/** `wasi:io/streams@0.2.3` stays whole; `name: func(...)` or `name: interface {…}` becomes `name`. */
-function importName(item: string): string {
-  const colon = /^([a-z0-9-]+)\s*:\s*(func|interface)\b/.exec(item);
-  return colon?.[1] ?? item;
+/** `run: func(input: string) -> result<string, string>`, exactly. */
+function isCapabilityRun(e: Extern): boolean {
+  const f = unnamed(e.type);
+  if (e.name !== 'run' || e.sort !== 'func' || f?.k !== 'func') return false;
+  const [param, ...more] = f.params;
+  if (param === undefined || more.length > 0 || param[0] !== 'input' || !isString(param[1])) return false;
+  const r = unnamed(f.result);
+  return r?.k === 'result' && isString(r.ok) && isString(r.err);
 }
 
-function worldBody(wit: string): string {
-  const start = wit.search(/^world\s+[\w-]+\s*\{/m);
-  if (start === -1) throw new CapsuleError('COMPONENT_INVALID', 'component has no world in its WIT');
-  const open = wit.indexOf('{', start);
-  let depth = 0;
-  for (let i = open; i < wit.length; i++) {
-    if (wit[i] === '{') depth++;
-    else if (wit[i] === '}' && --depth === 0) return wit.slice(open + 1, i);
-  }
-  throw new CapsuleError('COMPONENT_INVALID', 'component WIT is truncated');
-}
-
-/** Split a world body into its items, keeping inline `interface { ... }` bodies whole. */
-function topLevelItems(body: string): string[] {
-  const items: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const ch of body) {
-    if (ch === '{') depth++;
-    if (ch === '}') depth--;
-    if ((ch === ';' && depth === 0) || (ch === '}' && depth === 0)) {
-      if (current.trim()) items.push(current.trim());
-      current = '';
-      continue;
-    }
-    current += ch;
-  }
-  return items;
+function isString(t: Type | undefined): boolean {
+  const s = unnamed(t);
+  return s?.k === 'prim' && s.name === 'string';
 }
 
 /** Explain why a component is not one capsule can run, naming what it does export. */

@@ -1,5 +1,5 @@
 // The transpiler's own process (bundled as dist/transpile-host.js, started by
-// transpile-host.ts): runs jco's componentWit, transpileBytes and print on one
+// transpile-host.ts): runs jco's componentWit and transpileBytes on one
 // component per request and replies over the IPC channel. jco is Rust compiled to
 // wasm: on some malformed components it panics and is then unusable for the life
 // of its instance, its output can be huge, and its heap use is unbounded. Here all
@@ -8,16 +8,15 @@ import type { TranspileLimits, TranspileReply, TranspileRequest } from './transp
 
 interface Jco {
   componentWit(bytes: Uint8Array): Promise<string>;
-  print(bytes: Uint8Array): Promise<string>;
   transpileBytes(bytes: Uint8Array, opts: Record<string, unknown>): Promise<{ files: Record<string, Uint8Array>; imports: string[] }>;
 }
 
 async function loadJco(): Promise<Jco> {
-  const [{ transpileBytes }, { componentWit, print }] = await Promise.all([
+  const [{ transpileBytes }, { componentWit }] = await Promise.all([
     import('@bytecodealliance/jco-transpile'),
     import('@bytecodealliance/jco-transpile/wasm-tools'),
   ]);
-  return { componentWit, print, transpileBytes } as Jco;
+  return { componentWit, transpileBytes } as Jco;
 }
 
 const MIB = 1024 * 1024;
@@ -44,14 +43,7 @@ async function handle(jco: Jco, bytes: Uint8Array, limits: TranspileLimits): Pro
     // Only what compile.ts keeps: the glue and the core modules.
     const files: Record<string, Uint8Array> = { 'component.js': glue };
     for (const [name, data] of Object.entries(out.files)) if (name.endsWith('.wasm')) files[name] = data;
-    // The text form serves the direct ABI (direct-abi.ts), only for import-free single-module components.
-    let printed: string | undefined;
-    if (out.imports.length === 0 && Object.keys(files).length === 2) {
-      printed = await jco.print(bytes);
-      // Too big to be a component the direct ABI is for: jco's glue runs it instead.
-      if (printed.length > limits.maxPrintBytes) printed = undefined;
-    }
-    return { ok: true, wit, files, imports: out.imports, ...(printed === undefined ? {} : { printed }) };
+    return { ok: true, wit, files, imports: out.imports };
   } catch (e) {
     return { ok: false, message: e instanceof Error ? e.message : String(e) };
   }

@@ -14,14 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { CapsuleError } from '../errors.js';
 
 export interface TranspileLimits {
-  /** Wall time for one component's WIT, transpile and print. */
+  /** Wall time for one component's WIT and transpile. */
   timeoutMs: number;
   /** Real components' WIT is a few KiB; a deeply nested type makes it MiBs. */
   maxWitBytes: number;
   /** Real components' glue is under 400 KiB (the corpus, the catalog). */
   maxGlueBytes: number;
-  /** Above this the direct ABI is not tried (jco's glue runs the component). */
-  maxPrintBytes: number;
 }
 
 const MIB = 1024 * 1024;
@@ -31,7 +29,6 @@ export const TRANSPILE_LIMITS: TranspileLimits = {
   timeoutMs: 60_000,
   maxWitBytes: 1 * MIB,
   maxGlueBytes: 8 * MIB,
-  maxPrintBytes: 4 * MIB,
 };
 
 /** What compile.ts needs from jco for one component. */
@@ -40,8 +37,6 @@ export interface Transpiled {
   /** component.js and the core modules. */
   files: Record<string, Uint8Array>;
   imports: string[];
-  /** The component's text form, for import-free single-module components. */
-  printed?: string;
 }
 
 export interface TranspileRequest {

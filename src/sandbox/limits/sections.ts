@@ -153,22 +153,61 @@ export function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+const UTF8 = new TextDecoder();
+
 export class Reader {
   pos = 0;
-  constructor(private readonly b: Uint8Array) {}
+  /** `fail` makes the error thrown for malformed bytes (the component reader names its own). */
+  constructor(
+    private readonly b: Uint8Array,
+    private readonly fail: (why: string) => Error = invalid,
+  ) {}
   done(): boolean {
     return this.pos >= this.b.length;
   }
+  /** Bytes left; a declared count or length above it cannot be honest. */
+  remaining(): number {
+    return this.b.length - this.pos;
+  }
   expectHeader(): void {
     const ok = this.b.length >= 8 && this.b[0] === 0 && this.b[1] === 0x61 && this.b[2] === 0x73 && this.b[3] === 0x6d;
-    if (!ok || this.b[4] !== 1) throw invalid('not a core module');
+    if (!ok || this.b[4] !== 1) throw this.fail('not a core module');
     this.pos = 8;
   }
   byte(): number {
     const v = this.b[this.pos];
-    if (v === undefined) throw invalid('unexpected end');
+    if (v === undefined) throw this.fail('unexpected end');
     this.pos++;
     return v;
+  }
+  /** The next byte without consuming it. */
+  peek(): number {
+    const v = this.b[this.pos];
+    if (v === undefined) throw this.fail('unexpected end');
+    return v;
+  }
+  /** The next `len` bytes (checked against what is left before anything is taken). */
+  take(len: number): Uint8Array {
+    if (len > this.remaining()) throw this.fail('a length runs past the end');
+    const out = this.b.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+  /** A UTF-8 name (length-prefixed). */
+  string(): string {
+    return UTF8.decode(this.take(this.u32()));
+  }
+  /** A signed 33-bit LEB128 (the component format's type index in a value type position). */
+  s33(): number {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = this.byte();
+      result += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((byte & 0x80) === 0) return byte & 0x40 ? result - 2 ** shift : result;
+      if (shift >= 35) throw this.fail('LEB128 too long');
+    }
   }
   u32(): number {
     return Number(this.leb(35));
@@ -178,7 +217,7 @@ export class Reader {
   }
   name(): void {
     const len = this.u32();
-    if (this.pos + len > this.b.length) throw invalid('name runs past its section');
+    if (this.pos + len > this.b.length) throw this.fail('name runs past its section');
     this.pos += len;
   }
   rest(): Uint8Array {
@@ -192,7 +231,7 @@ export class Reader {
       result |= BigInt(byte & 0x7f) << shift;
       if ((byte & 0x80) === 0) return result;
       shift += 7n;
-      if (shift >= BigInt(maxBits)) throw invalid('LEB128 too long');
+      if (shift >= BigInt(maxBits)) throw this.fail('LEB128 too long');
     }
   }
 }
