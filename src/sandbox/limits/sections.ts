@@ -54,13 +54,13 @@ export function sectionBody(module: Uint8Array, id: number): Uint8Array | undefi
 }
 
 /**
- * Rebuilds a module, passing each known section to `rewrite` (return the new body,
- * or undefined to keep it). `add` supplies bodies for sections the module lacks
+ * Rebuilds a module, passing each section to `rewrite` (return the new body,
+ * undefined to keep it, null to drop it; custom sections come with id 0). `add` supplies bodies for sections the module lacks
  * (called once per missing known id), inserted where the format says they go.
  */
 export function rewriteSections(
   module: Uint8Array,
-  rewrite: (id: number, body: Uint8Array) => Uint8Array | undefined,
+  rewrite: (id: number, body: Uint8Array) => Uint8Array | undefined | null,
   add: (id: number) => Uint8Array | undefined = () => undefined,
 ): Uint8Array<ArrayBuffer> {
   const present = sections(module);
@@ -78,7 +78,8 @@ export function rewriteSections(
   };
   for (const s of present) {
     if (s.id !== 0) offer(rank(s.id));
-    out.push(section(s.id, s.id === 0 ? s.body : (rewrite(s.id, s.body) ?? s.body)));
+    const body = rewrite(s.id, s.body);
+    if (body !== null) out.push(section(s.id, body ?? s.body));
   }
   offer(Number.POSITIVE_INFINITY);
   return concat(out);
@@ -135,6 +136,13 @@ export function readRefType(r: Reader): number {
   return t;
 }
 
+/** A custom section's name (its body starts with it). */
+export function customName(body: Uint8Array): string {
+  const r = new Reader(body);
+  const len = r.u32();
+  return new TextDecoder().decode(body.subarray(r.pos, r.pos + len));
+}
+
 export function section(id: number, body: Uint8Array): Uint8Array {
   const w = new Writer();
   w.byte(id);
@@ -171,7 +179,19 @@ export class Reader {
     return v;
   }
   u32(): number {
-    return Number(this.leb(35));
+    // Numbers, not BigInt: the instrumentation pass reads millions of these in a large module.
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 5; i++) {
+      const byte = this.byte();
+      result += (byte & 0x7f) * mul;
+      if ((byte & 0x80) === 0) {
+        if (result > 0xffffffff) throw invalid('u32 out of range');
+        return result;
+      }
+      mul *= 128;
+    }
+    throw invalid('LEB128 too long');
   }
   u64(): bigint {
     return this.leb(70);
@@ -183,6 +203,25 @@ export class Reader {
   }
   rest(): Uint8Array {
     return this.b.subarray(this.pos);
+  }
+  /** The next byte, not consumed. */
+  peek(): number {
+    const v = this.b[this.pos];
+    if (v === undefined) throw invalid('unexpected end');
+    return v;
+  }
+  skip(n: number): void {
+    if (this.pos + n > this.b.length) throw invalid('unexpected end');
+    this.pos += n;
+  }
+  /** Skips a signed LEB128 of up to 64 bits (its value is not needed by any rewrite). */
+  s64(): void {
+    for (let i = 0; i < 10; i++) if ((this.byte() & 0x80) === 0) return;
+    throw invalid('LEB128 too long');
+  }
+  /** The bytes from `from` to the current position. */
+  since(from: number): Uint8Array {
+    return this.b.subarray(from, this.pos);
   }
   private leb(maxBits: number): bigint {
     let result = 0n;
