@@ -81,6 +81,10 @@ export interface RunStats {
   cache: CompiledComponent['source'] | 'none';
   /** The tier decision and its reason, including a policy fallback (`fallbackFrom`, `warning`). */
   tierDecision: TierDecision;
+  /** Fuel the call consumed (instructions as capsule's instrumentation counts them; see limits.fuel). */
+  fuel?: number;
+  /** The worker thread that ran the call (worker tier), so a caller can see a worker reused. */
+  worker?: number;
 }
 
 export interface RunResult<T = unknown> {
@@ -314,6 +318,8 @@ export class Runtime {
         memoryBytes: result.memoryBytes,
         cache: component.source,
         tierDecision: tier,
+        ...(result.fuel !== undefined ? { fuel: result.fuel } : {}),
+        ...(result.worker !== undefined ? { worker: result.worker } : {}),
       };
       return { output: output as T, stats, denials: result.denials };
     });

@@ -15,7 +15,7 @@ import { digestOf } from '../registry/component-file.js';
 import { type ComponentShape, shapeFromWit } from './describe.js';
 import { type DirectAbi, directAbiFromWat } from './direct-abi.js';
 import { compileCore } from './core-compile.js';
-import { bundleCensus, callLimits, capModule, type TableDecl } from './limits/index.js';
+import { bundleCensus, callLimits, capModule, instrumentModule, type TableDecl } from './limits/index.js';
 import type { BundleRef } from './job.js';
 import { type CacheEntry, readCachedFile, type TamperedEntry, TranspileCache } from './transpile-cache.js';
 import { transpileIsolated } from './transpile-host.js';
@@ -223,10 +223,14 @@ export class ComponentCompiler {
   }
 }
 
+/** Time spent in the fuel instrumentation pass by this thread (`capsule bench` reports it per component). */
+export const instrumentation = { ms: 0, bytes: 0 };
+
 /**
- * Compiles a bundle's core files with every memory and table capped for a call with
- * `memoryBytes` (limits/plan.ts: tables are counted against it). Used here and by
- * the job runner across a process or VM boundary, so every tier applies the same caps.
+ * Compiles a bundle's core files with fuel checks inserted (limits/fuel.ts) and every
+ * memory and table capped for a call with `memoryBytes` (limits/plan.ts: tables are
+ * counted against it). Used here and by the job runner across a process or VM
+ * boundary, so every tier applies the same checks and caps.
  */
 export async function compileBundle(bundle: BundleRef, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
   const caps = callLimits(memoryBytes, bundle);
@@ -237,7 +241,11 @@ export async function compileBundle(bundle: BundleRef, memoryBytes: number): Pro
     const expected = bundle.sha256 && (Object.hasOwn(bundle.sha256, file) ? bundle.sha256[file] : '');
     const bytes = expected === undefined ? await readFile(path.join(bundle.dir, file)) : await readCachedFile(bundle.dir, file, expected);
     // Off this thread when large, under a time limit (core-compile.ts).
-    modules[file] = await compileCore(capModule(bytes, caps), file);
+    const started = performance.now();
+    const fuelled = instrumentModule(bytes);
+    instrumentation.ms += performance.now() - started;
+    instrumentation.bytes += bytes.length;
+    modules[file] = await compileCore(capModule(fuelled, caps), file);
   }
   return modules;
 }

@@ -144,7 +144,7 @@ describe('fuel checks', () => {
       (func (export "catches") (result i32)
         try (result i32) (throw $e (i32.const 41)) catch $e (i32.add (i32.const 1)) end))`;
     const bytes = await parse(wat);
-    const plain = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
+    const plain = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(bytes))).exports;
     const m = fuelled(bytes);
     for (const name of ['simd', 'bulk', 'conv', 'atomics', 'catches']) {
       expect(m.fn(name)(), name).toBe((plain[name] as Fn)());
@@ -154,7 +154,10 @@ describe('fuel checks', () => {
 
   it('drops the name section and keeps other custom sections; composes with the memory cap', async () => {
     const bytes = await parse('(module $named (memory 1) (func $f (export "f") (result i32) (i32.const 1)) (@custom "keep" "x"))');
-    const names = (b: Uint8Array) => sections(b).filter((s) => s.id === 0).map((s) => customName(s.body));
+    const names = (b: Uint8Array) =>
+      sections(b)
+        .filter((s) => s.id === 0)
+        .map((s) => customName(s.body));
     expect(names(bytes)).toContain('name');
     const out = instrumentModule(bytes);
     expect(names(out)).toEqual(['keep']);

@@ -108,7 +108,8 @@ export function readInstr(r: Reader): Instr {
       const n = r.u32();
       for (let i = 0; i < n; i++) {
         const kind = r.byte();
-        if (kind === 0x00 || kind === 0x01) r.u32(); // tag
+        if (kind === 0x00 || kind === 0x01)
+          r.u32(); // tag
         else if (kind !== 0x02 && kind !== 0x03) throw unknownOpcode(`try_table catch kind 0x${kind.toString(16)}`);
         r.u32(); // label
       }
@@ -180,9 +181,12 @@ function prefixedFC(r: Reader, out: Instr): Instr {
 function prefixedFD(r: Reader, out: Instr): Instr {
   const sub = r.u32();
   out.sub = sub;
-  if (sub <= 11 || sub === 92 || sub === 93) memArg(r); // loads, store, load_zero
-  else if (sub === 12 || sub === 13) r.skip(16); // v128.const, i8x16.shuffle
-  else if (sub >= 21 && sub <= 34) r.byte(); // extract/replace lane
+  if (sub <= 11 || sub === 92 || sub === 93)
+    memArg(r); // loads, store, load_zero
+  else if (sub === 12 || sub === 13)
+    r.skip(16); // v128.const, i8x16.shuffle
+  else if (sub >= 21 && sub <= 34)
+    r.byte(); // extract/replace lane
   else if (sub >= 84 && sub <= 91) {
     memArg(r); // load/store lane
     r.byte();
@@ -193,7 +197,8 @@ function prefixedFD(r: Reader, out: Instr): Instr {
 function prefixedFE(r: Reader, out: Instr): Instr {
   const sub = r.u32();
   out.sub = sub;
-  if (sub === 0x03) r.byte(); // atomic.fence
+  if (sub === 0x03)
+    r.byte(); // atomic.fence
   else if (sub <= 0x02 || (sub >= 0x10 && sub <= 0x4e)) memArg(r);
   else throw unknownOpcode(`the atomic instruction 0xfe ${sub}`);
   return out;
@@ -224,6 +229,7 @@ function valType(r: Reader): void {
 
 function heapType(r: Reader): void {
   const b = r.peek();
-  if (b >= 0x40) r.byte(); // an abstract heap type (func, extern, exn...)
+  if (b >= 0x40)
+    r.byte(); // an abstract heap type (func, extern, exn...)
   else r.s64(); // a type index
 }
