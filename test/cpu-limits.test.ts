@@ -91,7 +91,8 @@ describe('interruption', () => {
 
   it('a guest blocked in a host call (a WASI sleep) still times out: its worker is terminated after the grace period', async () => {
     const before = await rt.run('cpu.counter', {}, { tier: 'worker' });
-    const e = await failure(rt.run('cpu.sleep', {}, { tier: 'worker', timeoutMs: 100 }));
+    // 1 s, so the guest is surely in its sleep (not still starting, where its own checks would stop it).
+    const e = await failure(rt.run('cpu.sleep', {}, { tier: 'worker', timeoutMs: 1000 }));
     expect(e.code).toBe('TIMEOUT');
     expect(e.message).toContain('worker was terminated');
     const after = await rt.run('cpu.counter', {}, { tier: 'worker' });

@@ -16,20 +16,22 @@ import type { Limits } from './job.js';
 
 /**
  * Fuel (instructions as the instrumentation counts them) per millisecond of guest
- * work, on the machine this was calibrated on: `capsule bench` runs bench.spin and
- * bench.fib with an unlimited budget and reports consumed fuel / wall time; both came
- * out at 1.1–1.5 M/ms (Node 20, 2 shared cores), and this takes the lower figure, so
- * `cpuMs` errs on the side of letting the guest run a little longer than asked.
+ * work on the machine this was calibrated on (2 shared cores, Node 20): the best of
+ * eight runs of each workload with an unlimited budget, consumed fuel / wall time
+ * of the call, gave 2.2 M/ms for a tight loop (spin), 2.0 M/ms for fib(27) and
+ * 4.1 M/ms for the markdown plugin (call overhead included, so its guest rate is
+ * higher). `capsule bench` reports the figure again (limits: fuel per ms). This
+ * takes the middle, 3 M/ms: `cpuMs` is within about 2× of the guest's real CPU time.
  */
-export const FUEL_PER_MS = 1_000_000;
+export const FUEL_PER_MS = 3_000_000;
 
 /**
  * A slice: at most this much guest work between two host checks, ~0.1 ms at
  * FUEL_PER_MS. Small enough that a timeout or an abort stops a spinning guest
- * within a fraction of a millisecond, large enough that the host call (~50 ns)
- * costs nothing measurable.
+ * within a fraction of a millisecond, large enough that the host call (well under
+ * a microsecond) costs nothing measurable.
  */
-export const SLICE = 100_000;
+export const SLICE = 300_000;
 
 /** Values of Job.interrupt[0]. */
 export const INTERRUPT_TIMEOUT = 1;

@@ -2,8 +2,9 @@
 // - a defined, mutable i32 global `$fuel` is appended after the module's globals
 //   (appending renumbers nothing) and exported as FUEL_EXPORT;
 // - at every function entry and every loop header, a check subtracts the cost of the
-//   code it guards (the number of instructions of that function or loop body, nested
-//   loops excluded: they have their own check) and, when the counter goes below zero,
+//   code it guards (the instructions of that function or loop body that run once
+//   through it: an if or a try counts its dearest arm, nested loops count nothing as
+//   they have their own check; at most MAX_CHECK_COST) and, when the counter goes below zero,
 //   calls the imported host function FUEL_IMPORT.refuel with it and stores what it
 //   returns. The host (sandbox/fuel-meter.ts) hands out slices of the call's budget
 //   there, and throws (trapping the guest) when the budget is spent, the call's time
@@ -257,9 +258,6 @@ class Out {
   }
 }
 
-/** The largest cost one check may charge (an i32.const that stays positive). */
-const MAX_COST = 0x7fffffff;
-
 /**
  * Emits a check: `$fuel -= cost; if ($fuel < 0) $fuel = refuel($fuel)`. Returns where
  * the cost goes, patched once the code it guards has been counted.
@@ -307,6 +305,28 @@ function code(body: Uint8Array, shift: (f: number) => number, t: Targets): Uint8
   return out.bytes();
 }
 
+/**
+ * An open block while a body is copied. `cost` counts the instructions that run each
+ * time control passes through it once: its own, plus what its nested blocks cost
+ * (an `if` or a `try` the dearer of its arms), but not its nested loops, which have
+ * their own checks. A loop's (and the function's) check carries `at`.
+ */
+interface Frame {
+  loop: boolean;
+  cost: number;
+  /** The dearest arm closed so far (`then` of an if, `do` or a catch of a try). */
+  arms?: number;
+  at?: number;
+}
+
+/**
+ * The most one check charges. A loop body longer than this is in practice an
+ * interpreter's dispatch loop (componentize-js's SpiderMonkey), of which an iteration
+ * runs one handler, not all of them: charging all of them counted the markdown
+ * plugin's work 100× and called refuel on every iteration.
+ */
+export const MAX_CHECK_COST = 100;
+
 /** Copies one function body with its checks inserted; copies unchanged code in runs. */
 function functionBody(r: Reader, out: Out, shift: (f: number) => number, t: Targets, index: number): void {
   const locals = r.u32();
@@ -315,18 +335,16 @@ function functionBody(r: Reader, out: Out, shift: (f: number) => number, t: Targ
     valType(r);
   }
   out.raw(r.since(0));
-  // Per open block: whether it is a loop. Per open loop (and the function): its cost so far and where it goes.
-  const blocks: boolean[] = [];
-  const regions: { at: number; cost: number }[] = [{ at: check(out, t), cost: 0 }];
+  const frames: Frame[] = [{ loop: true, cost: 0, at: check(out, t) }];
   let copied = r.pos;
   const flush = (upTo: number) => {
     if (upTo > copied) out.raw(r.since(copied).subarray(0, upTo - copied));
   };
   while (!r.done()) {
     const i = readInstr(r);
-    const region = regions[regions.length - 1];
-    if (!region) throw invalid(`function ${index} has code after its end`);
-    region.cost++;
+    const frame = frames[frames.length - 1];
+    if (!frame) throw invalid(`function ${index} has code after its end`);
+    frame.cost++;
     if (i.func !== undefined) {
       const to = shift(i.func);
       if (to !== i.func) {
@@ -338,34 +356,35 @@ function functionBody(r: Reader, out: Out, shift: (f: number) => number, t: Targ
       continue;
     }
     if (OPENS_BLOCK.has(i.op)) {
-      blocks.push(i.op === OP.loop);
       if (i.op === OP.loop) {
         flush(r.pos);
         copied = r.pos;
-        regions.push({ at: check(out, t), cost: 0 });
+        frames.push({ loop: true, cost: 0, at: check(out, t) });
+      } else {
+        frames.push({ loop: false, cost: 0 });
       }
       continue;
     }
+    if (i.op === OP.else || i.op === OP.catch || i.op === OP.catchAll) {
+      // Another arm: only one of them runs each time through.
+      frame.arms = Math.max(frame.arms ?? 0, frame.cost);
+      frame.cost = 0;
+      continue;
+    }
     if (i.op === OP.end || i.op === OP.delegate) {
-      const wasLoop = blocks.pop();
-      if (wasLoop === undefined) {
-        // The function's own end.
-        if (!r.done()) throw invalid(`function ${index} has code after its end`);
+      frames.pop();
+      const cost = Math.max(frame.arms ?? 0, frame.cost);
+      if (frame.at !== undefined) {
         flush(r.pos);
         copied = r.pos;
-        closeRegion(out, regions);
-      } else if (wasLoop) {
-        flush(r.pos);
-        copied = r.pos;
-        closeRegion(out, regions);
+        out.patch(frame.at, Math.min(MAX_CHECK_COST, Math.max(1, cost)));
+      } else {
+        const parent = frames[frames.length - 1];
+        if (parent) parent.cost += cost;
       }
+      if (frames.length === 0 && !r.done()) throw invalid(`function ${index} has code after its end`);
     }
   }
   flush(r.pos);
-  if (regions.length !== 0) throw invalid(`function ${index} ends inside a block`);
-}
-
-function closeRegion(out: Out, regions: { at: number; cost: number }[]): void {
-  const region = regions.pop();
-  if (region) out.patch(region.at, Math.min(MAX_COST, Math.max(1, region.cost)));
+  if (frames.length !== 0) throw invalid(`function ${index} ends inside a block`);
 }
