@@ -16,6 +16,8 @@ beforeAll(async () => {
   writeCapability(dir, 'cpu.spin-capped', manifest('cpu.spin-capped', { limits: { cpuMs: 30 } }), fixture('spin'));
   writeCapability(dir, 'cpu.fib', manifest('cpu.fib'), fixture('bench-fib'));
   writeCapability(dir, 'cpu.counter', manifest('cpu.counter'), fixture('counter'));
+  writeCapability(dir, 'cpu.stack', manifest('cpu.stack'), fixture('stack'));
+  writeCapability(dir, 'cpu.membomb', manifest('cpu.membomb'), fixture('membomb-trap'));
   writeCapability(dir, 'cpu.sleep', manifest('cpu.sleep', { world: 'command', permissions: { clocks: true } }), fixture('sleep'));
   // Inline runs only where a policy grant names it.
   const policy = { grants: [{ capabilities: ['cpu.*'], tier: 'inline' as const }] };
@@ -97,5 +99,51 @@ describe('interruption', () => {
     expect(e.message).toContain('worker was terminated');
     const after = await rt.run('cpu.counter', {}, { tier: 'worker' });
     expect(after.stats.worker).not.toBe(before.stats.worker);
+  });
+});
+
+describe('process tier', () => {
+  // bwrap off: Node's permission flags alone, so this runs wherever the process tier does.
+  let proc: Runtime;
+  beforeAll(async () => {
+    proc = await createRuntime({ capabilitiesDir: dir, process: { bwrap: 'off' } });
+  });
+  afterAll(() => proc.close());
+
+  it('cpuMs on a spin loop is CPU_LIMIT in the child process too, and fuel counts the same as in a worker', async () => {
+    const e = await failure(proc.run('cpu.spin', {}, { tier: 'process', cpuMs: 20, timeoutMs: 10_000 }));
+    expect(e.code).toBe('CPU_LIMIT');
+    expect(e.details?.cpuMs).toBe(20);
+    const there = await proc.run('cpu.fib', '', { tier: 'process' });
+    const here = await rt.run('cpu.fib', '', { tier: 'worker' });
+    expect(there.stats.fuel).toBe(here.stats.fuel);
+  });
+});
+
+// The hostile suite's spin, stack and memory bombs, in every tier that runs on this host.
+describe.each(['worker', 'inline', 'process'] as const)('hostile guests, %s tier', (tier) => {
+  let local: Runtime;
+  beforeAll(async () => {
+    const policy = { grants: [{ capabilities: ['cpu.*'], tier: 'inline' as const }] };
+    local = await createRuntime({ capabilitiesDir: dir, policy, pool: { maxThreads: 1 }, process: { bwrap: 'off' } });
+  });
+  afterAll(() => local.close());
+  const plainCallWorks = async () => expect((await local.run('cpu.counter', {}, { tier })).output).toEqual({ count: 1 });
+
+  it('spin: TIMEOUT', async () => {
+    const e = await failure(local.run('cpu.spin', {}, { tier, timeoutMs: 200 }));
+    expect(e.code).toBe('TIMEOUT');
+    await plainCallWorks();
+  });
+  it('stack: TRAP (stack overflow)', async () => {
+    const e = await failure(local.run('cpu.stack', {}, { tier }));
+    expect(e.code).toBe('TRAP');
+    expect(e.message).toContain('stack overflow');
+    await plainCallWorks();
+  });
+  it('memory bomb: MEMORY_LIMIT', async () => {
+    const e = await failure(local.run('cpu.membomb', {}, { tier, memoryLimitBytes: 16 << 20 }));
+    expect(e.code).toBe('MEMORY_LIMIT');
+    await plainCallWorks();
   });
 });
