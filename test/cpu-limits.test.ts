@@ -17,6 +17,7 @@ beforeAll(async () => {
   writeCapability(dir, 'cpu.fib', manifest('cpu.fib'), fixture('bench-fib'));
   writeCapability(dir, 'cpu.counter', manifest('cpu.counter'), fixture('counter'));
   writeCapability(dir, 'cpu.stack', manifest('cpu.stack'), fixture('stack'));
+  writeCapability(dir, 'cpu.cat', manifest('cpu.cat', { world: 'command' }), fixture('exit-code'));
   writeCapability(dir, 'cpu.membomb', manifest('cpu.membomb'), fixture('membomb-trap'));
   writeCapability(dir, 'cpu.sleep', manifest('cpu.sleep', { world: 'command', permissions: { clocks: true } }), fixture('sleep'));
   // Inline runs only where a policy grant names it.
@@ -60,6 +61,21 @@ describe.each(['worker', 'inline'] as const)('CPU budget, %s tier', (tier) => {
     expect(stops[1]).toBe(stops[0]);
     // Enough fuel: the answer.
     expect((await rt.run('cpu.fib', '', { tier, fuel: used })).output).toBe(196418);
+  });
+});
+
+describe('through jco glue (a C command: several core instances, WASI adapter)', () => {
+  it('stats.fuel is the same on every run, and a budget below it is CPU_LIMIT', async () => {
+    const input = { args: ['3'], stdin: 'hi\n' };
+    const runs = await Promise.all([0, 1].map(() => rt.run<{ exitCode: number; stdout: string }>('cpu.cat', input)));
+    const used = runs[0]?.stats.fuel as number;
+    expect(used).toBeGreaterThan(0);
+    expect(runs.map((r) => [r.output.exitCode, r.output.stdout, r.stats.fuel])).toEqual([
+      [3, 'hi\n', used],
+      [3, 'hi\n', used],
+    ]);
+    const e = await failure(rt.run('cpu.cat', input, { fuel: Math.floor(used / 2) }));
+    expect(e.code).toBe('CPU_LIMIT');
   });
 });
 
