@@ -85,6 +85,8 @@ export interface RunStats {
   fuel?: number;
   /** The worker thread that ran the call (worker tier), so a caller can see a worker reused. */
   worker?: number;
+  /** On the call that transpiled the component: how long inserting its fuel checks took, ms (cached with it afterwards). */
+  instrumentMs?: number;
 }
 
 export interface RunResult<T = unknown> {
@@ -320,6 +322,7 @@ export class Runtime {
         tierDecision: tier,
         ...(result.fuel !== undefined ? { fuel: result.fuel } : {}),
         ...(result.worker !== undefined ? { worker: result.worker } : {}),
+        ...(component.source === 'transpiled' && component.instrumentMs !== undefined ? { instrumentMs: component.instrumentMs } : {}),
       };
       return { output: output as T, stats, denials: result.denials };
     });

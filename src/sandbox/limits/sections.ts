@@ -73,13 +73,14 @@ export function rewriteSections(
     for (let id = missing[0]; id !== undefined && rank(id) < before; id = missing[0]) {
       missing.shift();
       const body = add(id);
-      if (body) out.push(section(id, body));
+      if (body) out.push(sectionHeader(id, body.length), body);
     }
   };
   for (const s of present) {
     if (s.id !== 0) offer(rank(s.id));
     const body = rewrite(s.id, s.body);
-    if (body !== null) out.push(section(s.id, body ?? s.body));
+    // Header and body as separate parts: a 13 MB code section is copied once, into the result.
+    if (body !== null) out.push(sectionHeader(s.id, (body ?? s.body).length), body ?? s.body);
   }
   offer(Number.POSITIVE_INFINITY);
   return concat(out);
@@ -141,6 +142,13 @@ export function customName(body: Uint8Array): string {
   const r = new Reader(body);
   const len = r.u32();
   return new TextDecoder().decode(body.subarray(r.pos, r.pos + len));
+}
+
+function sectionHeader(id: number, size: number): Uint8Array {
+  const w = new Writer();
+  w.byte(id);
+  w.u32(size);
+  return w.bytes();
 }
 
 export function section(id: number, body: Uint8Array): Uint8Array {
