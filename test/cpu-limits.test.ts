@@ -103,6 +103,7 @@ describe('interruption', () => {
 
   it('an abort interrupts a spinning guest and the worker serves the next call', async () => {
     const before = await rt.run('cpu.counter', {}, { tier: 'worker' });
+    expect(before.stats.worker).toBeGreaterThan(0);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const e = await failure(rt.run('cpu.spin', {}, { tier: 'worker', timeoutMs: 10_000, signal: controller.signal }));
