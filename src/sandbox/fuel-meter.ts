@@ -16,17 +16,16 @@ import type { Limits } from './job.js';
 
 /**
  * Fuel (instructions as the instrumentation counts them) per millisecond of guest
- * work on the machine this was calibrated on (2 shared cores, Node 20): the best of
- * eight runs of each workload with an unlimited budget, consumed fuel / wall time
- * of the call, gave 2.2 M/ms for a tight loop (spin), 2.0 M/ms for fib(27) and
- * 4.1 M/ms for the markdown plugin (call overhead included, so its guest rate is
- * higher). `capsule bench` reports the figure again (limits: fuel per ms). This
- * takes the middle, 3 M/ms: `cpuMs` is within about 2× of the guest's real CPU time.
+ * work on the machine this was calibrated on (2 shared cores, Node 20): `capsule
+ * bench` runs fib and the markdown plugin with and without checks and reports
+ * consumed fuel / call time (instantiation included): fib 6.1 M/ms, markdown
+ * 3.9 M/ms, and a tight loop ran 5.7 M/ms. This takes the middle, so `cpuMs` is
+ * within about ±30% of a guest's real CPU time (docs/benchmarks.md).
  */
-export const FUEL_PER_MS = 3_000_000;
+export const FUEL_PER_MS = 5_000_000;
 
 /**
- * A slice: at most this much guest work between two host checks, ~0.1 ms at
+ * A slice: at most this much guest work between two host checks, ~0.06 ms at
  * FUEL_PER_MS. Small enough that a timeout or an abort stops a spinning guest
  * within a fraction of a millisecond, large enough that the host call (well under
  * a microsecond) costs nothing measurable.
