@@ -167,6 +167,18 @@ describe('fuel checks', () => {
     expect(i.exports[FUEL_EXPORT]).toBeInstanceOf(WebAssembly.Global);
   });
 
+  it('refuses an invalid module: code naming the global one past the end would otherwise set the fuel counter', async () => {
+    const ok = await parse('(module (global (mut i32) (i32.const 0)) (func (export "f") (global.set 0 (i32.const 5))))');
+    const bad = Uint8Array.from(ok);
+    const at = bad.findIndex((b, i) => b === 0x24 && bad[i + 1] === 0x00); // global.set 0
+    bad[at + 1] = 0x01; // global.set 1: the counter, once appended
+    expect(WebAssembly.validate(bad)).toBe(false);
+    const e = refusal(() => instrumentModule(bad));
+    expect(e.code).toBe('COMPONENT_INVALID');
+    expect(e.message).toContain('does not validate');
+    expect(e.message).toMatch(/^core module cannot be instrumented/);
+  });
+
   it('refuses a module that already exports the reserved name, and an unknown opcode, with COMPONENT_INVALID naming it', async () => {
     const taken = await parse(`(module (global (export "${FUEL_EXPORT}") i32 (i32.const 0)))`);
     expect(refusal(() => instrumentModule(taken)).message).toContain(FUEL_EXPORT);

@@ -20,7 +20,8 @@
 //
 // i32, not i64: a slice is far below 2^31 instructions, and an i64 parameter would
 // cross into JS as a BigInt on every refuel.
-import { customName, invalid, Reader, rewriteSections, SECTION, skipImportDesc, Writer } from './sections.js';
+import { customName, Reader, rewriteSections, SECTION, skipImportDesc, Writer } from './sections.js';
+import { CapsuleError } from '../../errors.js';
 import { OP, OPENS_BLOCK, readInstr, unknownOpcode } from './opcodes.js';
 
 /** The export naming each instance's fuel counter. */
@@ -29,6 +30,10 @@ export const FUEL_EXPORT = 'capsule:fuel';
 export const FUEL_IMPORT = { module: 'capsule:fuel', name: 'refuel' } as const;
 
 const I32 = 0x7f;
+
+function refused(why: string): CapsuleError {
+  return new CapsuleError('COMPONENT_INVALID', `core module cannot be instrumented: ${why}`);
+}
 
 interface Layout {
   types: number;
@@ -42,7 +47,7 @@ export function instrumentModule(module: Uint8Array): Uint8Array<ArrayBuffer> {
   const at: Layout = { types: 0, importedFuncs: 0, importedGlobals: 0, definedGlobals: 0 };
   const shift = (f: number) => (f >= at.importedFuncs ? f + 1 : f);
   const fuelGlobal = () => at.importedGlobals + at.definedGlobals;
-  return rewriteSections(
+  const out = rewriteSections(
     module,
     (id, body) => {
       switch (id) {
@@ -74,6 +79,12 @@ export function instrumentModule(module: Uint8Array): Uint8Array<ArrayBuffer> {
       return undefined;
     },
   );
+  // Only a valid module: code naming the global, type or function one past the end is
+  // invalid, and would name the counter, the refuel type or refuel itself once they
+  // are appended (a guest that sets its own counter never runs out). Checked after
+  // the pass, so an opcode the pass does not know is refused by its name.
+  if (!WebAssembly.validate(module as Uint8Array<ArrayBuffer>)) throw refused('it does not validate');
+  return out;
 }
 
 /** `count` from a vector section's body (0 when absent), and the entries after it. */
@@ -141,7 +152,7 @@ function exports(body: Uint8Array | undefined, shift: (f: number) => number, fue
     const len = r.u32();
     const name = decoder.decode(r.rest().subarray(0, len));
     r.skip(len);
-    if (name === FUEL_EXPORT) throw invalid(`the module already exports ${FUEL_EXPORT}, a name capsule reserves`);
+    if (name === FUEL_EXPORT) throw refused(`the module already exports ${FUEL_EXPORT}, a name capsule reserves`);
     const kind = r.byte();
     w.raw(r.since(nameAt));
     const index = r.u32();
@@ -167,7 +178,7 @@ function elements(body: Uint8Array, shift: (f: number) => number): Uint8Array {
   for (let i = 0; i < count; i++) {
     const flags = r.u32();
     w.u32(flags);
-    if (flags > 7) throw invalid(`element segment ${i} has unknown flags ${flags}`);
+    if (flags > 7) throw refused(`element segment ${i} has unknown flags ${flags}`);
     const active = (flags & 0x01) === 0;
     const explicitTable = (flags & 0x02) !== 0;
     const exprs = (flags & 0x04) !== 0;
@@ -295,7 +306,7 @@ function code(body: Uint8Array, shift: (f: number) => number, t: Targets): Uint8
   for (let i = 0; i < count; i++) {
     const size = r.u32();
     const end = r.pos + size;
-    if (end > body.length) throw invalid(`function body ${i} runs past the code section`);
+    if (end > body.length) throw refused(`function body ${i} runs past the code section`);
     fn.len = 0;
     functionBody(new Reader(body.subarray(r.pos, end)), fn, shift, t, i);
     r.pos = end;
@@ -343,7 +354,7 @@ function functionBody(r: Reader, out: Out, shift: (f: number) => number, t: Targ
   while (!r.done()) {
     const i = readInstr(r);
     const frame = frames[frames.length - 1];
-    if (!frame) throw invalid(`function ${index} has code after its end`);
+    if (!frame) throw refused(`function ${index} has code after its end`);
     frame.cost++;
     if (i.func !== undefined) {
       const to = shift(i.func);
@@ -382,9 +393,9 @@ function functionBody(r: Reader, out: Out, shift: (f: number) => number, t: Targ
         const parent = frames[frames.length - 1];
         if (parent) parent.cost += cost;
       }
-      if (frames.length === 0 && !r.done()) throw invalid(`function ${index} has code after its end`);
+      if (frames.length === 0 && !r.done()) throw refused(`function ${index} has code after its end`);
     }
   }
   flush(r.pos);
-  if (frames.length !== 0) throw invalid(`function ${index} ends inside a block`);
+  if (frames.length !== 0) throw refused(`function ${index} ends inside a block`);
 }
