@@ -52,8 +52,12 @@ Every figure below was measured in that one run; none is estimated.
 - **Guest memory**: peak linear memory of one call (\`stats.memoryBytes\`); it does not include the worker thread's own heap.
 - **Timeout overshoot**: \`fixtures/src/bench-spin.wat\` never returns; it is called with a 100 ms limit and the overshoot is the
   time from the call to its \`TIMEOUT\` rejection minus 100 ms (for the process tier that includes starting the child
-  process, which is most of its figure). **First call after a kill**: an echo call made right after each \`TIMEOUT\`, on the
-  default pool. The inline tier cannot stop a spinning guest, so it has no overshoot.
+  process, which is most of its figure). The guest is stopped at its next fuel check, in the worker tier and inline alike.
+  **First call after a timeout / warm call**: an echo call made right after each \`TIMEOUT\` against one made right before it,
+  on the default pool (the worker is reused; \`workers\` counts the threads that served them).
+- **Fuel checks**: fib and markdown with their core modules compiled without and with the fuel checks, run by the same
+  in-thread \`execute()\`, alternately one call each. Instrumentation is the pass over the component's core files, paid once per
+  component on first load; fuel per ms is what \`FUEL_PER_MS\` (src/sandbox/fuel-meter.ts) is calibrated from.
 - **Differences in kind**: capsule instantiates every call afresh; an Extism plugin keeps its instance between calls
   (SDK 1.0.3 also needs \`reset()\` every few thousand calls, which the bench does inside the timed calls). The reused-instance
   direct baseline starts a new instance once its bump allocator passes 8 MiB, which makes it slower than a fresh instance for

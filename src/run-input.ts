@@ -57,7 +57,7 @@ export function fileManifest(file: string, c: CompiledComponent, request: Permis
 }
 
 const TIERS = ['inline', 'worker', 'process', 'vm'];
-const NUMERIC_OPTIONS = ['timeoutMs', 'memoryLimitBytes', 'outputBytes', 'inputBytes'] as const;
+const NUMERIC_OPTIONS = ['timeoutMs', 'cpuMs', 'fuel', 'memoryLimitBytes', 'outputBytes', 'inputBytes'] as const;
 
 /**
  * A caller's run options, read once into plain data and checked before anything

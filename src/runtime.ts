@@ -79,6 +79,12 @@ export interface RunStats {
   cache: CompiledComponent['source'] | 'none';
   /** The tier decision and its reason, including a policy fallback (`fallbackFrom`, `warning`). */
   tierDecision: TierDecision;
+  /** Fuel the call consumed (instructions as capsule's instrumentation counts them; see limits.fuel). */
+  fuel?: number;
+  /** The worker thread that ran the call (worker tier), so a caller can see a worker reused. */
+  worker?: number;
+  /** On the call that transpiled the component: how long inserting its fuel checks took, ms (cached with it afterwards). */
+  instrumentMs?: number;
 }
 
 export interface RunResult<T = unknown> {
@@ -291,6 +297,9 @@ export class Runtime {
         memoryBytes: result.memoryBytes,
         cache: component?.source ?? 'none',
         tierDecision: tier,
+        ...(result.fuel !== undefined ? { fuel: result.fuel } : {}),
+        ...(result.worker !== undefined ? { worker: result.worker } : {}),
+        ...(component?.source === 'transpiled' && component.instrumentMs !== undefined ? { instrumentMs: component.instrumentMs } : {}),
       };
       return { output: output as T, stats, denials: result.denials };
     });

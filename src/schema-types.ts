@@ -56,6 +56,7 @@ export interface CapsuleCapabilityManifest {
     memoryBytes?: number;
     timeoutMs?: number;
     cpuMs?: number;
+    fuel?: number;
     outputBytes?: number;
     inputBytes?: number;
   };
@@ -97,6 +98,7 @@ export interface CapsulePolicy {
     memoryBytes?: number;
     timeoutMs?: number;
     cpuMs?: number;
+    fuel?: number;
     outputBytes?: number;
     inputBytes?: number;
   };

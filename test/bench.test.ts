@@ -57,12 +57,16 @@ describe('capsule bench', () => {
       expect(proc.status).toBe('ok');
     }
 
-    expect(result.limits.find((l) => l.tier === 'inline')).toMatchObject({ status: 'skipped' });
-    const worker = result.limits.find((l) => l.tier === 'worker')!;
-    expect(worker.status, worker.reason).toBe('ok');
-    expect(finite(worker.overshoot!.p50) && finite(worker.firstCallAfterKill!.p50)).toBe(true);
-    // The kill really happened: no TIMEOUT can come back before its 100 ms limit.
-    expect(worker.overshoot!.min).toBeGreaterThanOrEqual(0);
+    // Inline timeouts work now (fuel checks): the inline tier has an overshoot like the worker tier.
+    for (const tier of ['inline', 'worker']) {
+      const l = result.limits.find((x) => x.tier === tier)!;
+      expect(l.status, l.reason).toBe('ok');
+      expect(finite(l.overshoot!.p50) && finite(l.overshoot!.p99) && finite(l.firstCallAfterKill!.p50) && finite(l.warmCall!.p50)).toBe(true);
+      // The timeout really happened: no TIMEOUT can come back before its 100 ms limit.
+      expect(l.overshoot!.min).toBeGreaterThanOrEqual(0);
+    }
+    // The spinning guest was interrupted, not its worker killed: one thread served every echo call around it.
+    expect(result.limits.find((x) => x.tier === 'worker')!.workers).toBe(1);
 
     const ratio = (prefix: string) => result.ratios.find((r) => r.name.startsWith(prefix));
     for (const name of [
@@ -73,6 +77,8 @@ describe('capsule bench', () => {
       'fresh core instance over the call',
       'timeout overshoot, worker (ms, p50)',
       'first call after a kill, worker (ms, p50)',
+      'first call after a timeout / warm call, worker',
+      'timeout overshoot, inline (ms, p99)',
       'throughput 2 callers / 1 caller, worker, echo',
     ]) {
       expect(finite(ratio(name)?.value), name).toBe(true);
@@ -90,6 +96,16 @@ describe('capsule bench', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('extism (runInWorker)');
     expect(path.dirname(files.svg!)).toBe(out);
+  }, 120_000);
+
+  it('fib measures the fuel checks off and on, interleaved, with the instrumentation time', async () => {
+    const { result } = await runBench({ tiers: ['inline'], workloads: ['fib'], peers: [], durationS: 0.05, maxSamples: 4, limitRepeats: 1, out: false });
+    const f = result.fuelCost?.find((x) => x.workload === 'fib');
+    expect(f?.status, f?.reason).toBe('ok');
+    expect(f!.off!.n).toBe(f!.on!.n);
+    expect(finite(f!.ratio) && finite(f!.instrumentMs) && finite(f!.fuelPerMs)).toBe(true);
+    expect(f!.fuelPerCall).toBeGreaterThan(1_000_000);
+    expect(result.ratios.find((r) => r.name === 'fuel checks on / off, fib')).toMatchObject({ target: '≤ 1.1' });
   }, 120_000);
 
   it('echo-audit measures echo with auditing off and on, interleaved, and reports the cost per call', async () => {

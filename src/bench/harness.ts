@@ -10,6 +10,7 @@ import { coreModuleOf, directTarget, postMessageTarget } from './baselines.js';
 import { AUDIT_WORKLOAD, AUDIT_WORKLOAD_DESCRIPTION, measureAuditCost } from './audit-cost.js';
 import { capsuleTarget, probeTier, type CapsuleContext } from './capsule-target.js';
 import { capsuleVersion, environment } from './environment.js';
+import { measureFuelCost } from './fuel-cost.js';
 import { measureLimits } from './limits.js';
 import type { Progress } from './progress.js';
 import { measure, type Target } from './measure.js';
@@ -19,11 +20,13 @@ import { toMarkdown } from './report-markdown.js';
 import { toSvg } from './report-svg.js';
 import { BENCH_POLICY, CAPABILITIES_DIR, writeBenchCapabilities } from './setup.js';
 import type { Budget } from './stats.js';
-import type { AuditCost, BenchResult, LimitRow, Missing, Row } from './types.js';
+import type { AuditCost, BenchResult, FuelCost, LimitRow, Missing, Row } from './types.js';
 import { WORKLOAD_NAMES, WORKLOADS, type Workload } from './workloads.js';
 import { removeCacheDir } from '../sandbox/transpile-cache.js';
 
 export const PEERS = ['extism'] as const;
+/** Workloads whose fuel-check cost is measured (issue 10: a CPU-bound WAT guest and the 12 MB JavaScript plugin). */
+const FUEL_WORKLOADS = ['fib', 'markdown'];
 
 export interface BenchOptions {
   tiers?: Tier[];
@@ -83,7 +86,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
     const extism = peers.includes('extism') ? await loadExtism() : undefined;
     const jobs = plan(ctx, tiers, workloads, extism);
     const auditTier = workloadNames.includes(AUDIT_WORKLOAD) ? (tiers.includes('worker') ? 'worker' : tiers[0]) : undefined;
-    p?.start(jobs.length + tiers.length * 2 + (auditTier ? 1 : 0));
+    const fuelWorkloads = workloads.filter((w) => FUEL_WORKLOADS.includes(w.name));
+    p?.start(jobs.length + tiers.length * 2 + (auditTier ? 1 : 0) + fuelWorkloads.length);
 
     const rows: Row[] = [];
     const unavailable = new Map<Tier, Missing>();
@@ -108,6 +112,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
       const missing = unavailable.get(auditTier);
       auditCost = missing ? { tier: auditTier, ...missing } : await measureAuditCost(ctx, auditTier, budget);
     }
+    const fuelCost: FuelCost[] = [];
+    for (const w of fuelWorkloads) {
+      p?.step(`fuel checks off / on, ${w.name}`);
+      fuelCost.push(await measureFuelCost(ctx, w, budget));
+    }
     p?.done();
 
     const freshInstance = freshInstances(rows);
@@ -123,7 +132,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
       limits,
       freshInstance,
       ...(auditCost ? { auditCost } : {}),
-      ratios: computeRatios(rows, limits, freshInstance, auditCost),
+      ...(fuelCost.length ? { fuelCost } : {}),
+      ratios: computeRatios(rows, limits, freshInstance, auditCost, fuelCost),
       elapsedS: (performance.now() - started) / 1000,
     };
     return { result, files: opts.out === false ? {} : await writeResults(result, opts.out ?? './bench-results') };

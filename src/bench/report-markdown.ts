@@ -51,15 +51,58 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
   out.push('');
   out.push(
     markdownTable(
-      ['tier', 'timeout overshoot p50', 'overshoot worst', 'first call after a kill p50', 'after a kill worst', 'runs'],
+      ['tier', 'timeout overshoot p50', 'overshoot p99', 'overshoot worst', 'first call after a timeout p50', 'warm call p50', 'workers', 'runs'],
       r.limits.map((l) =>
         l.status !== 'ok'
-          ? [l.tier, `${l.status}: ${l.reason ?? ''}`, '', '', '', '']
-          : [l.tier, ms(l.overshoot?.p50), ms(l.overshoot?.max), ms(l.firstCallAfterKill?.p50), ms(l.firstCallAfterKill?.max), String(l.overshoot?.n ?? 0)],
+          ? [l.tier, `${l.status}: ${l.reason ?? ''}`, '', '', '', '', '', '']
+          : [
+              l.tier,
+              ms(l.overshoot?.p50),
+              ms(l.overshoot?.p99),
+              ms(l.overshoot?.max),
+              ms(l.firstCallAfterKill?.p50),
+              ms(l.warmCall?.p50),
+              l.workers === undefined ? '' : String(l.workers),
+              String(l.overshoot?.n ?? 0),
+            ],
       ),
     ),
   );
   out.push('');
+  out.push(
+    'A spinning guest is stopped at its next fuel check (the worker is reused: `workers` counts the threads that served the echo calls around the timeouts).',
+  );
+  out.push('');
+  if (r.fuelCost?.length) {
+    out.push('## Fuel checks');
+    out.push('');
+    out.push(
+      markdownTable(
+        ['workload', 'off p50', 'on p50', 'on / off', 'fuel per call', 'fuel per ms', 'instrumentation', 'core bytes', 'calls'],
+        r.fuelCost.map((f) =>
+          f.status !== 'ok'
+            ? [f.workload, `${f.status}: ${f.reason ?? ''}`, '', '', '', '', '', '', '']
+            : [
+                f.workload,
+                ms(f.off?.p50),
+                ms(f.on?.p50),
+                ratio(f.ratio ?? null),
+                count(f.fuelPerCall),
+                count(f.fuelPerMs),
+                ms(f.instrumentMs),
+                count(f.coreBytes),
+                String(f.on?.n ?? 0),
+              ],
+        ),
+      ),
+    );
+    out.push('');
+    out.push(
+      "The same component's core modules compiled without and with fuel checks, run by the same execute() on the bench's thread, alternately one call each. " +
+        'Instrumentation: the pass over the core files, paid once per component on its first load.',
+    );
+    out.push('');
+  }
   if (r.auditCost) {
     const a = r.auditCost;
     out.push('## Auditing');

@@ -52,8 +52,32 @@ export interface LimitRow {
   reason?: string;
   /** How far past the 100 ms limit the TIMEOUT rejection came, ms. */
   overshoot?: Summary;
-  /** The next echo call after each kill, ms. */
+  /** The next echo call after each TIMEOUT, ms (the name predates interruption: the worker is no longer killed). */
   firstCallAfterKill?: Summary;
+  /** An echo call right before each TIMEOUT, ms: what the call after it is compared with. */
+  warmCall?: Summary;
+  /** Workers that served the echo calls of the run (1: every TIMEOUT left its worker alive). */
+  workers?: number;
+}
+
+/** The fuel checks' cost: the same component's core modules with and without them, interleaved call by call. */
+export interface FuelCost {
+  workload: string;
+  status: 'ok' | Missing['status'];
+  reason?: string;
+  /** Without fuel checks, ms. */
+  off?: Summary;
+  /** With fuel checks, ms. */
+  on?: Summary;
+  /** on.p50 / off.p50. */
+  ratio?: number;
+  /** stats.fuel of one call. */
+  fuelPerCall?: number;
+  /** fuelPerCall / on.p50: the machine's rate, what FUEL_PER_MS is calibrated from. */
+  fuelPerMs?: number;
+  /** The instrumentation pass over the component's core files (what a first load pays), ms. */
+  instrumentMs?: number;
+  coreBytes?: number;
 }
 
 /** Cost of a fresh instance, measured in-thread on the workload's own core module. */
@@ -119,6 +143,8 @@ export interface BenchResult {
   rows: Row[];
   limits: LimitRow[];
   freshInstance: FreshInstance[];
+  /** The fuel checks' cost on fib and markdown, when those workloads were selected. */
+  fuelCost?: FuelCost[];
   /** Present when the `echo-audit` workload was selected. */
   auditCost?: AuditCost;
   ratios: Ratio[];

@@ -42,16 +42,22 @@ function render(r: BenchResult): string {
   // A tier without figures says why in the last column, so the reason does not widen the others.
   const limits = r.limits.map((l) =>
     l.status !== 'ok'
-      ? [l.tier, '–', '–', `${l.status}: ${l.reason ?? ''}`]
-      : [l.tier, ms(l.overshoot?.p50), ms(l.overshoot?.max), ms(l.firstCallAfterKill?.p50)],
+      ? [l.tier, '–', '–', '–', `${l.status}: ${l.reason ?? ''}`]
+      : [l.tier, ms(l.overshoot?.p50), ms(l.overshoot?.p99), ms(l.warmCall?.p50), ms(l.firstCallAfterKill?.p50)],
+  );
+  const fuel = (r.fuelCost ?? []).map((f) =>
+    f.status !== 'ok'
+      ? [f.workload, '–', '–', '–', `${f.status}: ${f.reason ?? ''}`]
+      : [f.workload, ms(f.off?.p50), ms(f.on?.p50), (f.ratio ?? Number.NaN).toFixed(2), ms(f.instrumentMs)],
   );
   return [
     `capsule bench · Node ${e.node} · ${e.cpuModel} · ${e.cores} cores · ${r.settings.durationS} s per measurement · ${r.elapsedS.toFixed(0)} s`,
     '',
     table(ROW_HEADERS, r.rows.map(rowCells)),
     '',
-    table(['tier', 'timeout overshoot p50', 'overshoot worst', 'first call after kill p50'], limits),
+    table(['tier', 'timeout overshoot p50', 'overshoot p99', 'warm call p50', 'first call after timeout p50'], limits),
     '',
+    ...(fuel.length ? [table(['fuel checks', 'off p50', 'on p50', 'on / off', 'instrumentation'], fuel), ''] : []),
     ...(r.auditCost?.status === 'ok'
       ? [
           table(

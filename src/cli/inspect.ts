@@ -53,7 +53,8 @@ function render(r: InspectReport): string {
     if (r.tier.warning) field('warning', r.tier.warning);
   }
   if (r.limits) {
-    field('limits', `memory ${bytes(r.limits.memoryBytes)}, timeout ${r.limits.timeoutMs} ms, output ${bytes(r.limits.outputBytes)}`);
+    const cpu = `${r.limits.cpuMs !== undefined ? `, cpu ${r.limits.cpuMs} ms` : ''}${r.limits.fuel !== undefined ? `, fuel ${r.limits.fuel}` : ''}`;
+    field('limits', `memory ${bytes(r.limits.memoryBytes)}, timeout ${r.limits.timeoutMs} ms${cpu}, output ${bytes(r.limits.outputBytes)}`);
   }
   out.push('', 'imports');
   if (r.imports.length === 0) out.push('  (none)');

@@ -26,8 +26,17 @@ export const HARD_LIMITS: Limits = {
   inputBytes: 256 * 1024 * 1024,
 };
 
+/** The schema's ceiling on cpuMs (5 minutes, as timeoutMs). */
+export const HARD_CPU_MS = 300_000;
+
+type RequiredLimit = 'memoryBytes' | 'timeoutMs' | 'outputBytes' | 'inputBytes';
+
 export interface CallOverrides {
   timeoutMs?: number;
+  /** May only lower the manifest's and the policy's cpuMs. */
+  cpuMs?: number;
+  /** A fuel budget for a deterministic stop point; may only lower the manifest's and the policy's. */
+  fuel?: number;
   memoryLimitBytes?: number;
   outputBytes?: number;
   inputBytes?: number;
@@ -80,8 +89,14 @@ export function decide(
   notGranted.push(...scoped.notGranted);
 
   const ceilings = policy.doc.ceilings ?? {};
-  const pick = (key: keyof Limits, override: number | undefined) =>
+  const pick = (key: RequiredLimit, override: number | undefined) =>
     Math.min(m.limits?.[key] ?? DEFAULT_LIMITS[key], ceilings[key] ?? HARD_LIMITS[key], HARD_LIMITS[key], override ?? Infinity);
+  // CPU and fuel budgets have no default (a call without one still has checks, for
+  // interruption, and an unlimited budget): the smallest of what is set, if anything is.
+  const budget = (key: 'cpuMs' | 'fuel', override: number | undefined) => {
+    const set = [m.limits?.[key], ceilings[key], override].filter((v): v is number => v !== undefined);
+    return set.length ? { [key]: Math.min(...set, key === 'cpuMs' ? HARD_CPU_MS : Infinity) } : {};
+  };
   return {
     grants: { host, clocks, random, env: scoped.env, fs: scoped.fs, net: scoped.net },
     limits: {
@@ -89,6 +104,8 @@ export function decide(
       timeoutMs: pick('timeoutMs', call.timeoutMs),
       outputBytes: pick('outputBytes', call.outputBytes),
       inputBytes: pick('inputBytes', call.inputBytes),
+      ...budget('cpuMs', call.cpuMs),
+      ...budget('fuel', call.fuel),
     },
     policyGrants,
     notGranted,

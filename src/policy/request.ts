@@ -11,6 +11,7 @@ export interface RequestedLimits {
   memoryBytes?: number;
   timeoutMs?: number;
   cpuMs?: number;
+  fuel?: number;
   outputBytes?: number;
   inputBytes?: number;
 }

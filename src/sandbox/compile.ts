@@ -16,7 +16,7 @@ import { readComponent } from './component/read.js';
 import { compileCore } from './core-compile.js';
 import { type ComponentShape, shapeOf } from './describe.js';
 import { type DirectAbi, directAbiOf } from './direct-abi.js';
-import { bundleCensus, callLimits, capModule, type TableDecl } from './limits/index.js';
+import { bundleCensus, callLimits, capModule, instrumentModule, type TableDecl } from './limits/index.js';
 import type { BundleRef } from './job.js';
 import { type CacheEntry, readCachedFile, type TamperedEntry, TranspileCache } from './transpile-cache.js';
 import { transpileIsolated } from './transpile-host.js';
@@ -33,6 +33,8 @@ export interface CompiledComponent {
   source: 'memory' | 'disk' | 'transpiled';
   /** The cache directory holding glue and core files (a child process or VM reads it). */
   bundle: BundleRef;
+  /** The fuel instrumentation pass over the core files when the component was transpiled, ms. */
+  instrumentMs?: number;
 }
 
 interface CacheMeta {
@@ -43,9 +45,16 @@ interface CacheMeta {
   instantiations: Record<string, number>;
   memories: number;
   tables: Record<string, TableDecl[]>;
+  /** Core file → the same with fuel checks (`<file>.fuel`), written at transpile time. */
+  fuelled: Record<string, string>;
+  /** How long the fuel instrumentation took when the entry was written, ms. */
+  instrumentMs: number;
 }
 
-const LAYOUT = 6; // bump when the cache layout or transpile options change (6: no directAbi in meta.json, it is read from the component)
+// bump when the cache layout or transpile options change (5: per-file SHA-256 and table
+// declarations in meta.json; 6: no directAbi in meta.json, it is read from the component;
+// 7: fuel-instrumented core files beside the core files)
+const LAYOUT = 7;
 const GLUE = 'component.js';
 
 /** Components kept compiled in memory per compiler, and capped module sets (component × memory cap). */
@@ -151,10 +160,12 @@ export class ComponentCompiler {
       shape,
       ...(directAbi ? { directAbi } : {}),
       source,
+      ...(typeof meta.instrumentMs === 'number' ? { instrumentMs: meta.instrumentMs } : {}),
       bundle: {
         dir,
         glue: GLUE,
         coreFiles: meta.coreFiles,
+        ...(meta.fuelled ? { fuelled: meta.fuelled } : {}),
         instantiations: meta.instantiations,
         memories: meta.memories,
         tables: meta.tables,
@@ -218,27 +229,39 @@ export class ComponentCompiler {
     const glue = new TextDecoder().decode(fileOf(files, 'component.js'));
     const instantiations = countInstantiations(glue, coreFiles);
     const { memories, tables } = bundleCensus(Object.fromEntries(coreFiles.map((f) => [f, fileOf(files, f)])), instantiations);
-    const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit, instantiations, memories, tables };
-    const entryFiles = Object.fromEntries([...coreFiles, GLUE].map((f) => [f, fileOf(files, f)]));
+    // Instrumented once per component, here, and cached with it (every tier reads the result).
+    const started = performance.now();
+    const fuelFiles = Object.fromEntries(coreFiles.map((f) => [`${f}.fuel`, instrumentModule(fileOf(files, f))]));
+    const instrumentMs = performance.now() - started;
+    const fuelled = Object.fromEntries(coreFiles.map((f) => [f, `${f}.fuel`]));
+    const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit, instantiations, memories, tables, fuelled, instrumentMs };
+    const entryFiles = { ...Object.fromEntries([...coreFiles, GLUE].map((f) => [f, fileOf(files, f)])), ...fuelFiles };
     return this.cache.write(key, entryFiles, meta);
   }
 }
 
 /**
- * Compiles a bundle's core files with every memory and table capped for a call with
- * `memoryBytes` (limits/plan.ts: tables are counted against it). Used here and by
- * the job runner across a process or VM boundary, so every tier applies the same caps.
+ * Compiles a bundle's core files with fuel checks inserted (limits/fuel.ts: the
+ * instrumented file the cache entry holds, or instrumented now for a bundle without
+ * one) and every memory and table capped for a call with `memoryBytes` (limits/plan.ts:
+ * tables are counted against it). Used here and by the job runner across a process or
+ * VM boundary, so every tier applies the same checks and caps.
  */
 export async function compileBundle(bundle: BundleRef, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
   const caps = callLimits(memoryBytes, bundle);
   const modules: Record<string, WebAssembly.Module> = {};
   for (const file of bundle.coreFiles) {
-    if (path.basename(file) !== file) throw new CapsuleError('INTERNAL', `bundle core file ${file} is not a plain file name`);
+    const fuelFile = bundle.fuelled && Object.hasOwn(bundle.fuelled, file) ? bundle.fuelled[file] : undefined;
+    const source = fuelFile ?? file;
+    if (path.basename(file) !== file || path.basename(source) !== source) {
+      throw new CapsuleError('INTERNAL', `bundle core file ${source} is not a plain file name`);
+    }
     // Checked again here, where the bytes are compiled: the entry was checked when read, but may have changed since.
-    const expected = bundle.sha256 && (Object.hasOwn(bundle.sha256, file) ? bundle.sha256[file] : '');
-    const bytes = expected === undefined ? await readFile(path.join(bundle.dir, file)) : await readCachedFile(bundle.dir, file, expected);
+    const expected = bundle.sha256 && (Object.hasOwn(bundle.sha256, source) ? bundle.sha256[source] : '');
+    const bytes = expected === undefined ? await readFile(path.join(bundle.dir, source)) : await readCachedFile(bundle.dir, source, expected);
+    const fuelled = fuelFile === undefined ? instrumentModule(bytes) : bytes;
     // Off this thread when large, under a time limit (core-compile.ts).
-    modules[file] = await compileCore(capModule(bytes, caps), file);
+    modules[file] = await compileCore(capModule(fuelled, caps), file);
   }
   return modules;
 }
@@ -279,7 +302,8 @@ function uncovered(entry: CacheEntry<CacheMeta>): TamperedEntry | undefined {
   if (!Array.isArray(meta.coreFiles) || typeof meta.wit !== 'string' || !Array.isArray(meta.glueImports)) {
     return { dir: entry.dir, files: ['meta.json'] };
   }
-  const missing = [...meta.coreFiles, GLUE].filter((f) => typeof f !== 'string' || !Object.hasOwn(entry.sha256, f));
+  const fuelled = meta.fuelled && typeof meta.fuelled === 'object' ? Object.values(meta.fuelled) : [];
+  const missing = [...meta.coreFiles, GLUE, ...fuelled].filter((f) => typeof f !== 'string' || !Object.hasOwn(entry.sha256, f));
   return missing.length > 0 ? { dir: entry.dir, files: missing.map(String) } : undefined;
 }
 

@@ -24,8 +24,9 @@ export function callDirect(
   input: string,
   onInstance: (i: WebAssembly.Instance) => void,
   maxBytes = Number.POSITIVE_INFINITY,
+  imports: WebAssembly.Imports = {},
 ): DirectResult {
-  const instance = new WebAssembly.Instance(module, {});
+  const instance = new WebAssembly.Instance(module, imports);
   onInstance(instance);
   const ex = instance.exports;
   const memory = ex[abi.memory] as WebAssembly.Memory;

@@ -9,7 +9,8 @@ import { CallBudget, inGuest } from './call-budget.js';
 import type { DirectAbi } from './direct-abi.js';
 import { callDirect } from './direct-call.js';
 import { linkImports } from './linker.js';
-import { callLimits, HIDDEN_EXPORT, PAGE, tableCap } from './limits/index.js';
+import { FuelMeter } from './fuel-meter.js';
+import { callLimits, FUEL_EXPORT, FUEL_IMPORT, HIDDEN_EXPORT, PAGE, tableCap } from './limits/index.js';
 import { readCachedFile } from './transpile-cache.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
 
@@ -96,6 +97,7 @@ export async function execute(job: Job): Promise<JobResult> {
   // same memory limit as the guest's linear memory: see call-budget.ts.
   const budget = new CallBudget(job.capabilityId, job.limits);
   budget.measureLinear(linearMeter(instances));
+  const fuel = new FuelMeter(job.capabilityId, job.limits, job.interrupt);
   const wasi = createWasi({
     grants: job.grants,
     args: [job.capabilityId, ...(command?.args ?? [])],
@@ -117,8 +119,9 @@ export async function execute(job: Job): Promise<JobResult> {
       (m, imp) => {
         const file = count(m);
         // Start functions are guest code: what they make the host create is charged to this call.
-        const instance = inGuest(budget, () => new WebAssembly.Instance(m, imp));
+        const instance = inGuest(budget, () => new WebAssembly.Instance(m, withFuel(imp, fuel)));
         instances.push({ instance, file });
+        fuel.track(instance.exports[FUEL_EXPORT]);
         return instance;
       },
     );
@@ -130,6 +133,8 @@ export async function execute(job: Job): Promise<JobResult> {
   }
   // A limit the call went over stays its outcome, even if the guest caught the exception and went on.
   if (budget.failure) outcome = { ok: false, error: budget.failure.toData() };
+  const stopped = fuel.failureData();
+  if (stopped) outcome = { ok: false, error: stopped };
   return {
     outcome,
     stdout: wasi.stdout.text(),
@@ -138,16 +143,27 @@ export async function execute(job: Job): Promise<JobResult> {
     logs,
     denials: wasi.denials.list(),
     memoryBytes: linearMemoryBytes(instances),
+    fuel: fuel.consumed(),
   };
+}
+
+/** The glue's imports for a core instance, with the fuel checks' refuel function (limits/fuel.ts). */
+function withFuel(imports: WebAssembly.Imports | undefined, fuel: FuelMeter): WebAssembly.Imports {
+  return { ...imports, [FUEL_IMPORT.module]: { [FUEL_IMPORT.name]: fuel.refuel } };
 }
 
 /** The glue-free path for import-free capabilities: same outcomes, one core instance. */
 function executeDirect(job: Job, abi: DirectAbi): JobResult {
   const instances: Made[] = [];
+  const fuel = new FuelMeter(job.capabilityId, job.limits, job.interrupt);
   let outcome: JobOutcome;
   try {
     const limit = job.limits.outputBytes;
-    const r = callDirect(module(job, abi.coreFile), abi, job.input as string, (instance) => instances.push({ instance, file: abi.coreFile }), limit);
+    const made = (instance: WebAssembly.Instance) => {
+      instances.push({ instance, file: abi.coreFile });
+      fuel.track(instance.exports[FUEL_EXPORT]);
+    };
+    const r = callDirect(module(job, abi.coreFile), abi, job.input as string, made, limit, withFuel(undefined, fuel));
     if (r.oversizeBytes !== undefined) {
       const what = r.ok ? 'output' : 'err message';
       outcome = {
@@ -160,7 +176,9 @@ function executeDirect(job: Job, abi: DirectAbi): JobResult {
   } catch (e) {
     outcome = { ok: false, error: classify(e, job, atCap(instances, job)) };
   }
-  return { outcome, stdout: '', stderr: '', truncated: false, logs: [], denials: [], memoryBytes: linearMemoryBytes(instances) };
+  const stopped = fuel.failureData();
+  if (stopped) outcome = { ok: false, error: stopped };
+  return { outcome, stdout: '', stderr: '', truncated: false, logs: [], denials: [], memoryBytes: linearMemoryBytes(instances), fuel: fuel.consumed() };
 }
 
 /**

@@ -55,6 +55,10 @@ export interface Limits {
   /** Cap on the output value, and on each of stdout and stderr. */
   outputBytes: number;
   inputBytes: number;
+  /** CPU budget in milliseconds of guest work, turned into fuel (sandbox/fuel-meter.ts); none: unlimited. */
+  cpuMs?: number;
+  /** Fuel budget (instructions as the instrumentation counts them): the same stop point on every run. */
+  fuel?: number;
 }
 
 export interface Job {
@@ -79,6 +83,11 @@ export interface Job {
    * wall-clock limit covers the guest, not the wait for a worker to be ready.
    */
   startedFlag?: Int32Array;
+  /**
+   * Written with Atomics by the thread that waits for the call (INTERRUPT_TIMEOUT or
+   * INTERRUPT_ABORT): the guest traps at its next refuel (sandbox/fuel-meter.ts).
+   */
+  interrupt?: Int32Array;
   /** Where the transpiled files live, for tiers across a process or VM boundary (see WireJob). */
   bundle?: BundleRef;
 }
@@ -110,6 +119,12 @@ export interface BundleRef {
   instantiations?: Record<string, number>;
   memories?: number;
   tables?: Record<string, TableDecl[]>;
+  /**
+   * Per core file, the file holding it with fuel checks inserted (limits/fuel.ts),
+   * written beside it when the component was transpiled, so no tier instruments
+   * it again (a child process would on every call).
+   */
+  fuelled?: Record<string, string>;
   /**
    * SHA-256 (hex) of each file (glue and core files) as recorded when the cache
    * entry was written; whoever loads a file checks it against this first.
@@ -152,4 +167,8 @@ export interface JobResult {
   denials: Denial[];
   /** Peak linear memory of all the component's memories, in bytes. */
   memoryBytes: number;
+  /** Fuel the call consumed (instructions as the instrumentation counts them). */
+  fuel?: number;
+  /** The thread that ran the call (worker tier: its threadId), so reuse is observable. */
+  worker?: number;
 }

@@ -1,6 +1,11 @@
-// The calling thread: no isolation beyond wasm itself and no way to stop a
-// spinning guest. A baseline for benchmarks, and for `pure` capabilities a policy trusts.
+// The calling thread: no isolation beyond wasm itself. A baseline for benchmarks,
+// and for `pure` capabilities a policy trusts. A spinning guest blocks this thread's
+// event loop, so no timer can stop it: its own fuel checks do (sandbox/fuel-meter.ts
+// compares the clock against the call's deadline at every refuel), so timeoutMs and
+// cpuMs hold here too. A guest blocked inside a host call cannot be stopped here.
+import { CapsuleError } from '../errors.js';
 import { execute } from '../sandbox/execute.js';
+import { INTERRUPT_ABORT } from '../sandbox/fuel-meter.js';
 import type { Job, JobResult } from '../sandbox/job.js';
 import type { TierRunner } from './tier-runner.js';
 
@@ -10,8 +15,17 @@ export class InlineRunner implements TierRunner {
     return undefined;
   }
 
-  run(job: Job): Promise<JobResult> {
-    return execute(job);
+  async run(job: Job, signal?: AbortSignal): Promise<JobResult> {
+    if (signal?.aborted) throw new CapsuleError('ABORTED', `${job.capabilityId}: the caller aborted the call`);
+    // An abort seen while the call awaits (loading its glue) stops the guest at its first check.
+    const interrupt = new Int32Array(1);
+    const onAbort = () => Atomics.store(interrupt, 0, INTERRUPT_ABORT);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await execute({ ...job, interrupt });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
   async close(): Promise<void> {}
 }

@@ -1,6 +1,6 @@
 // The piscina worker: runs each Job it is given in a fresh instance. It holds no
 // state between calls except the glue module cache (code, not data).
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { execute, glueHash, importedGlueModules, isNewGlue, loadGlue } from '../sandbox/execute.js';
 import type { Job, JobResult } from '../sandbox/job.js';
 import { DEFAULT_GLUE_MODULES, RECYCLE_EXIT_CODE, type WarmGlue } from './worker.js';
@@ -25,5 +25,5 @@ export default function runJob(job: Job): Promise<JobResult> {
     Atomics.store(job.startedFlag, 0, 1);
     Atomics.notify(job.startedFlag, 0);
   }
-  return execute(job);
+  return execute(job).then((r) => ({ ...r, worker: threadId }));
 }

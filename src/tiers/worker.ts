@@ -1,12 +1,16 @@
 // The default tier: a piscina pool of worker threads. A call past its wall-clock
-// limit (or whose caller aborts) has its worker terminated; piscina replaces it.
-// The pool keeps one spare worker beyond the calls it lets run at once, so the
-// call after a kill finds a ready, warm worker instead of paying a cold start.
+// limit (or whose caller aborts) is interrupted: its interrupt flag is set, the
+// guest traps at its next fuel check (sandbox/fuel-meter.ts) and the worker serves
+// the next call. Only a worker whose guest does not stop within INTERRUPT_GRACE_MS
+// (blocked in a host call) is terminated; piscina replaces it. The pool keeps one
+// spare worker beyond the calls it lets run at once, so the call after a kill finds
+// a ready, warm worker instead of paying a cold start.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { CapsuleError, messageOf } from '../errors.js';
 import { GLUE_CACHE_ENTRIES, glueHash } from '../sandbox/execute.js';
+import { INTERRUPT_ABORT, INTERRUPT_TIMEOUT } from '../sandbox/fuel-meter.js';
 import type { Job, JobResult } from '../sandbox/job.js';
 import type { TierRunner } from './tier-runner.js';
 import { Semaphore } from './semaphore.js';
@@ -36,6 +40,15 @@ const RECYCLED = `worker exited with code: ${RECYCLE_EXIT_CODE}`;
 const DEFAULT_HEAP_MB = 512;
 /** How long a call may wait for a worker to pick it up (a worker that cannot even start). */
 const START_DEADLINE_MS = 60_000;
+/**
+ * How long an interrupted guest has to stop before its worker is terminated. A
+ * spinning guest reaches a check within a slice (~0.1 ms) and its result is back in
+ * about a millisecond; 50 ms leaves room for a loaded machine's scheduling (two
+ * shared cores under the test suite) while a guest blocked in a host call is still
+ * stopped 50 ms after its limit.
+ */
+export const INTERRUPT_GRACE_MS = 50;
+
 /** A glue a new worker loads before it reports ready, with the hash it must have. */
 export interface WarmGlue {
   url: string;
@@ -104,8 +117,24 @@ export class WorkerRunner implements TierRunner {
     this.warm.glues = warmFirst(this.warm.glues, { url: job.glueUrl, sha256: glueHash(job) }, warmMax);
     const release = await this.slots.acquire();
     const stop = new AbortController();
-    const deadline = new CallDeadline(START_DEADLINE_MS, job.limits.timeoutMs, () => stop.abort(), signal);
     const started = new Int32Array(new SharedArrayBuffer(4));
+    const interrupt = new Int32Array(new SharedArrayBuffer(4));
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    let terminated = false;
+    const deadline = new CallDeadline(
+      START_DEADLINE_MS,
+      job.limits.timeoutMs,
+      (why) => {
+        // A call no worker has started is only taken off the queue; a running guest is asked to stop first.
+        if (why === 'start-timeout' || Atomics.load(started, 0) === 0) return stop.abort();
+        Atomics.store(interrupt, 0, why === 'aborted' ? INTERRUPT_ABORT : INTERRUPT_TIMEOUT);
+        grace = setTimeout(() => {
+          terminated = true;
+          stop.abort();
+        }, INTERRUPT_GRACE_MS);
+      },
+      signal,
+    );
     // The call's own clock starts when a worker picks it up (see Job.startedFlag).
     const wait = Atomics.waitAsync(started, 0, 0, START_DEADLINE_MS);
     const arm = () => {
@@ -114,14 +143,18 @@ export class WorkerRunner implements TierRunner {
     if (wait.async) void wait.value.then(arm);
     else arm();
     try {
-      return (await this.pool.run({ ...job, startedFlag: started }, { signal: stop.signal })) as JobResult;
+      // A guest interrupted in time returns its result (TIMEOUT or ABORTED) from a worker that lives on.
+      return (await this.pool.run({ ...job, startedFlag: started, interrupt }, { signal: stop.signal })) as JobResult;
     } catch (e) {
       if (deadline.stopped === 'aborted') throw new CapsuleError('ABORTED', `${job.capabilityId}: the caller aborted the call`);
       if (deadline.stopped === 'start-timeout') {
         throw new CapsuleError('TIMEOUT', `${job.capabilityId}: no worker picked the call up within ${START_DEADLINE_MS} ms`);
       }
       if (deadline.stopped === 'timeout') {
-        throw new CapsuleError('TIMEOUT', `${job.capabilityId}: no result within ${job.limits.timeoutMs} ms; its worker was stopped`, {
+        const why = terminated
+          ? `the guest did not stop within ${INTERRUPT_GRACE_MS} ms (blocked in a host call?) and its worker was terminated`
+          : 'its worker was stopped';
+        throw new CapsuleError('TIMEOUT', `${job.capabilityId}: no result within ${job.limits.timeoutMs} ms; ${why}`, {
           limitMs: job.limits.timeoutMs,
           elapsedMs: deadline.elapsedMs(),
         });
@@ -132,6 +165,7 @@ export class WorkerRunner implements TierRunner {
       }
       throw new CapsuleError('INTERNAL', `${job.capabilityId}: worker failed: ${messageOf(e)}`);
     } finally {
+      clearTimeout(grace);
       deadline.dispose();
       release();
     }

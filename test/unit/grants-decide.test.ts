@@ -56,3 +56,29 @@ describe('decide', () => {
     expect(expiredNeeds(m, p, ctx)).toEqual([]);
   });
 });
+
+describe('decide: CPU and fuel budgets', () => {
+  const ctx: DecideContext = { cwd: '/work', env: {}, now: LOADED + 1000, disk: plainDisk };
+  const bare: CapabilityRequest = { id: 'acme.c', world: 'capability' };
+  const withCeilings = (ceilings: Record<string, number>): Policy => {
+    const p = policy([]);
+    return { ...p, doc: { ...p.doc, ceilings } };
+  };
+
+  it('none by default: a call without cpuMs or fuel is unlimited (its checks still interrupt it)', () => {
+    const l = decide(bare, policy([]), ctx).limits;
+    expect(l.cpuMs).toBeUndefined();
+    expect(l.fuel).toBeUndefined();
+  });
+
+  it('the smallest of manifest, policy ceiling and call option; an option only lowers', () => {
+    const asks: CapabilityRequest = { ...bare, limits: { cpuMs: 500, fuel: 9000 } };
+    expect(decide(asks, policy([]), ctx).limits).toMatchObject({ cpuMs: 500, fuel: 9000 });
+    expect(decide(asks, withCeilings({ cpuMs: 200, fuel: 100 }), ctx).limits).toMatchObject({ cpuMs: 200, fuel: 100 });
+    expect(decide(asks, policy([]), ctx, { cpuMs: 50, fuel: 10 }).limits).toMatchObject({ cpuMs: 50, fuel: 10 });
+    expect(decide(asks, policy([]), ctx, { cpuMs: 5000, fuel: 1e9 }).limits).toMatchObject({ cpuMs: 500, fuel: 9000 });
+    // A ceiling applies to a manifest that asks for nothing.
+    expect(decide(bare, withCeilings({ cpuMs: 300 }), ctx).limits.cpuMs).toBe(300);
+    expect(decide(bare, policy([]), ctx, { cpuMs: 1e9 }).limits.cpuMs).toBe(300_000);
+  });
+});

@@ -54,13 +54,13 @@ export function sectionBody(module: Uint8Array, id: number): Uint8Array | undefi
 }
 
 /**
- * Rebuilds a module, passing each known section to `rewrite` (return the new body,
- * or undefined to keep it). `add` supplies bodies for sections the module lacks
+ * Rebuilds a module, passing each section to `rewrite` (return the new body,
+ * undefined to keep it, null to drop it; custom sections come with id 0). `add` supplies bodies for sections the module lacks
  * (called once per missing known id), inserted where the format says they go.
  */
 export function rewriteSections(
   module: Uint8Array,
-  rewrite: (id: number, body: Uint8Array) => Uint8Array | undefined,
+  rewrite: (id: number, body: Uint8Array) => Uint8Array | undefined | null,
   add: (id: number) => Uint8Array | undefined = () => undefined,
 ): Uint8Array<ArrayBuffer> {
   const present = sections(module);
@@ -73,12 +73,14 @@ export function rewriteSections(
     for (let id = missing[0]; id !== undefined && rank(id) < before; id = missing[0]) {
       missing.shift();
       const body = add(id);
-      if (body) out.push(section(id, body));
+      if (body) out.push(sectionHeader(id, body.length), body);
     }
   };
   for (const s of present) {
     if (s.id !== 0) offer(rank(s.id));
-    out.push(section(s.id, s.id === 0 ? s.body : (rewrite(s.id, s.body) ?? s.body)));
+    const body = rewrite(s.id, s.body);
+    // Header and body as separate parts: a 13 MB code section is copied once, into the result.
+    if (body !== null) out.push(sectionHeader(s.id, (body ?? s.body).length), body ?? s.body);
   }
   offer(Number.POSITIVE_INFINITY);
   return concat(out);
@@ -133,6 +135,20 @@ export function readRefType(r: Reader): number {
   const t = r.byte();
   if (t === 0x63 || t === 0x64) throw invalid('typed function references in a table type are not supported');
   return t;
+}
+
+/** A custom section's name (its body starts with it). */
+export function customName(body: Uint8Array): string {
+  const r = new Reader(body);
+  const len = r.u32();
+  return new TextDecoder().decode(body.subarray(r.pos, r.pos + len));
+}
+
+function sectionHeader(id: number, size: number): Uint8Array {
+  const w = new Writer();
+  w.byte(id);
+  w.u32(size);
+  return w.bytes();
 }
 
 export function section(id: number, body: Uint8Array): Uint8Array {
@@ -210,7 +226,19 @@ export class Reader {
     }
   }
   u32(): number {
-    return Number(this.leb(35));
+    // Numbers, not BigInt: the instrumentation pass reads millions of these in a large module.
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 5; i++) {
+      const byte = this.byte();
+      result += (byte & 0x7f) * mul;
+      if ((byte & 0x80) === 0) {
+        if (result > 0xffffffff) throw this.fail('u32 out of range');
+        return result;
+      }
+      mul *= 128;
+    }
+    throw this.fail('LEB128 too long');
   }
   u64(): bigint {
     return this.leb(70);
@@ -222,6 +250,19 @@ export class Reader {
   }
   rest(): Uint8Array {
     return this.b.subarray(this.pos);
+  }
+  skip(n: number): void {
+    if (this.pos + n > this.b.length) throw this.fail('unexpected end');
+    this.pos += n;
+  }
+  /** Skips a signed LEB128 of up to 64 bits (its value is not needed by any rewrite). */
+  s64(): void {
+    for (let i = 0; i < 10; i++) if ((this.byte() & 0x80) === 0) return;
+    throw this.fail('LEB128 too long');
+  }
+  /** The bytes from `from` to the current position. */
+  since(from: number): Uint8Array {
+    return this.b.subarray(from, this.pos);
   }
   private leb(maxBits: number): bigint {
     let result = 0n;

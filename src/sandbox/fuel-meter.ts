@@ -1,0 +1,121 @@
+// The host side of the fuel checks (limits/fuel.ts): one meter per call, shared by
+// all the call's core instances through their `capsule:fuel` `refuel` import. It
+// runs on the guest's own thread, whose event loop the guest blocks while it spins,
+// so it is the one place a spinning guest can be stopped without killing its thread:
+// - the call was interrupted (the waiting thread wrote the interrupt flag on a TIMEOUT
+//   or an abort) or its wall-clock deadline has passed → TIMEOUT / ABORTED;
+// - the fuel budget is spent → CPU_LIMIT;
+// - otherwise the next slice: min(SLICE, what is left), so a fixed budget stops at the
+//   same check on every run, and a check comes every SLICE instructions at most.
+// Throwing from refuel unwinds the guest like a trap. The first failure is kept, and
+// every later refuel throws it again, so a guest that catches it (wasm exception
+// handling can) only reaches its next check, and the call fails with it whatever
+// the glue does with the exception.
+import { CapsuleError, type ErrorData } from '../errors.js';
+import type { Limits } from './job.js';
+
+/**
+ * Fuel (instructions as the instrumentation counts them) per millisecond of guest
+ * work on the machine this was calibrated on (2 shared cores, Node 20): `capsule
+ * bench` runs fib and the markdown plugin with and without checks and reports
+ * consumed fuel / call time (instantiation included): fib 6.1 M/ms, markdown
+ * 3.9 M/ms, and a tight loop ran 5.7 M/ms. This takes the middle, so `cpuMs` is
+ * within about ±30% of a guest's real CPU time (docs/benchmarks.md).
+ */
+export const FUEL_PER_MS = 5_000_000;
+
+/**
+ * A slice: at most this much guest work between two host checks, ~0.06 ms at
+ * FUEL_PER_MS. Small enough that a timeout or an abort stops a spinning guest
+ * within a fraction of a millisecond, large enough that the host call (well under
+ * a microsecond) costs nothing measurable.
+ */
+export const SLICE = 300_000;
+
+/** Values of Job.interrupt[0]. */
+export const INTERRUPT_TIMEOUT = 1;
+export const INTERRUPT_ABORT = 2;
+
+/** The fuel budget of a call: the smaller of `fuel` and `cpuMs` × FUEL_PER_MS; unlimited with neither. */
+export function fuelBudget(limits: Pick<Limits, 'cpuMs' | 'fuel'>): number {
+  const fromCpu = limits.cpuMs === undefined ? Number.POSITIVE_INFINITY : Math.round(limits.cpuMs * FUEL_PER_MS);
+  return Math.min(fromCpu, limits.fuel ?? Number.POSITIVE_INFINITY);
+}
+
+export class FuelMeter {
+  /** Fuel handed out to the call's instances so far. */
+  private handed = 0;
+  private readonly budget: number;
+  private readonly deadline: number;
+  private readonly startedAt = performance.now();
+  private readonly counters: WebAssembly.Global[] = [];
+  /** The first limit the call hit; every later refuel throws it again. */
+  failure: CapsuleError | undefined;
+
+  constructor(
+    private readonly who: string,
+    private readonly limits: Pick<Limits, 'cpuMs' | 'fuel' | 'timeoutMs'>,
+    private readonly interrupt?: Int32Array,
+  ) {
+    this.budget = fuelBudget(limits);
+    this.deadline = this.startedAt + limits.timeoutMs;
+  }
+
+  /** The import every instrumented core instance gets. */
+  readonly refuel = (counter: number): number => {
+    if (this.failure) throw this.failure;
+    const flag = this.interrupt ? Atomics.load(this.interrupt, 0) : 0;
+    if (flag === INTERRUPT_ABORT) throw this.fail(new CapsuleError('ABORTED', `${this.who}: the caller aborted the call`));
+    if (flag === INTERRUPT_TIMEOUT || performance.now() >= this.deadline) throw this.fail(this.timeout());
+    let value = counter;
+    // A check may charge more than a slice (a long straight-line body): hand out until it is covered.
+    do {
+      const grant = Math.min(SLICE, this.budget - this.handed);
+      if (grant <= 0) throw this.fail(this.spent(value));
+      this.handed += grant;
+      value += grant;
+    } while (value < 0);
+    return value;
+  };
+
+  /** An instance's fuel counter (its FUEL_EXPORT), read when the call ends. */
+  track(counter: unknown): void {
+    if (counter instanceof WebAssembly.Global) this.counters.push(counter);
+  }
+
+  /** Fuel consumed: handed out, minus what the instances have left (a counter below zero is an overdraft). */
+  consumed(): number {
+    return this.counters.reduce((used, g) => used - (g.value as number), this.handed);
+  }
+
+  /** The failure as the call's outcome; CPU_LIMIT says how much fuel all instances consumed. */
+  failureData(): ErrorData | undefined {
+    const data = this.failure?.toData();
+    if (data?.code === 'CPU_LIMIT') data.details = { ...data.details, fuel: this.consumed() };
+    return data;
+  }
+
+  private timeout(): CapsuleError {
+    const elapsedMs = performance.now() - this.startedAt;
+    return new CapsuleError('TIMEOUT', `${this.who}: no result within ${this.limits.timeoutMs} ms; the guest was stopped`, {
+      limitMs: this.limits.timeoutMs,
+      elapsedMs: Math.round(elapsedMs * 1000) / 1000,
+    });
+  }
+
+  private spent(counter: number): CapsuleError {
+    const cpu = this.limits.cpuMs !== undefined && this.budget === fuelBudget({ cpuMs: this.limits.cpuMs });
+    const what = cpu ? `its CPU budget of ${this.limits.cpuMs} ms (${this.budget} fuel)` : `its fuel budget of ${this.budget}`;
+    return new CapsuleError('CPU_LIMIT', `${this.who}: the guest used ${what}`, {
+      limitFuel: this.budget,
+      // Replaced by the whole call's figure in failureData().
+      fuel: this.handed - counter,
+      ...(this.limits.cpuMs !== undefined ? { cpuMs: this.limits.cpuMs } : {}),
+    });
+  }
+
+  private fail(e: CapsuleError): CapsuleError {
+    this.failure = e;
+    return e;
+  }
+}

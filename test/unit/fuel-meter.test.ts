@@ -1,0 +1,61 @@
+// The host side of the fuel checks (src/sandbox/fuel-meter.ts): slices, the budget,
+// the interrupt flag and the deadline, without a guest (refuel is called directly).
+import { describe, expect, it } from 'vitest';
+import { FUEL_PER_MS, FuelMeter, fuelBudget, INTERRUPT_ABORT, INTERRUPT_TIMEOUT, SLICE } from '../../src/sandbox/fuel-meter.js';
+import { refusal } from './refusal.js';
+
+const LONG = { timeoutMs: 3_600_000 };
+
+describe('FuelMeter', () => {
+  it('a budget from fuel, cpuMs or both (the smaller), unlimited with neither', () => {
+    expect(fuelBudget({})).toBe(Number.POSITIVE_INFINITY);
+    expect(fuelBudget({ cpuMs: 2 })).toBe(2 * FUEL_PER_MS);
+    expect(fuelBudget({ cpuMs: 2, fuel: 7 })).toBe(7);
+  });
+
+  it('hands out a slice at a time, then what is left, then stops with CPU_LIMIT, every later call too', () => {
+    const m = new FuelMeter('t', { ...LONG, fuel: SLICE + 10 });
+    expect(m.refuel(-5)).toBe(SLICE - 5);
+    expect(m.refuel(-1)).toBe(9); // only 10 left
+    const e = refusal(() => m.refuel(-3));
+    expect(e.code).toBe('CPU_LIMIT');
+    expect(e.details).toMatchObject({ limitFuel: SLICE + 10 });
+    expect(refusal(() => m.refuel(0))).toBe(e);
+    expect(m.failureData()).toMatchObject({ code: 'CPU_LIMIT' });
+  });
+
+  it('covers a charge larger than a slice in one refuel', () => {
+    const m = new FuelMeter('t', LONG);
+    expect(m.refuel(-3 * SLICE - 1)).toBe(SLICE - 1);
+  });
+
+  it('consumed = handed out minus what the tracked counters have left (an overdraft counts)', () => {
+    const m = new FuelMeter('t', LONG);
+    const a = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
+    const b = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
+    m.track(a);
+    m.track(b);
+    m.track('not a global');
+    a.value = m.refuel(-10);
+    b.value = m.refuel(-20);
+    a.value = (a.value as number) - 100;
+    b.value = -5;
+    expect(m.consumed()).toBe(10 + 100 + 20 + (SLICE - 20) + 5);
+  });
+
+  it('the interrupt flag stops the guest: TIMEOUT or ABORTED', () => {
+    const flag = new Int32Array(1);
+    const m = new FuelMeter('t', LONG, flag);
+    expect(m.refuel(-1)).toBe(SLICE - 1);
+    Atomics.store(flag, 0, INTERRUPT_TIMEOUT);
+    expect(refusal(() => m.refuel(-1)).code).toBe('TIMEOUT');
+    const aborted = new FuelMeter('t', LONG, Int32Array.of(INTERRUPT_ABORT));
+    expect(refusal(() => aborted.refuel(-1)).code).toBe('ABORTED');
+  });
+
+  it('a deadline already passed is TIMEOUT at the first refuel, with the limit in details', () => {
+    const e = refusal(() => new FuelMeter('t', { timeoutMs: 0 }).refuel(-1));
+    expect(e.code).toBe('TIMEOUT');
+    expect(e.details).toMatchObject({ limitMs: 0 });
+  });
+});
