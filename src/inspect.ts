@@ -79,7 +79,7 @@ async function planReport(rt: Runtime, loaded: Loaded, report: InspectReport): P
   report.tier = attempt.tier;
   if (attempt.plan) {
     try {
-      report.tier = await rt.resolveTier(loaded, attempt.plan.tier, decision.grants);
+      report.tier = await rt.resolveTier(loaded, attempt.plan.tier, decision);
     } catch (e) {
       if (!(e instanceof CapsuleError)) throw e;
       report.refusal = { code: e.code, message: e.message };

@@ -7,7 +7,7 @@ import { CapsuleError, messageOf } from './errors.js';
 import { currentHost } from './host-paths.js';
 import { installPaths } from './install-paths.js';
 import { refuseKernelPath } from './kernel-paths.js';
-import type { CallOverrides } from './policy/decide.js';
+import type { CallOverrides, Decision } from './policy/decide.js';
 import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
 import { fallbackTier, type Tier, type TierDecision } from './policy/tier.js';
 import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
@@ -18,7 +18,7 @@ import { Lru } from './lru.js';
 import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defaultCacheDir } from './sandbox/compile.js';
 import { cacheMaxBytesFromEnv } from './sandbox/transpile-cache.js';
 import { readComponentFile } from './registry/component-file.js';
-import type { CommandInput, ContainerJob, Denial, Grants, Job, JobResult, LogRecord } from './sandbox/job.js';
+import type { CommandInput, ContainerJob, Denial, Job, JobResult, LogRecord } from './sandbox/job.js';
 import type { ProcessTierOptions } from './tiers/process/process-tier.js';
 import { Runners } from './tiers/runners.js';
 import type { VmOptions } from './tiers/vm/select.js';
@@ -232,7 +232,7 @@ export class Runtime {
    * else the policy's fallback (with a warning), else ESCALATION_UNAVAILABLE with the
    * reason. Runs no guest code; inspect and the audit layer read the same decision.
    */
-  async resolveTier(l: Loaded, planned: TierDecision, grants: Grants): Promise<TierDecision> {
+  async resolveTier(l: Loaded, planned: TierDecision, call: Pick<Decision, 'grants' | 'limits'>): Promise<TierDecision> {
     let decided = planned;
     if (planned.tier === 'process') {
       const sandbox = await this.runners.process();
@@ -240,17 +240,17 @@ export class Runtime {
     } else if (planned.tier === 'vm') {
       const vm = await this.runners.vm();
       // The fallback's own tier (process or worker) is resolved like any other; its fields carry over.
-      if (!vm.cli) return this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, vm.reason), grants);
+      if (!vm.cli) return this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, vm.reason), call);
       decided = { ...planned, runner: vm.cli.kind };
     }
-    // A tier that cannot honour a grant is refused (or the policy's fallback taken) here,
+    // A tier that cannot honour a grant or limit is refused (or the policy's fallback taken) here,
     // before anything runs; a fallback that cannot honour it either is refused in turn.
     // Worker and inline run capsule's WASI on the host and honour every grant (their
     // cannotHonour says so); asking them here would start a pool for `capsule inspect`.
     // Every other tier is asked, so a tier added later is checked by default.
     const onHost = decided.tier === 'worker' || decided.tier === 'inline';
-    const why = onHost ? undefined : (await this.runners.get(decided.tier)).cannotHonour(grants, !l.component);
-    return why ? this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, why), grants) : decided;
+    const why = onHost ? undefined : (await this.runners.get(decided.tier)).cannotHonour(call, !l.component);
+    return why ? this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, why), call) : decided;
   }
 
   /** Run what `load` or `loadFile` returned (lets a caller look at the manifest first). */
@@ -267,7 +267,7 @@ export class Runtime {
     const sent = world === 'command' ? commandInput(input, manifest.id) : inputText(input, manifest.id);
     checkInputBytes(sent, decision.limits.inputBytes, manifest.id);
     if (validators.input) checkValue(validators.input, typeof sent === 'string' ? JSON.parse(sent) : sent, 'INPUT_INVALID', manifest.id);
-    const tier = await this.audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier, decision.grants));
+    const tier = await this.audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier, decision));
     this.warn(manifest.id, tier);
     const job: Job | ContainerJob = component
       ? {

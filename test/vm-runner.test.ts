@@ -305,6 +305,18 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     }
   });
 
+  it('a container capability with a CPU or fuel budget is refused up front: a container has no fuel checks', async () => {
+    // Before: limits.cpuMs and limits.fuel reached the container runner and were ignored.
+    rmSync(logFile, { force: true });
+    for (const limits of [{ cpuMs: 50 }, { fuel: 1000 }]) {
+      const e = await rt.run('esc.tool', { stdin: 'a b\n' }, limits).catch((x: unknown) => x);
+      expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
+      expect((e as CapsuleError).message).toMatch(/a container cannot be held to a CPU or fuel budget \((cpuMs 50|fuel 1000)\)/);
+    }
+    const calls = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean) : [];
+    expect(calls.map((l) => JSON.parse(l)).filter((c) => c.argv[0] === 'run')).toEqual([]);
+  });
+
   it('a container capability run is audited like any other: run.start, then run.end', async () => {
     const auditLog = path.join(tempDir('capsule-esc-audit-'), 'audit.jsonl');
     const dir = tempDir('capsule-esc-');

@@ -60,7 +60,7 @@ export class ProcessRunner implements TierRunner {
    * fail inside the guest ("Capabilities insufficient", a raw permission error), so such
    * a call is refused here instead.
    */
-  cannotHonour(grants: Grants): string | undefined {
+  cannotHonour({ grants }: { grants: Grants }): string | undefined {
     const kinds = [
       grants.fs.preopens.length > 0 ? `fs grants (${grants.fs.preopens.join(', ')})` : '',
       grants.net.length > 0 ? `net grants (${grants.net.join(', ')})` : '',

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CapsuleError } from '../../errors.js';
-import type { ContainerJob, Grants, Job, JobResult } from '../../sandbox/job.js';
+import type { ContainerJob, Grants, Job, JobResult, Limits } from '../../sandbox/job.js';
 import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
 import { CallDeadline } from '../deadline.js';
@@ -73,10 +73,17 @@ export class VmRunner implements TierRunner {
    * A wasm job keeps capsule's WASI inside the VM, which applies the per-host rules. A
    * container capability's own traffic has no such layer: a container gets the whole
    * network or none, so net grants naming hosts are refused for it rather than widened.
+   * Nor has it fuel checks: a CPU or fuel budget (limits.cpuMs, limits.fuel) is refused
+   * for it rather than ignored.
    */
-  cannotHonour(grants: Grants, native: boolean): string | undefined {
-    if (!native || !networkGranted(grants)) return undefined;
-    return `a container cannot be limited to the granted hosts (${grants.net.join(', ')}): it would reach the whole network`;
+  cannotHonour({ grants, limits }: { grants: Grants; limits: Limits }, native: boolean): string | undefined {
+    if (!native) return undefined;
+    if (networkGranted(grants)) {
+      return `a container cannot be limited to the granted hosts (${grants.net.join(', ')}): it would reach the whole network`;
+    }
+    const budgets = [limits.cpuMs === undefined ? '' : `cpuMs ${limits.cpuMs}`, limits.fuel === undefined ? '' : `fuel ${limits.fuel}`].filter(Boolean);
+    if (budgets.length > 0) return `a container cannot be held to a CPU or fuel budget (${budgets.join(', ')}): only wasm guests have fuel checks`;
+    return undefined;
   }
 
   /** A component's Job runs in the job runner inside the VM; a container capability's, as its image's command. */
