@@ -191,6 +191,17 @@ describe('limits in the process tier', () => {
     expect(((await pending) as CapsuleError).code).toBe('ABORTED');
   });
 
+  it('closing the runtime before the call reaches its runner: ABORTED, and no child is started after close', async () => {
+    // Before: a call still loading or probing when close() ran made its runner afterwards
+    // and started a child nobody would kill (it ran to its own time limit).
+    const own = await createRuntime({ capabilitiesDir: dir });
+    const pending = own.run('esc.spin-long', {}, { tier: 'process' }).catch((x: unknown) => x);
+    await own.close();
+    const e = (await pending) as CapsuleError;
+    expect(e.code).toBe('ABORTED');
+    expect(e.message).toMatch(/the runtime was closed before the call ran/);
+  });
+
   it('ABORTED when the caller aborts: the child is killed', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 200);

@@ -23,6 +23,7 @@ export class Runners {
   private vmSelection?: Promise<VmSelection>;
   private processSandbox?: Promise<ProcessSandbox>;
   private vmRunner?: VmRunner;
+  private closed = false;
 
   constructor(private readonly opts: RunnerOptions = {}) {}
 
@@ -65,14 +66,26 @@ export class Runners {
    * the only one that runs images (its tier is always vm: policy/tier.ts requiredTier).
    */
   async run(tier: Tier, job: Job | ContainerJob, signal?: AbortSignal): Promise<JobResult> {
-    if ('image' in job) return (await this.container()).run(job, signal);
-    return (await this.get(tier)).run(job, signal);
+    if ('image' in job) {
+      const vm = await this.container();
+      this.assertOpen(job.capabilityId);
+      return vm.run(job, signal);
+    }
+    const runner = await this.get(tier);
+    // close() may have run while the runner was found (a probe, a load): a job started now would outlive it.
+    this.assertOpen(job.capabilityId);
+    return runner.run(job, signal);
+  }
+
+  private assertOpen(id: string): void {
+    if (this.closed) throw new CapsuleError('ABORTED', `${id}: the runtime was closed before the call ran`);
   }
 
   async container(): Promise<VmRunner> {
     const selection = await this.vm();
     if (!selection.cli) throw new CapsuleError('ESCALATION_UNAVAILABLE', selection.reason);
     if (!this.vmRunner) {
+      this.assertOpen('the vm tier');
       this.vmRunner = new VmRunner(selection.cli, this.opts.vm, this.opts.onNote);
       this.runners.set('vm', this.vmRunner);
     }
@@ -82,6 +95,8 @@ export class Runners {
   private cached(tier: Tier, make: () => TierRunner): TierRunner {
     let r = this.runners.get(tier);
     if (!r) {
+      // A runner made after close() would never be closed (a pool's threads, a child).
+      this.assertOpen(`the ${tier} tier`);
       r = make();
       this.runners.set(tier, r);
     }
@@ -89,6 +104,7 @@ export class Runners {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.runners.values()].map((r) => r.close()));
     this.runners.clear();
   }
