@@ -3,6 +3,8 @@
 // cpuMs/fuel end a spinning guest with CPU_LIMIT, the same fuel budget stops a
 // deterministic guest at the same point on every run, a TIMEOUT interrupts the
 // guest without killing its worker, and the inline tier gets real timeouts.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../dist/index.js';
 import { failure, fixture, manifest, tempDir, writeCapability } from './helpers.js';
@@ -164,5 +166,41 @@ describe.each(['worker', 'inline', 'process'] as const)('hostile guests, %s tier
     const e = await failure(local.run('cpu.membomb', {}, { tier, memoryLimitBytes: 16 << 20 }));
     expect(e.code).toBe('MEMORY_LIMIT');
     await plainCallWorks();
+  });
+});
+
+// A guest blocked in an outbound HTTP call to a 127.0.0.1 server that never answers:
+// the synchronous fetch holds its thread, so the interrupt is not seen, and the worker
+// is terminated after the grace period.
+describe('blocked in an HTTP call', () => {
+  let server: Server;
+  let net: Runtime;
+  let base: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/ok') res.end('ok');
+      // anything else: never answered
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const netDir = tempDir();
+    const m = manifest('cpu.net', { securityLevel: 'sandboxed', permissions: { net: { outbound: [base] } } });
+    writeCapability(netDir, 'cpu.net', m, fixture('attack-net'));
+    net = await createRuntime({ capabilitiesDir: netDir, policy: { grants: [{ capabilities: 'cpu.*', net: { outbound: [base] } }] }, pool: { maxThreads: 1 } });
+  });
+  afterAll(async () => {
+    await net.close();
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('is TIMEOUT: its worker is terminated after the grace period and replaced', async () => {
+    const ok = await net.run<{ status: number; body: string }>('cpu.net', { url: `${base}/ok` });
+    expect(ok.output).toMatchObject({ status: 200, body: 'ok' });
+    const e = await failure(net.run('cpu.net', { url: `${base}/hang` }, { timeoutMs: 1000 }));
+    expect(e.code).toBe('TIMEOUT');
+    expect(e.message).toContain('worker was terminated');
+    const after = await net.run('cpu.net', { url: `${base}/ok` });
+    expect(after.stats.worker).not.toBe(ok.stats.worker);
   });
 });

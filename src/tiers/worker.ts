@@ -42,7 +42,7 @@ const DEFAULT_HEAP_MB = 512;
 const START_DEADLINE_MS = 60_000;
 /**
  * How long an interrupted guest has to stop before its worker is terminated. A
- * spinning guest reaches a check within a slice (~0.1 ms) and its result is back in
+ * spinning guest reaches a check within a slice (well under 0.1 ms) and its result is back in
  * about a millisecond; 50 ms leaves room for a loaded machine's scheduling (two
  * shared cores under the test suite) while a guest blocked in a host call is still
  * stopped 50 ms after its limit.
