@@ -12,7 +12,10 @@ const dist = path.join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
 const external = ['piscina', 'ajv', 'ajv/*', 'ajv-formats', '@extism/extism'];
-const common = { absWorkingDir: root, outdir: dist, bundle: true, format: 'esm', platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
+// The manifest and policy validators are generated CommonJS (src/schema-validators.cjs) that
+// require() ajv's runtime helpers and ajv-formats, which stay external: an ES bundle needs a real require.
+const banner = { js: "import { createRequire as __capsuleRequire } from 'node:module'; const require = __capsuleRequire(import.meta.url);" };
+const common = { absWorkingDir: root, outdir: dist, bundle: true, format: 'esm', platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning', banner };
 await build({
   ...common,
   entryPoints: {

@@ -1,12 +1,14 @@
 // Generates src/schema-types.ts, the TypeScript types of a manifest and a policy
 // document, from schema/capability.schema.json and schema/policy.schema.json, so
 // each shape is written once (in the schema ajv checks) and the types follow it.
-// `npm run schema-types` rewrites the file; test/unit/schema-types.test.ts fails
-// when it is out of date.
+// `npm run schema-types` rewrites the file, and src/schema-validators.cjs (the
+// validators as code: scripts/schema-validators.mjs); test/unit/schema-types.test.ts
+// fails when either is out of date.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileFromFile } from 'json-schema-to-typescript';
+import { schemaValidators, VALIDATORS_OUT } from './schema-validators.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const OUT = path.join(root, 'src', 'schema-types.ts');
@@ -35,5 +37,6 @@ export async function schemaTypes() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(OUT, await schemaTypes());
-  console.log(`wrote ${path.relative(root, OUT)}`);
+  writeFileSync(VALIDATORS_OUT, await schemaValidators());
+  console.log(`wrote ${path.relative(root, OUT)} and ${path.relative(root, VALIDATORS_OUT)}`);
 }

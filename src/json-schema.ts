@@ -1,13 +1,14 @@
 // One configured ajv for manifests, policies and the capabilities' own
 // input/output schemas: all errors reported, formats checked, no coercion.
 import vm from 'node:vm';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type CodeOptions, type ErrorObject, type ValidateFunction } from 'ajv';
 import formatsModule from 'ajv-formats';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((formatsModule as unknown as { default?: typeof formatsModule }).default ?? formatsModule) as unknown as (ajv: Ajv) => Ajv;
 
-export function createAjv(): Ajv {
+/** `code`: only for scripts/schema-validators.mjs, which emits the manifest and policy validators as code. */
+export function createAjv(code?: CodeOptions): Ajv {
   // Strict: a schema keyword ajv would ignore (unknown or misspelt, `minimum` on a
   // string) is refused at compile time, for capsule's own schemas and for a
   // capability's input/output schemas alike: a rule a schema states is enforced or
@@ -25,6 +26,7 @@ export function createAjv(): Ajv {
     allowUnionTypes: true,
     validateSchema: true,
     logger: false,
+    ...(code ? { code } : {}),
   });
   addFormats(ajv);
   return ajv;

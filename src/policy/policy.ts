@@ -3,9 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import schema from '../../schema/policy.schema.json' with { type: 'json' };
 import { CapsuleError, messageOf } from '../errors.js';
-import { createAjv, describeErrors } from '../json-schema.js';
+import { describeErrors } from '../json-schema.js';
+import { validatePolicy } from '../schema-validators.cjs';
 import { parseJson } from '../json-text.js';
 import { checkExpiresAt, type NumberedGrant, numberGrants } from './expiry.js';
 import { parsePublicKey, type TrustedKey } from './keys.js';
@@ -40,8 +40,6 @@ export interface Policy {
   /** Each granted fs path's real path when the policy was loaded: a grant whose path later resolves elsewhere no longer applies. */
   grantReal: Map<string, string>;
 }
-
-const validatePolicy = createAjv().compile(schema);
 
 /**
  * `ownFiles`: capsule's own files (audit log, cache dir) that no grant may reach;

@@ -1,13 +1,13 @@
 // Reads and checks capability manifests: JSON Schema (ajv, additionalProperties
 // false) plus the rules a schema cannot say (input/output schemas must compile).
 import { readFile } from 'node:fs/promises';
-import schema from '../../schema/capability.schema.json' with { type: 'json' };
 import { CapsuleError, messageOf } from '../errors.js';
 import type { CapabilityRequest } from '../policy/request.js';
 import type { CapsuleCapabilityManifest } from '../schema-types.js';
 import { parseJson } from '../json-text.js';
 import { createAjv, describeErrors, SCHEMA_CHECK_MS, SchemaCheckTimeout, timedValidate, type Validator } from '../json-schema.js';
 import { schemaProblems } from '../schema-guard.js';
+import { validateManifest } from '../schema-validators.cjs';
 
 export type { SecurityLevel } from '../grants/permissions.js';
 export type { Isolation } from '../policy/request.js';
@@ -21,8 +21,9 @@ type Request<T extends CapabilityRequest> = T;
  */
 export type Manifest = Request<CapsuleCapabilityManifest>;
 
+// The manifest's own validator is compiled ahead of time (scripts/schema-validators.mjs);
+// this ajv compiles only the capabilities' input/output schemas.
 const ajv = createAjv();
-const validateManifest = ajv.compile(schema);
 const knownFormat = (name: string) => ajv.formats[name] !== undefined;
 
 export async function readManifest(file: string): Promise<Manifest> {
