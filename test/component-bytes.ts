@@ -16,7 +16,8 @@ function leb(bytes: Uint8Array, at: number): { value: number; end: number } {
   }
 }
 
-function encodeLeb(v: number): number[] {
+/** `v` as an unsigned LEB128 (the binary format's numbers). */
+export function encodeLeb(v: number): number[] {
   const out: number[] = [];
   do {
     let b = v & 0x7f;

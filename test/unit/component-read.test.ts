@@ -9,6 +9,7 @@ import { CapsuleError } from '../../src/errors.js';
 import { readComponent } from '../../src/sandbox/component/read.js';
 import { type ComponentShape, shapeOf } from '../../src/sandbox/describe.js';
 import { directAbiOf } from '../../src/sandbox/direct-abi.js';
+import { encodeLeb } from '../component-bytes.js';
 
 const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 const bytesOf = (p: string) => new Uint8Array(readFileSync(root(p)));
@@ -16,17 +17,7 @@ const shape = (bytes: Uint8Array): ComponentShape => shapeOf(readComponent(bytes
 const RUN = 'run: func(input: string) -> result<string, string>';
 
 // --- a few bytes of the binary format, to build components by hand ---
-function leb(n: number): number[] {
-  const out: number[] = [];
-  let v = n;
-  do {
-    let b = v & 0x7f;
-    v = Math.floor(v / 128);
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return out;
-}
+const leb = encodeLeb;
 const str = (s: string) => [...leb(Buffer.byteLength(s)), ...Buffer.from(s)];
 const section = (id: number, ...items: number[][]) => {
   const body = [...leb(items.length), ...items.flat()];

@@ -4,26 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { decide, type DecideContext } from '../../src/policy/decide.js';
 import { expiredNeeds } from '../../src/policy/expired-needs.js';
-import { numberGrants } from '../../src/policy/expiry.js';
 import type { Policy, PolicyGrant } from '../../src/policy/policy.js';
 import type { CapabilityRequest } from '../../src/policy/request.js';
-import { plainDisk } from './grants-gen.js';
+import { plainDisk, testPolicy } from './grants-gen.js';
 
 const LOADED = Date.UTC(2030, 0, 1);
 
-function policy(grants: PolicyGrant[]): Policy {
-  return {
-    doc: { grants, onUngranted: 'drop' },
-    baseDir: '/srv',
-    source: '/srv/policy.json',
-    loadedAt: LOADED,
-    grants: numberGrants(grants, LOADED),
-    keys: [],
-    sensitive: [],
-    noWrite: [],
-    grantReal: new Map(),
-  };
-}
+const policy = (grants: PolicyGrant[]) => testPolicy(grants, LOADED, { onUngranted: 'drop' });
 
 const m: CapabilityRequest = {
   id: 'acme.t',

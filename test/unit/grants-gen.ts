@@ -1,5 +1,9 @@
 // Deterministic case generators for the grants property tests: a seeded PRNG
-// (mulberry32), so a failing case is the same on every run and can be replayed.
+// (mulberry32), so a failing case is the same on every run and can be replayed;
+// and the plain host and policy the pure-layer tests plan against.
+import { numberGrants } from '../../src/policy/expiry.js';
+import type { Policy, PolicyDocument, PolicyGrant } from '../../src/policy/policy.js';
+
 export type Rng = () => number;
 
 export function rng(seed: number): Rng {
@@ -31,6 +35,21 @@ export function absPath(r: Rng, names: readonly string[], max: number): string {
 
 /** A disk where nothing is a symlink and nothing is a file: real paths are the paths. */
 export const plainDisk = { realpath: (p: string) => p, isFile: () => false };
+
+/** A loaded Policy (as loadPolicy gives) of `grants`, loaded at `loadedAt`, with no sensitive paths or keys. */
+export function testPolicy(grants: PolicyGrant[], loadedAt: number, doc: Partial<PolicyDocument> = {}): Policy {
+  return {
+    doc: { grants, ...doc },
+    baseDir: '/srv',
+    source: '/srv/policy.json',
+    loadedAt,
+    grants: numberGrants(grants, loadedAt),
+    keys: [],
+    sensitive: [],
+    noWrite: [],
+    grantReal: new Map(),
+  };
+}
 
 /** An assertion for generated cases: expect() per case costs more than the rule under test. */
 export function ok(cond: boolean | undefined, what: string): void {

@@ -2,30 +2,17 @@
 // audit trail read the same object. These check its refusal order and what it keeps
 // when it refuses, against src/, with the host given as data.
 import { describe, expect, it } from 'vitest';
-import { CapsuleError } from '../../src/errors.js';
 import { attemptPlan, planCall, type PlanSubject } from '../../src/plan/plan.js';
 import type { DecideContext } from '../../src/policy/decide.js';
-import { numberGrants } from '../../src/policy/expiry.js';
-import type { Policy, PolicyDocument, PolicyGrant } from '../../src/policy/policy.js';
+import type { PolicyGrant } from '../../src/policy/policy.js';
 import type { ComponentShape } from '../../src/sandbox/describe.js';
-import { plainDisk } from './grants-gen.js';
+import { plainDisk, testPolicy } from './grants-gen.js';
+import { refusal } from './refusal.js';
 
 const LOADED = Date.UTC(2030, 0, 1);
 const ctx: DecideContext = { cwd: '/work', env: {}, now: LOADED + 1000, disk: plainDisk };
 
-function policy(grants: PolicyGrant[], doc: Partial<PolicyDocument> = {}): Policy {
-  return {
-    doc: { grants, ...doc },
-    baseDir: '/srv',
-    source: '/srv/policy.json',
-    loadedAt: LOADED,
-    grants: numberGrants(grants, LOADED),
-    keys: [],
-    sensitive: [],
-    noWrite: [],
-    grantReal: new Map(),
-  };
-}
+const policy = (grants: PolicyGrant[]) => testPolicy(grants, LOADED);
 
 const RUN = 'run: func(input: string) -> result<string, string>';
 const shape = (imports: string[], exports = [RUN]): ComponentShape => ({ imports, exports, world: exports[0] === RUN ? 'capability' : null, wit: '' });
@@ -33,16 +20,6 @@ const subject = (s: ComponentShape, permissions: PlanSubject['manifest']['permis
   manifest: { id: 'acme.t', world: 'capability', securityLevel: 'controlled', permissions },
   component: { shape: s },
 });
-
-function refusal(f: () => unknown): CapsuleError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CapsuleError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('plan', () => {
   const granted = policy([{ capabilities: 'acme.*', host: ['capsule:host/log'], clocks: true }]);
