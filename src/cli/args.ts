@@ -32,6 +32,10 @@ const OPTIONS = {
   peers: { type: 'string', multiple: true },
   duration: { type: 'string' },
   quick: { type: 'boolean' },
+  lang: { type: 'string' },
+  dir: { type: 'string' },
+  sign: { type: 'string' },
+  check: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;

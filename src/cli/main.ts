@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { parse } from './args.js';
 import { report, usage } from './errors.js';
 import { auditCommand } from './audit.js';
+import { buildCommand, newCommand } from './authoring.js';
 import { doctorCommand } from './doctor.js';
 import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
@@ -13,6 +14,7 @@ import { keygenCommand } from './keygen.js';
 import { listCommand } from './list.js';
 import { runCommand } from './run.js';
 import { signCommand } from './sign.js';
+import { testCommand } from './test.js';
 import { verifyCommand } from './verify.js';
 
 const HELP = `capsule: run untrusted WebAssembly components under deny-by-default grants
@@ -58,6 +60,9 @@ const COMMANDS: Record<string, (a: ReturnType<typeof parse>) => Promise<number>>
   doctor: doctorCommand,
   bench: benchCommand,
   cache: cacheCommand,
+  new: newCommand,
+  build: buildCommand,
+  test: testCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

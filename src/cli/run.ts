@@ -5,13 +5,12 @@ import type { Readable } from 'node:stream';
 import { CapsuleError, messageOf } from '../errors.js';
 import { HARD_LIMITS } from '../policy/decide.js';
 import { parseJson } from '../json-text.js';
-import { type CommandOutput, type GuestLog, Runtime } from '../runtime.js';
+import { type CommandOutput, Runtime } from '../runtime.js';
 import { checkCommandInput, fileCapabilityId } from '../run-input.js';
 import type { Tier } from '../policy/tier.js';
 import { parseBytes } from './format.js';
 import { usage } from './errors.js';
-import { oneLine, prefixedLines } from './safe-text.js';
-import type { Denial } from '../sandbox/job.js';
+import { printDenials, printGuestLog } from './guest-log.js';
 import { flagGrants, flagPermissions, isFileTarget, type ParsedArgs } from './args.js';
 
 export async function runCommand(a: ParsedArgs): Promise<number> {
@@ -123,21 +122,4 @@ async function readBounded(stream: Readable, from: string): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** One line per refused access; the target and reason can be guest-chosen text. */
-function printDenials(denials: Denial[]): void {
-  for (const d of denials) {
-    const line = d.kind === 'more' ? d.reason : `${d.kind} ${d.target}: ${d.reason}`;
-    process.stderr.write(`capsule: PERMISSION_DENIED: ${oneLine(line)}\n`);
-  }
-}
-
-/**
- * A guest's log record or captured stdout/stderr: every line behind its
- * `[id] level:` tag, controls escaped, so no line of it can pass for capsule's.
- */
-function printGuestLog(r: GuestLog): void {
-  const tag = r.source === 'log' ? `[${r.capability}] ${r.level}: ` : `[${r.capability} ${r.source}] `;
-  process.stderr.write(prefixedLines(oneLine(tag), r.message));
 }
