@@ -81,6 +81,13 @@ module.exports = {
       to: { path: ['^src/(tiers|cli)/', '^src/runtime\\.ts$', '^src/api\\.ts$'] },
     },
     {
+      name: 'authoring-imports-only-errors',
+      comment: 'src/authoring/ (capsule new/build, bundled apart as dist/authoring.js) builds components; it runs none, so it imports only itself and errors.',
+      severity: 'error',
+      from: { path: '^src/authoring/' },
+      to: { path: '^src/', pathNot: ['^src/authoring/', BASE] },
+    },
+    {
       name: 'tiers-not-cli',
       comment: 'src/tiers/ runs jobs; the CLI drives it, never the other way.',
       severity: 'error',
