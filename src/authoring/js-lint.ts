@@ -31,7 +31,7 @@ interface Token {
   type: unknown;
   start: number;
   end: number;
-  value: unknown;
+  value?: unknown;
 }
 interface Acorn {
   tokenizer(code: string, options: { ecmaVersion: 'latest'; sourceType: 'module' }): Iterable<Token>;
