@@ -12,7 +12,9 @@ import { installApp, pack } from './packed-app.js';
 let work: string;
 
 beforeAll(() => {
+  const started = performance.now();
   const app = installApp(pack().tarball, ['@bytecodealliance/componentize-js', 'esbuild']);
+  console.log(`npm pack + npm ci of capsule, componentize-js and esbuild (offline, warm cache): ${((performance.now() - started) / 1000).toFixed(1)} s`);
   work = path.join(app, 'plugins');
   mkdirSync(work);
 }, 300_000);
