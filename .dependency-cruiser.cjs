@@ -6,7 +6,7 @@ const BASE = '^src/errors\\.ts$';
 const HOST = '^src/(host-paths|kernel-paths)\\.ts$';
 
 /** What scripts/build.mjs bundles: everything in src/ must be reachable from one of these. */
-const ENTRIES = '^src/(index|bench/index|cli/main|tiers/worker-entry|tiers/job-entry|sandbox/transpile-entry)\\.ts$';
+const ENTRIES = '^src/(index|bench/index|cli/main|tiers/worker-entry|tiers/job-entry|sandbox/transpile-entry|authoring/index)\\.ts$';
 /** Modules imported only with `import type` (the cruise sees runtime imports only). */
 const TYPE_ONLY = ['^src/schema-types\\.ts$', '^src/audit/event\\.ts$', '^src/bench/types\\.ts$', '^src/policy/request\\.ts$', '^src/tiers/tier-runner\\.ts$', '^src/sandbox/job\\.ts$'];
 
@@ -79,6 +79,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/sandbox/' },
       to: { path: ['^src/(tiers|cli)/', '^src/runtime\\.ts$', '^src/api\\.ts$'] },
+    },
+    {
+      name: 'authoring-imports-only-errors',
+      comment: 'src/authoring/ (capsule new/build, bundled apart as dist/authoring.js) builds components; it runs none, so it imports only itself and errors.',
+      severity: 'error',
+      from: { path: '^src/authoring/' },
+      to: { path: '^src/', pathNot: ['^src/authoring/', BASE] },
     },
     {
       name: 'tiers-not-cli',

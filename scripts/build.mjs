@@ -38,7 +38,11 @@ await build({
 // preview2-shim stays a runtime dependency (external): its I/O starts a worker from a file beside its own code.
 await build({
   ...common,
-  entryPoints: { 'transpile-host': 'src/sandbox/transpile-entry.ts' },
+  // authoring: `capsule new` / `capsule build` (loaded by the CLI on demand), with jco's wasm-tools for WAT and C.
+  entryPoints: { 'transpile-host': 'src/sandbox/transpile-entry.ts', authoring: 'src/authoring/index.ts' },
+  // Both use jco's wasm-tools: one shared chunk rather than two copies.
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   external: ['@bytecodealliance/preview2-shim', '@bytecodealliance/preview2-shim/*'],
   // binaryen is reached only through import.meta.resolve on jco's optimize/asm.js paths: it fails there, unbundled.
   alias: { 'oxc-minify': './scripts/jco-stubs/oxc-minify.mjs' },

@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'POLICY_INVALID',
   'USAGE',
   'AUDIT_INVALID',
+  'BUILD_FAILED',
   'INTERNAL',
 ] as const;
 

@@ -1,39 +1,14 @@
 // The package as a user gets it: `npm pack`'s tarball installed into an empty app,
-// offline. The app's lockfile is built from capsule's own (its non-dev packages,
-// with their resolved URLs and integrity, plus the tarball as a file: dependency),
-// so `npm ci --offline` installs from the npm cache the repository's own `npm ci`
-// filled: no network, and the same versions capsule is tested with.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+// offline, from the npm cache the repository's own `npm ci` filled (test/packed-app.ts).
+import { spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from './helpers.js';
+import { installApp, type PackFile, pack } from './packed-app.js';
 
 /** The goal of issue 14: capsule installed as a dependency, all packages included. */
 const MAX_INSTALL_BYTES = 40 * 1024 * 1024;
-
-interface LockPackage {
-  version?: string;
-  resolved?: string;
-  integrity?: string;
-  dev?: boolean;
-  [key: string]: unknown;
-}
-interface Lockfile {
-  name: string;
-  version: string;
-  lockfileVersion: number;
-  requires?: boolean;
-  packages: Record<string, LockPackage>;
-}
-interface PackFile {
-  path: string;
-  size: number;
-}
-
-const npm = (args: string[], cwd: string) =>
-  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
 
 /** Bytes of every file under dir (apparent sizes; symlinks not followed) and the packages in it. */
 function measure(dir: string): { bytes: number; packages: number } {
@@ -54,50 +29,12 @@ function measure(dir: string): { bytes: number; packages: number } {
 }
 
 let app: string;
-let tarball: string;
 let packed: PackFile[];
 
 beforeAll(() => {
-  const out = tempDir('capsule-pack-');
-  // dist/ is built by `npm test` before the tests; --ignore-scripts: no second build.
-  const info = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', out], ROOT)) as { filename: string; files: PackFile[] }[];
-  const first = info[0];
-  if (first === undefined) throw new Error('npm pack printed no result');
-  packed = first.files;
-  tarball = path.join(out, first.filename);
-
-  app = tempDir('capsule-app-');
-  const spec = `file:${tarball}`;
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-    version: string;
-    dependencies: Record<string, string>;
-    bin: Record<string, string>;
-    engines: Record<string, string>;
-    license: string;
-  };
-  const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
-  const packages: Record<string, LockPackage> = {
-    '': { name: 'app', version: '1.0.0', dependencies: { capsule: spec } },
-    'node_modules/capsule': {
-      version: pkg.version,
-      resolved: spec,
-      integrity: `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`,
-      license: pkg.license,
-      dependencies: pkg.dependencies,
-      bin: pkg.bin,
-      engines: pkg.engines,
-    },
-  };
-  for (const [where, entry] of Object.entries(lock.packages)) {
-    if (where === '' || entry.dev === true) continue;
-    packages[where] = entry;
-  }
-  writeFileSync(
-    path.join(app, 'package.json'),
-    JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module', dependencies: { capsule: spec } }, null, 2),
-  );
-  writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify({ name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages }, null, 2));
-  npm(['ci', '--offline', '--no-audit', '--no-fund'], app);
+  const p = pack();
+  packed = p.files;
+  app = installApp(p.tarball);
 }, 180_000);
 
 describe('the packed tarball', () => {
@@ -118,6 +55,8 @@ describe('the packed tarball', () => {
       'dist/jco/LICENSE',
       'dist/jco/wasm-tools.core.wasm',
       'wit/capsule.wit',
+      'types/guest.d.ts',
+      'dist/authoring.js',
       'schema/capability.schema.json',
       'schema/policy.schema.json',
       'capabilities/demo.echo/capability.json',
@@ -230,5 +169,20 @@ describe('installed into an empty app, offline', () => {
       expect(viaImport).toBe(viaRequire);
       expect(viaImport).toContain(`${path.sep}node_modules${path.sep}capsule${path.sep}`);
     }
+  });
+
+  it('`capsule new` + `capsule build` of WAT need nothing beside capsule; JS names the build tools to install', () => {
+    const cli = (args: string[]) =>
+      spawnSync('npx', ['--no-install', 'capsule', ...args], { cwd: app, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+    expect(cli(['new', 'acme.echo', '--lang', 'wat']).status).toBe(0);
+    const wat = cli(['build', 'acme.echo']);
+    expect(wat.stderr).toBe('');
+    expect(wat.status).toBe(0);
+    expect(cli(['new', 'acme.js', '--lang', 'js']).status).toBe(0);
+    const js = cli(['build', 'acme.js']);
+    expect(js.stderr).toBe(
+      'capsule: BUILD_FAILED: building JavaScript needs esbuild, which is not installed: run npm install --save-dev @bytecodealliance/componentize-js@0.22.0 esbuild@0.28.2\n',
+    );
+    expect(js.status).toBe(1);
   });
 });

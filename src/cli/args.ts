@@ -22,6 +22,8 @@ const OPTIONS = {
   'allow-write': { type: 'string', multiple: true },
   'allow-env': { type: 'string', multiple: true },
   'allow-net': { type: 'string', multiple: true },
+  'allow-clocks': { type: 'boolean' },
+  'allow-random': { type: 'boolean' },
   audit: { type: 'string' },
   out: { type: 'string' },
   key: { type: 'string' },
@@ -32,6 +34,10 @@ const OPTIONS = {
   peers: { type: 'string', multiple: true },
   duration: { type: 'string' },
   quick: { type: 'boolean' },
+  lang: { type: 'string' },
+  dir: { type: 'string' },
+  sign: { type: 'string' },
+  check: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -100,13 +106,18 @@ export function flagGrants(a: ParsedArgs, id: string): PolicyGrant[] {
   if (p.fs) g.fs = p.fs;
   if (p.env?.length) g.env = p.env;
   if (p.net) g.net = p.net;
+  if (p.clocks) g.clocks = true;
+  if (p.random) g.random = true;
   return Object.keys(g).length === 1 ? [] : [g];
 }
 
 /** What the --allow-* flags ask for: for a bare .wasm they are the request as well as the grant. */
 export function flagPermissions(a: ParsedArgs): Permissions {
   const flags = { host: a.list('allow-host'), read: a.list('allow-read'), write: a.list('allow-write'), env: a.list('allow-env'), net: a.list('allow-net') };
-  return permissionsFromFlags(flags, process.cwd());
+  const p = permissionsFromFlags(flags, process.cwd());
+  if (a.values['allow-clocks'] === true) p.clocks = true;
+  if (a.values['allow-random'] === true) p.random = true;
+  return p;
 }
 
 /**

@@ -20,7 +20,13 @@ export async function listCommand(a: ParsedArgs): Promise<number> {
       error: e.error ? { code: e.error.code, message: e.error.message } : undefined,
     }));
     if (a.values.json) {
-      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      // What a caller (an agent framework, an editor) needs to call each one: its schemas.
+      const entries = rt.registry.list();
+      const withSchemas = rows.map((r, i) => {
+        const m = entries[i]?.manifest;
+        return m ? { ...r, inputSchema: m.inputSchema, outputSchema: m.outputSchema } : r;
+      });
+      process.stdout.write(`${JSON.stringify(withSchemas, null, 2)}\n`);
       return 0;
     }
     if (rows.length === 0) {

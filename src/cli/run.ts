@@ -5,12 +5,12 @@ import type { Readable } from 'node:stream';
 import { CapsuleError, messageOf } from '../errors.js';
 import { HARD_LIMITS } from '../policy/decide.js';
 import { parseJson } from '../json-text.js';
-import { type CommandOutput, type GuestLog, Runtime } from '../runtime.js';
+import { type CommandOutput, Runtime } from '../runtime.js';
 import { checkCommandInput, fileCapabilityId } from '../run-input.js';
 import type { Tier } from '../policy/tier.js';
 import { parseBytes } from './format.js';
 import { usage } from './errors.js';
-import { oneLine, prefixedLines } from './safe-text.js';
+import { printDenials, printGuestLog } from './guest-log.js';
 import type { Denial } from '../sandbox/job.js';
 import { flagGrants, flagPermissions, isFileTarget, type ParsedArgs } from './args.js';
 
@@ -29,36 +29,61 @@ export async function runCommand(a: ParsedArgs): Promise<number> {
     logger: printGuestLog,
   });
   try {
-    const loaded = isFile ? await rt.loadFile(target) : await rt.load(target);
-    const input = await readInput(a, loaded.manifest.world === 'command' ? loaded.manifest.id : undefined);
-    const opts = {
-      timeoutMs: a.number('timeout'),
-      memoryLimitBytes: a.values.memory === undefined ? undefined : memory(a.values.memory as string),
-      tier: a.values.tier as Tier | undefined,
-    };
-    const { output, stats, denials } = await rt.runLoaded(loaded, input, opts);
-    if (a.values.json) {
-      printDenials(denials);
-      process.stdout.write(`${JSON.stringify({ output, stats, denials }, null, 2)}\n`);
-      return 0;
-    }
-    if (loaded.manifest.world === 'command') {
-      // A command's stdout and stderr are its output: passed through byte for byte,
-      // as any program's are. capsule's own lines come after them, each on a line
-      // of its own (README: Command line, on telling them apart).
-      const out = output as CommandOutput;
-      process.stdout.write(out.stdout);
-      process.stderr.write(out.stderr);
-      if (denials.length > 0 && out.stderr !== '' && !out.stderr.endsWith('\n')) process.stderr.write('\n');
-      printDenials(denials);
-      return out.exitCode;
-    }
-    printDenials(denials);
-    process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
-    return 0;
+    return await loadAndRun(rt, a, target, isFile);
+  } catch (e) {
+    throw failedRun(e, a, isFile);
   } finally {
     await rt.close();
   }
+}
+
+async function loadAndRun(rt: Runtime, a: ParsedArgs, target: string, isFile: boolean): Promise<number> {
+  const loaded = isFile ? await rt.loadFile(target) : await rt.load(target);
+  const input = await readInput(a, loaded.manifest.world === 'command' ? loaded.manifest.id : undefined);
+  const opts = {
+    timeoutMs: a.number('timeout'),
+    memoryLimitBytes: a.values.memory === undefined ? undefined : memory(a.values.memory as string),
+    tier: a.values.tier as Tier | undefined,
+  };
+  const { output, stats, denials } = await rt.runLoaded(loaded, input, opts);
+  if (a.values.json) {
+    printDenials(denials);
+    process.stdout.write(`${JSON.stringify({ output, stats, denials }, null, 2)}\n`);
+    return 0;
+  }
+  if (loaded.manifest.world === 'command') {
+    // A command's stdout and stderr are its output: passed through byte for byte,
+    // as any program's are. capsule's own lines come after them, each on a line
+    // of its own (README: Command line, on telling them apart).
+    const out = output as CommandOutput;
+    process.stdout.write(out.stdout);
+    process.stderr.write(out.stderr);
+    if (denials.length > 0 && out.stderr !== '' && !out.stderr.endsWith('\n')) process.stderr.write('\n');
+    printDenials(denials);
+    return out.exitCode;
+  }
+  printDenials(denials);
+  process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+  return 0;
+}
+
+/**
+ * A failed call, as the CLI shows it: the denials that may explain it on stderr (as a
+ * successful call's are), the error object on stdout with --json, and a guest refused
+ * clocks or randomness told how to grant them.
+ */
+function failedRun(e: unknown, a: ParsedArgs, isFile: boolean): unknown {
+  if (!(e instanceof CapsuleError)) return e;
+  const denials = e.details?.denials;
+  if (Array.isArray(denials)) printDenials(denials as Denial[]);
+  let err = e;
+  const refused = e.code === 'PERMISSION_DENIED' ? /: (clocks|random) is not granted$/.exec(e.message)?.[1] : undefined;
+  if (refused) {
+    const how = isFile ? `run it with --allow-${refused}` : `add "${refused}": true to its manifest's permissions (and have the policy grant it)`;
+    err = new CapsuleError(e.code, `${e.message}: to grant it, ${how}`, e.details);
+  }
+  if (a.values.json) process.stdout.write(`${JSON.stringify({ error: err.toData() }, null, 2)}\n`);
+  return err;
 }
 
 function memory(text: string): number {
@@ -123,21 +148,4 @@ async function readBounded(stream: Readable, from: string): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** One line per refused access; the target and reason can be guest-chosen text. */
-function printDenials(denials: Denial[]): void {
-  for (const d of denials) {
-    const line = d.kind === 'more' ? d.reason : `${d.kind} ${d.target}: ${d.reason}`;
-    process.stderr.write(`capsule: PERMISSION_DENIED: ${oneLine(line)}\n`);
-  }
-}
-
-/**
- * A guest's log record or captured stdout/stderr: every line behind its
- * `[id] level:` tag, controls escaped, so no line of it can pass for capsule's.
- */
-function printGuestLog(r: GuestLog): void {
-  const tag = r.source === 'log' ? `[${r.capability}] ${r.level}: ` : `[${r.capability} ${r.source}] `;
-  process.stderr.write(prefixedLines(oneLine(tag), r.message));
 }

@@ -18,7 +18,13 @@ export async function signCommand(a: ParsedArgs): Promise<number> {
   const dir = a.positionals[0];
   const keyFile = a.values.key as string | undefined;
   if (!dir || !keyFile) throw usage('sign needs a capability directory and --key F');
-  const { key, id } = readPrivateKey(keyFile, a.values.id as string | undefined);
+  await signDirectory(dir, keyFile, a.values.id as string | undefined);
+  return 0;
+}
+
+/** Pins the digest of <dir>'s component and signs its manifest (also `capsule build --sign`). */
+export async function signDirectory(dir: string, keyFile: string, idFlag: string | undefined): Promise<void> {
+  const { key, id } = readPrivateKey(keyFile, idFlag);
   const manifestPath = path.resolve(dir, 'capability.json');
   const raw = readJson(manifestPath);
   const manifest = checkManifest(raw, manifestPath);
@@ -34,7 +40,6 @@ export async function signCommand(a: ParsedArgs): Promise<number> {
   process.stdout.write(
     `signed ${manifest.id} ${manifest.version}\n  digest     ${String(signed.digest)}\n  key        ${id} (${formatPublicKey(createPublicKey(key))})\n`,
   );
-  return 0;
 }
 
 function readJson(file: string): Record<string, unknown> {

@@ -1,6 +1,6 @@
 // demo.markdown.render: Markdown -> HTML with the npm library `marked`.
 //
-// Built by scripts/lib/js.mjs (esbuild bundle + componentize-js) against the `capability`
+// Built by capsule build (src/authoring/js.ts: esbuild bundle + componentize-js) against the `capability`
 // world of wit/capsule.wit:
 //   import capsule:host/log;  export run: func(input: string) -> result<string, string>;
 //

@@ -8,7 +8,7 @@
  * that are not ASCII white space (the C locale), bytes counts bytes. Always
  * exits 0 unless reading stdin fails.
  *
- * Built by `npm run build:capabilities` (scripts/lib/c.mjs, buildC kind
+ * Built by `npm run build:capabilities` (src/authoring/c.ts, buildC kind
  * "command"): clang --target=wasm32-wasi against wasi-libc, then componentNew
  * with jco's wasi_snapshot_preview1 command adapter.
  */

@@ -12,7 +12,7 @@
  * JSON.parse, a repeated key means the last one wins. Nesting deeper than
  * MAX_DEPTH (128) is reported as invalid JSON rather than risking the stack.
  *
- * Built by `npm run build:capabilities` (scripts/lib/c.mjs, buildC kind
+ * Built by `npm run build:capabilities` (src/authoring/c.ts, buildC kind
  * "pure-capability"): clang --target=wasm32 -ffreestanding -nostdlib, so there
  * is no libc and the module imports nothing; the WIT world is then embedded and
  * wrapped with componentNew. Because there is no wit-bindgen, the canonical ABI
