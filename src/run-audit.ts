@@ -27,6 +27,8 @@ export interface RunRecord {
   memoryBytes?: number;
   /** Accesses the guest tried and a granted interface refused. */
   denials?: Denial[];
+  /** App host functions the guest called (`iface#fn` → count; never their arguments). */
+  hostCalls?: Record<string, number>;
   /** What the call threw, if it did. */
   error?: unknown;
 }
@@ -166,7 +168,8 @@ export class AuditTrail {
       this.record({ event: 'denial', ...base, kind: d.kind, ...what, reason: d.reason });
     }
     const memory = r.memoryBytes === undefined ? {} : { memoryBytes: r.memoryBytes };
-    this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory });
+    const host = r.hostCalls === undefined ? {} : { hostCalls: r.hostCalls };
+    this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory, ...host });
   }
 
   private record(e: AuditEvent): void {

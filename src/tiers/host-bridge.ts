@@ -1,0 +1,76 @@
+// The main-thread side of app host calls from a worker (sandbox/host/remote.ts):
+// one bridge per call that uses app host functions. It runs the app's function
+// (sync or async) for each request on the port, refuses a result over the call's
+// memory limit before copying it, posts the reply and wakes the blocked worker.
+// cancel() (the call's TIMEOUT or abort) wakes it with a `cancelled` reply at once,
+// so the guest stops while the app's function may still be running; whatever that
+// function resolves to later is dropped.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { HostTable } from '../host-functions.js';
+import { resultReply, thrown } from '../sandbox/host/app.js';
+import type { HostPort, HostReply } from '../sandbox/job.js';
+
+interface Request {
+  iface: string;
+  fn: string;
+  args: unknown[];
+}
+
+export class HostBridge {
+  private readonly mine: MessagePort;
+  /** Given to the worker with the job (transferred). */
+  readonly theirs: HostPort;
+  private done = false;
+  /** The request being served: a reply to it is still owed. */
+  private pending = false;
+
+  constructor(
+    private readonly table: HostTable,
+    private readonly limitBytes: number,
+  ) {
+    const { port1, port2 } = new MessageChannel();
+    this.mine = port1;
+    this.theirs = { port: port2, signal: new Int32Array(new SharedArrayBuffer(4)) };
+    port1.on('message', (req: Request) => void this.serve(req));
+  }
+
+  private async serve(req: Request): Promise<void> {
+    this.pending = true;
+    const name = `${req.iface}#${req.fn}`;
+    const f = this.table.get(req.iface)?.[req.fn];
+    let reply: HostReply;
+    if (!f) {
+      reply = thrown(new Error('the app supplies no such function'), name);
+    } else {
+      try {
+        reply = resultReply(await f(...req.args), name, this.limitBytes);
+      } catch (e) {
+        reply = thrown(e, name);
+      }
+    }
+    this.answer(reply);
+  }
+
+  private answer(reply: HostReply): void {
+    if (this.done || !this.pending) return;
+    this.pending = false;
+    try {
+      this.mine.postMessage(reply);
+    } catch (e) {
+      this.mine.postMessage(thrown(e, 'reply'));
+    }
+    Atomics.store(this.theirs.signal, 0, 1);
+    Atomics.notify(this.theirs.signal, 0);
+  }
+
+  /** The call was cut (TIMEOUT, abort): wake a worker waiting on the app, and answer nothing more. */
+  cancel(): void {
+    if (this.pending) this.answer({ cancelled: true });
+    this.done = true;
+  }
+
+  close(): void {
+    this.done = true;
+    this.mine.close();
+  }
+}
