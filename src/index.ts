@@ -18,3 +18,4 @@ export type { Tier, TierDecision } from './policy/tier.js';
 export type { Denial, DeniedAccess, MoreDenials } from './sandbox/job.js';
 export { doctor, type DoctorReport } from './doctor.js';
 export type { HostFunction, HostFunctions } from './host-functions.js';
+export type { Tool } from './tool-catalog.js';

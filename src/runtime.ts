@@ -13,6 +13,7 @@ import { fallbackTier, type Tier, type TierDecision } from './policy/tier.js';
 import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
 import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
+import { type Tool, toolOf } from './tool-catalog.js';
 import { AuditTrail, type RunRecord, type RunSubject } from './run-audit.js';
 import { Lru } from './lru.js';
 import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defaultCacheDir } from './sandbox/compile.js';
@@ -176,6 +177,22 @@ export class Runtime {
   async run<T = unknown>(id: string, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
     if (typeof id !== 'string') throw new CapsuleError('USAGE', `run needs a capability id (a string), got ${shown(id)}`);
     return this.runLoaded<T>(await this.load(id), input, opts);
+  }
+
+  /**
+   * Every capability with a readable manifest as a tool for a model's tool-calling
+   * API: name, description, input and output JSON Schemas (README: Tool catalog).
+   */
+  tools(): Tool[] {
+    return this.registry.list().flatMap((e) => (e.manifest ? [toolOf(e.manifest)] : []));
+  }
+
+  /** Runs the capability behind a tool name from tools(); an unknown name is CAPABILITY_NOT_FOUND. */
+  async callTool<T = unknown>(name: string, args: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
+    if (typeof name !== 'string') throw new CapsuleError('USAGE', `callTool needs a tool name (a string), got ${shown(name)}`);
+    const tool = this.tools().find((t) => t.name === name);
+    if (!tool) throw new CapsuleError('CAPABILITY_NOT_FOUND', `no tool named ${shown(name)}`);
+    return this.run<T>(tool.capability, args, opts);
   }
 
   /** Run a component file without a manifest: nothing is granted beyond what the policy gives `file.<name>`. */
