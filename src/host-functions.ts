@@ -16,7 +16,7 @@ export type HostFunctions = Record<string, Record<string, HostFunction>>;
 export type HostTable = ReadonlyMap<string, Readonly<Record<string, (...args: unknown[]) => unknown>>>;
 
 /** Interfaces capsule implements itself: an app cannot replace them. */
-const OWN = new Set(['capsule:host/log']);
+const OWN = new Set(['capsule:host/log', 'capsule:host/config']);
 
 /** The `host` option read once into a table (USAGE naming what is wrong). */
 export function hostTable(value: unknown): HostTable {

@@ -107,7 +107,16 @@ export class AuditTrail {
     this.record({
       event: 'grant',
       capability: id,
-      grants: { host: g.host, clocks: g.clocks, random: g.random, env: Object.keys(g.env), fs: g.fs, net: g.net },
+      // Names only for env and config: their values never reach the audit log.
+      grants: {
+        host: g.host,
+        clocks: g.clocks,
+        random: g.random,
+        env: Object.keys(g.env),
+        fs: g.fs,
+        net: g.net,
+        ...(g.config ? { config: Object.keys(g.config) } : {}),
+      },
       notGranted: p.decision.notGranted,
       limits: p.decision.limits,
       tier: p.tier.tier,

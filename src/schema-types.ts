@@ -88,6 +88,12 @@ export interface CapsulePolicy {
     net?: {
       outbound?: string[];
     };
+    /**
+     * Key/value configuration the capabilities read through capsule:host/config (a later grant's value wins; a call's own wins over all).
+     */
+    config?: {
+      [k: string]: string;
+    };
     clocks?: boolean;
     random?: boolean;
     tier?: 'inline' | 'worker' | 'process' | 'vm';

@@ -104,7 +104,7 @@ export function decide(
     return set.length ? { [key]: Math.min(...set, key === 'cpuMs' ? HARD_CPU_MS : Infinity) } : {};
   };
   return {
-    grants: { host, clocks, random, env: scoped.env, fs: scoped.fs, net: scoped.net },
+    grants: { host, clocks, random, env: scoped.env, fs: scoped.fs, net: scoped.net, ...configOf(policyGrants, applied.config) },
     limits: {
       memoryBytes: pick('memoryBytes', call.memoryLimitBytes),
       timeoutMs: pick('timeoutMs', call.timeoutMs),
@@ -116,4 +116,10 @@ export function decide(
     policyGrants,
     notGranted,
   };
+}
+
+/** capsule:host/config's values: the policy grants' in order (a later one wins), then the call's. */
+function configOf(grants: PolicyGrant[], call: Record<string, string>): { config?: Record<string, string> } {
+  const config: Record<string, string> = Object.assign({}, ...grants.map((g) => g.config ?? {}), call);
+  return Object.keys(config).length > 0 ? { config } : {};
 }

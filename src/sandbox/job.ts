@@ -22,6 +22,8 @@ export interface Grants {
   fs: FsGrant;
   /** Outbound HTTP host patterns (`api.example.com`, `*.example.org`, `http://127.0.0.1:8080`). */
   net: string[];
+  /** What capsule:host/config answers (policy grants' config, then the call's); never written to the audit log. */
+  config?: Record<string, string>;
 }
 
 /** One access a granted interface refused during a call (for the caller and the audit log). */
