@@ -26,7 +26,11 @@ export async function measureHostCallCost(ctx: CapsuleContext, tier: Tier, kind:
     return { ...base, status: 'unavailable', reason: `the ${tier} tier cannot call the app's host functions` };
   }
   let pings = 0;
-  const ping = kind === 'sync' ? (n: number) => (pings++, n + 1) : async (n: number) => (pings++, n + 1);
+  const next = (n: number) => {
+    pings++;
+    return n + 1;
+  };
+  const ping = kind === 'sync' ? next : async (n: number) => next(n);
   const rt = await createRuntime({
     capabilitiesDir: ctx.capabilitiesDirs,
     policy: { grants: [{ capabilities: 'file.bench-host', host: [PING], tier: 'inline' }] },
