@@ -35,7 +35,8 @@ export function hostTable(value: unknown): HostTable {
     if (typeof funcs !== 'object' || funcs === null || Array.isArray(funcs)) {
       throw new CapsuleError('USAGE', `host interface ${base} must be an object of functions`);
     }
-    const copy: Record<string, (...args: unknown[]) => unknown> = {};
+    // No prototype: a component importing `constructor` or `to-string` finds nothing the app did not give.
+    const copy: Record<string, (...args: unknown[]) => unknown> = Object.create(null);
     for (const [fn, f] of Object.entries(funcs)) {
       if (typeof f !== 'function') throw new CapsuleError('USAGE', `host function ${base}#${fn} is not a function`);
       copy[fn] = f as (...args: unknown[]) => unknown;
@@ -58,7 +59,7 @@ export function hostImportsFor(imported: HostImports, table: HostTable, granted:
     const app = table.get(iface);
     if (!app || !grantedSet.has(iface)) continue;
     for (const [fn, shape] of Object.entries(funcs)) {
-      const f = app[fn];
+      const f = Object.hasOwn(app, fn) ? app[fn] : undefined;
       if (f === undefined) {
         throw new CapsuleError('IMPORT_DENIED', `component imports ${iface}#${fn}: the app's host interface ${iface} has no function ${fn}`, {
           imports: [iface],

@@ -35,9 +35,12 @@ export class HostBridge {
   }
 
   private async serve(req: Request): Promise<void> {
+    // A call already cut (its guest asked again before reaching a fuel check) is answered at once.
+    if (this.done) return this.wake({ cancelled: true });
     this.pending = true;
     const name = `${req.iface}#${req.fn}`;
-    const f = this.table.get(req.iface)?.[req.fn];
+    const funcs = this.table.get(req.iface);
+    const f = funcs && Object.hasOwn(funcs, req.fn) ? funcs[req.fn] : undefined;
     let reply: HostReply;
     if (!f) {
       reply = thrown(new Error('the app supplies no such function'), name);
@@ -54,6 +57,10 @@ export class HostBridge {
   private answer(reply: HostReply): void {
     if (this.done || !this.pending) return;
     this.pending = false;
+    this.wake(reply);
+  }
+
+  private wake(reply: HostReply): void {
     try {
       this.mine.postMessage(reply);
     } catch (e) {

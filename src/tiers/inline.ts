@@ -39,7 +39,8 @@ export class InlineRunner implements TierRunner {
   private hostCall(limitBytes: number): HostCall {
     return (iface, fn, args) => {
       const name = `${iface}#${fn}`;
-      const f = this.host.get(iface)?.[fn];
+      const funcs = this.host.get(iface);
+      const f = funcs && Object.hasOwn(funcs, fn) ? funcs[fn] : undefined;
       return f ? callNow(f, name, args, limitBytes) : thrown(new Error('the app supplies no such function'), name);
     };
   }

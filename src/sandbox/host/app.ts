@@ -25,6 +25,8 @@ export function appInterface(
   for (const [fn, shape] of Object.entries(funcs)) {
     const name = `${iface}#${fn}`;
     out[fn] = (...args: unknown[]) => {
+      // A call already cut (TIMEOUT, abort) goes no further, even between fuel checks.
+      fuel.checkStopped();
       counts[name] = (counts[name] ?? 0) + 1;
       budget.fits(valueBytes(args), `the arguments of host function ${name}`);
       const reply = call(iface, fn, args);
