@@ -53,8 +53,9 @@ function syncStore() {
 describe('host functions in the worker tier', () => {
   let rt: Runtime;
   let hang = false;
-  let big = false;
+  const big = false;
   let throwing = false;
+  let uncopyable = false;
   const store = asyncStore();
   const auditLog = path.join(tempDir('capsule-host-audit-'), 'audit.jsonl');
   beforeAll(async () => {
@@ -65,7 +66,8 @@ describe('host functions in the worker tier', () => {
       pool: { maxThreads: 1, spare: 0 },
       host: {
         [`${KV}@1.0.0`]: {
-          get: (key: string) => (hang ? new Promise<string>(() => undefined) : big ? 'x'.repeat(10 << 20) : store.fns.get(key)),
+          get: (key: string) =>
+            hang ? new Promise<string>(() => undefined) : big ? 'x'.repeat(10 << 20) : uncopyable ? () => 'a function' : store.fns.get(key),
           set: (key: string, value: string) => {
             if (throwing) throw new Error('the store is read-only');
             return store.fns.set(key, value);
@@ -131,6 +133,18 @@ describe('host functions in the worker tier', () => {
     const after = await rt.run('kv.app', 'after');
     expect(after.output).toBe('after');
     expect(after.stats.worker).toBe(first.stats.worker);
+  });
+
+  it('a result that cannot be copied to the worker becomes the function's err (what the guest sees), and the worker serves on', async () => {
+    uncopyable = true;
+    try {
+      const e = await failure(rt.run('kv.app', 'x'));
+      expect(e.code).toBe('CAPABILITY_ERROR');
+      expect(e.message).toMatch(/^it returned a value that cannot be copied/);
+    } finally {
+      uncopyable = false;
+    }
+    expect((await rt.run('kv.app', 'fine')).output).toBe('fine');
   });
 
   it('a 10 MiB host result over the memory limit is refused (MEMORY_LIMIT), never copied into the guest', async () => {

@@ -36,7 +36,7 @@ export class HostBridge {
 
   private async serve(req: Request): Promise<void> {
     // A call already cut (its guest asked again before reaching a fuel check) is answered at once.
-    if (this.done) return this.wake({ cancelled: true });
+    if (this.done) return this.wake({ cancelled: true }, '');
     this.pending = true;
     const name = `${req.iface}#${req.fn}`;
     const funcs = this.table.get(req.iface);
@@ -46,25 +46,26 @@ export class HostBridge {
       reply = thrown(new Error('the app supplies no such function'), name);
     } else {
       try {
-        reply = resultReply(await f(...req.args), name, this.limitBytes);
+        reply = resultReply(await f(...req.args), name, this.limitBytes, false);
       } catch (e) {
         reply = thrown(e, name);
       }
     }
-    this.answer(reply);
+    this.answer(reply, name);
   }
 
-  private answer(reply: HostReply): void {
+  private answer(reply: HostReply, name: string): void {
     if (this.done || !this.pending) return;
     this.pending = false;
-    this.wake(reply);
+    this.wake(reply, name);
   }
 
-  private wake(reply: HostReply): void {
+  private wake(reply: HostReply, name: string): void {
     try {
       this.mine.postMessage(reply);
     } catch (e) {
-      this.mine.postMessage(thrown(e, 'reply'));
+      // The value cannot be copied (a function, a class instance with private state...).
+      this.mine.postMessage(thrown(new Error(`it returned a value that cannot be copied (${e instanceof Error ? e.message : String(e)})`), name));
     }
     Atomics.store(this.theirs.signal, 0, 1);
     Atomics.notify(this.theirs.signal, 0);
@@ -72,7 +73,7 @@ export class HostBridge {
 
   /** The call was cut (TIMEOUT, abort): wake a worker waiting on the app, and answer nothing more. */
   cancel(): void {
-    if (this.pending) this.answer({ cancelled: true });
+    if (this.pending) this.answer({ cancelled: true }, '');
     this.done = true;
   }
 

@@ -96,8 +96,12 @@ export function callNow(f: (...args: unknown[]) => unknown, name: string, args: 
   return resultReply(value, name, limitBytes);
 }
 
-/** A value the app returned, refused when it alone is over the call's memory limit (before it is copied). */
-export function resultReply(value: unknown, name: string, limitBytes: number): HostReply {
+/**
+ * A value the app returned, refused when it alone is over the call's memory limit
+ * (before it is copied). `copy`: clone it here (inline); a worker's reply is
+ * cloned by postMessage instead.
+ */
+export function resultReply(value: unknown, name: string, limitBytes: number, copy = true): HostReply {
   const bytes = valueBytes(value);
   if (bytes > limitBytes) {
     return {
@@ -110,6 +114,7 @@ export function resultReply(value: unknown, name: string, limitBytes: number): H
       },
     };
   }
+  if (!copy) return { ok: true, value };
   try {
     return { ok: true, value: structuredClone(value) };
   } catch (e) {
