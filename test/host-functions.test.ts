@@ -135,7 +135,7 @@ describe('host functions in the worker tier', () => {
     expect(after.stats.worker).toBe(first.stats.worker);
   });
 
-  it('a result that cannot be copied to the worker becomes the function's err (what the guest sees), and the worker serves on', async () => {
+  it('a result that cannot be copied to the worker becomes the function err the guest sees, and the worker serves on', async () => {
     uncopyable = true;
     try {
       const e = await failure(rt.run('kv.app', 'x'));
