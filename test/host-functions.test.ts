@@ -53,7 +53,7 @@ function syncStore() {
 describe('host functions in the worker tier', () => {
   let rt: Runtime;
   let hang = false;
-  const big = false;
+  let big = false;
   let throwing = false;
   let uncopyable = false;
   const store = asyncStore();
