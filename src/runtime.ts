@@ -296,7 +296,14 @@ export class Runtime {
     const started = performance.now();
     const { manifest, component } = l;
     const opts = runOptions<RunOptions>(callerOpts, manifest.id);
-    const plan = this.audit.plan(l, () => this.plan(l, opts));
+    // The app's host functions are matched to the component's imports here, so a refusal
+    // (IMPORT_DENIED naming a missing function) is audited like any other plan refusal.
+    let appHost: HostImports | undefined;
+    const plan = this.audit.plan(l, () => {
+      const p = this.plan(l, opts);
+      appHost = this.appHost(l, p.decision.grants.host);
+      return p;
+    });
     const { decision } = plan;
     const validators = ioValidators(manifest);
     const world = manifest.world;
@@ -320,7 +327,7 @@ export class Runtime {
           limits: decision.limits,
           input: sent,
           bundle: component.bundle,
-          ...withHost(this.appHost(l, decision.grants.host)),
+          ...withHost(appHost),
         }
       : containerJob(manifest, decision, sent as CommandInput);
     const result = this.dispatch(job, tier.tier, opts.signal, async (run) => {

@@ -120,19 +120,24 @@ describe('host functions in the worker tier', () => {
   });
 
   it('a host function that never resolves is cut by the TIMEOUT, and the same worker serves the next call', async () => {
-    const first = await rt.run('kv.app', 'before');
-    hang = true;
-    let e: Awaited<ReturnType<typeof failure>>;
-    try {
-      e = await failure(rt.run('kv.app', 'x', { timeoutMs: 300 }));
-    } finally {
-      hang = false;
+    // The cut guest has INTERRUPT_GRACE_MS (50 ms) to hand its result back before its worker is
+    // terminated; on a loaded machine one try can miss that. Without the cancel, every try does.
+    let kept = false;
+    for (let attempt = 0; attempt < 3 && !kept; attempt++) {
+      const before = await rt.run('kv.app', 'before');
+      hang = true;
+      let e: Awaited<ReturnType<typeof failure>>;
+      try {
+        e = await failure(rt.run('kv.app', 'x', { timeoutMs: 300 }));
+      } finally {
+        hang = false;
+      }
+      expect(e.code).toBe('TIMEOUT');
+      const after = await rt.run('kv.app', 'after');
+      expect(after.output).toBe('after');
+      kept = !e.message.includes('terminated') && after.stats.worker === before.stats.worker;
     }
-    expect(e.code).toBe('TIMEOUT');
-    expect(e.message).not.toContain('terminated');
-    const after = await rt.run('kv.app', 'after');
-    expect(after.output).toBe('after');
-    expect(after.stats.worker).toBe(first.stats.worker);
+    expect(kept).toBe(true);
   });
 
   it('a result that cannot be copied to the worker becomes the function err the guest sees, and the worker serves on', async () => {
@@ -199,11 +204,15 @@ describe('what links and where', () => {
     } finally {
       await none.close();
     }
-    const half = await createRuntime({ capabilitiesDir: dir, policy: kvPolicy(), host: { [KV]: { get: () => '' } } });
+    const auditLog = path.join(tempDir('capsule-host-half-'), 'audit.jsonl');
+    const half = await createRuntime({ capabilitiesDir: dir, policy: kvPolicy(), auditLog, host: { [KV]: { get: () => '' } } });
     try {
       const e = await failure(half.run('kv.app', 1));
       expect(e.code).toBe('IMPORT_DENIED');
       expect(e.message).toContain('has no function set');
+      // Audited like any refusal of the plan.
+      await half.flushAudit();
+      expect(readFileSync(auditLog, 'utf8')).toMatch(/"event":"denial","stage":"plan".*has no function set/);
     } finally {
       await half.close();
     }
