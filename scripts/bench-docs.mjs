@@ -49,6 +49,10 @@ Every figure below was measured in that one run; none is estimated.
   two threads; Extism and postMessage get one plugin or worker per caller).
 - **Auditing** (workload \`echo-audit\`): echo on two runtimes of one tier, one with an audit log and one without, called
   alternately one call each; the cost per call is the difference of their p50s, the final flush the wait for the last batch.
+- **Host function calls** (workload \`host-calls\`): \`fixtures/src/bench-host.wat\` calls an app host function
+  (\`capsule-bench:host/ping\`, a u32 in and out) 1 000 times per call, against the same call making none, alternately one
+  call each; per host call is the difference of the p50s over 1 000. Worker tier: the guest's worker blocks on \`Atomics.wait\`
+  while the main thread runs the function (sync or async); inline: a direct call (the jco glue's own crossing cost).
 - **Guest memory**: peak linear memory of one call (\`stats.memoryBytes\`); it does not include the worker thread's own heap.
 - **Timeout overshoot**: \`fixtures/src/bench-spin.wat\` never returns; it is called with a 100 ms limit and the overshoot is the
   time from the call to its \`TIMEOUT\` rejection minus 100 ms (for the process tier that includes starting the child

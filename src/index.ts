@@ -17,3 +17,5 @@ export type { PolicyDocument, PolicyGrant } from './policy/policy.js';
 export type { Tier, TierDecision } from './policy/tier.js';
 export type { Denial, DeniedAccess, MoreDenials } from './sandbox/job.js';
 export { doctor, type DoctorReport } from './doctor.js';
+export type { HostFunction, HostFunctions } from './host-functions.js';
+export type { Tool } from './tool-catalog.js';

@@ -27,6 +27,8 @@ export interface RunRecord {
   memoryBytes?: number;
   /** Accesses the guest tried and a granted interface refused. */
   denials?: Denial[];
+  /** App host functions the guest called (`iface#fn` → count; never their arguments). */
+  hostCalls?: Record<string, number>;
   /** What the call threw, if it did. */
   error?: unknown;
 }
@@ -105,7 +107,16 @@ export class AuditTrail {
     this.record({
       event: 'grant',
       capability: id,
-      grants: { host: g.host, clocks: g.clocks, random: g.random, env: Object.keys(g.env), fs: g.fs, net: g.net },
+      // Names only for env and config: their values never reach the audit log.
+      grants: {
+        host: g.host,
+        clocks: g.clocks,
+        random: g.random,
+        env: Object.keys(g.env),
+        fs: g.fs,
+        net: g.net,
+        ...(g.config ? { config: Object.keys(g.config) } : {}),
+      },
       notGranted: p.decision.notGranted,
       limits: p.decision.limits,
       tier: p.tier.tier,
@@ -166,7 +177,8 @@ export class AuditTrail {
       this.record({ event: 'denial', ...base, kind: d.kind, ...what, reason: d.reason });
     }
     const memory = r.memoryBytes === undefined ? {} : { memoryBytes: r.memoryBytes };
-    this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory });
+    const host = r.hostCalls === undefined ? {} : { hostCalls: r.hostCalls };
+    this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory, ...host });
   }
 
   private record(e: AuditEvent): void {

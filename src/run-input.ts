@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { types } from 'node:util';
 import { oneLineMessage, shown, snapshotOptions } from './api-options.js';
+import { checkCallGrants } from './grants/per-call.js';
 import { CapsuleError } from './errors.js';
 import type { CommandInput } from './sandbox/job.js';
 import type { Manifest } from './registry/manifest.js';
@@ -75,6 +76,7 @@ export function runOptions<T extends object>(opts: unknown, id: string): T {
   if (o.tier !== undefined && !TIERS.includes(o.tier as string)) {
     throw new CapsuleError('USAGE', `${id}: option tier must be one of ${TIERS.join(', ')}, got ${shown(o.tier)}`);
   }
+  if (o.grants !== undefined) checkCallGrants(o.grants, id);
   if (o.signal !== undefined && !isRealAbortSignal(o.signal)) {
     throw new CapsuleError('USAGE', `${id}: option signal must be an AbortSignal, got ${shown(o.signal)}`);
   }

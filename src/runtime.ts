@@ -13,6 +13,7 @@ import { fallbackTier, type Tier, type TierDecision } from './policy/tier.js';
 import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
 import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
+import { type Tool, toolOf } from './tool-catalog.js';
 import { AuditTrail, type RunRecord, type RunSubject } from './run-audit.js';
 import { Lru } from './lru.js';
 import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defaultCacheDir } from './sandbox/compile.js';
@@ -31,6 +32,8 @@ import { capabilityOutput, commandOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
 import type { Permissions } from './grants/permissions.js';
+import { type HostFunctions, type HostTable, hostImportsFor, hostTable } from './host-functions.js';
+import type { HostImports } from './sandbox/job.js';
 
 export interface RuntimeOptions {
   /** Where capabilities live (`<dir>/<id>/capability.json`); default ./capabilities. */
@@ -56,6 +59,12 @@ export interface RuntimeOptions {
   cacheMaxBytes?: number;
   /** Capabilities and compiled components kept in memory (LRU, each bound separately); default 256. */
   cacheEntries?: number;
+  /**
+   * The app's host functions: WIT interface name → { function: implementation }
+   * (README: Host functions). A component's import of one links only when the
+   * policy grants it (`host: ["acme:kv/store"]`); worker and inline tiers call them.
+   */
+  host?: HostFunctions;
   /** Receives the guests' log records and, for capability-world guests, their stdout/stderr. */
   logger?: (record: GuestLog) => void;
 }
@@ -107,6 +116,7 @@ export class Runtime {
   private readonly runners: Runners;
   private closed = false;
   readonly admission: Admission;
+  private readonly host: HostTable;
 
   private constructor(
     readonly registry: Registry,
@@ -116,12 +126,14 @@ export class Runtime {
     private readonly audit: AuditTrail,
   ) {
     this.loaded = new Lru(opts.cacheEntries ?? DEFAULT_MEMORY_ENTRIES);
+    this.host = (opts as ReadOptions).hostTable ?? new Map();
     const a = opts.admission ?? {};
     this.admission = new Admission(a.memoryBytes ?? Math.min(totalmem() / 2, 16 * 1024 ** 3), a.queueLength ?? 1024);
     this.runners = new Runners({
       pool: opts.pool,
       vm: opts.vm,
       process: opts.process,
+      host: this.host,
       onNote: (capability, message) => opts.logger?.({ level: 'info', message, capability, source: 'runtime' }),
     });
   }
@@ -165,6 +177,22 @@ export class Runtime {
   async run<T = unknown>(id: string, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
     if (typeof id !== 'string') throw new CapsuleError('USAGE', `run needs a capability id (a string), got ${shown(id)}`);
     return this.runLoaded<T>(await this.load(id), input, opts);
+  }
+
+  /**
+   * Every capability with a readable manifest as a tool for a model's tool-calling
+   * API: name, description, input and output JSON Schemas (README: Tool catalog).
+   */
+  tools(): Tool[] {
+    return this.registry.list().flatMap((e) => (e.manifest ? [toolOf(e.manifest)] : []));
+  }
+
+  /** Runs the capability behind a tool name from tools(); an unknown name is CAPABILITY_NOT_FOUND. */
+  async callTool<T = unknown>(name: string, args: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
+    if (typeof name !== 'string') throw new CapsuleError('USAGE', `callTool needs a tool name (a string), got ${shown(name)}`);
+    const tool = this.tools().find((t) => t.name === name);
+    if (!tool) throw new CapsuleError('CAPABILITY_NOT_FOUND', `no tool named ${shown(name)}`);
+    return this.run<T>(tool.capability, args, opts);
   }
 
   /** Run a component file without a manifest: nothing is granted beyond what the policy gives `file.<name>`. */
@@ -249,8 +277,18 @@ export class Runtime {
     // cannotHonour says so); asking them here would start a pool for `capsule inspect`.
     // Every other tier is asked, so a tier added later is checked by default.
     const onHost = decided.tier === 'worker' || decided.tier === 'inline';
-    const why = onHost ? undefined : (await this.runners.get(decided.tier)).cannotHonour(call, !l.component);
+    const app = onHost ? undefined : this.appHost(l, call.grants.host);
+    const why = onHost
+      ? undefined
+      : app
+        ? `the ${decided.tier} tier cannot call the app's host functions (${Object.keys(app).join(', ')}): they run in the worker and inline tiers`
+        : (await this.runners.get(decided.tier)).cannotHonour(call, !l.component);
     return why ? this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, why), call) : decided;
+  }
+
+  /** The app host interfaces a call of `l` links under `granted` (checked against the app's functions). */
+  private appHost(l: Loaded, granted: string[]): HostImports | undefined {
+    return l.component ? hostImportsFor(l.component.importFuncs, this.host, granted) : undefined;
   }
 
   /** Run what `load` or `loadFile` returned (lets a caller look at the manifest first). */
@@ -258,7 +296,14 @@ export class Runtime {
     const started = performance.now();
     const { manifest, component } = l;
     const opts = runOptions<RunOptions>(callerOpts, manifest.id);
-    const plan = this.audit.plan(l, () => this.plan(l, opts));
+    // The app's host functions are matched to the component's imports here, so a refusal
+    // (IMPORT_DENIED naming a missing function) is audited like any other plan refusal.
+    let appHost: HostImports | undefined;
+    const plan = this.audit.plan(l, () => {
+      const p = this.plan(l, opts);
+      appHost = this.appHost(l, p.decision.grants.host);
+      return p;
+    });
     const { decision } = plan;
     const validators = ioValidators(manifest);
     const world = manifest.world;
@@ -282,12 +327,14 @@ export class Runtime {
           limits: decision.limits,
           input: sent,
           bundle: component.bundle,
+          ...withHost(appHost),
         }
       : containerJob(manifest, decision, sent as CommandInput);
     const result = this.dispatch(job, tier.tier, opts.signal, async (run) => {
       const result = await this.runners.run(tier.tier, job, opts.signal);
       run.memoryBytes = result.memoryBytes;
       run.denials = result.denials;
+      if (result.hostCalls) run.hostCalls = result.hostCalls;
       this.forwardLogs(manifest.id, result, world);
       const output = world === 'command' ? commandOutput(result, job) : capabilityOutput(result, job);
       checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
@@ -402,6 +449,10 @@ export class Runtime {
   }
 }
 
+function withHost(host: HostImports | undefined): { host?: HostImports } {
+  return host ? { host } : {};
+}
+
 /**
  * A batch of audit lines could not be written: the runtime refuses further calls
  * (AUDIT_INVALID) and close() rejects; this says so at once, to the logger, or as
@@ -417,8 +468,11 @@ function auditFailed(e: CapsuleError, logger: RuntimeOptions['logger']): void {
  * getter or Proxy is USAGE, and a policy object that cannot be read as JSON is
  * POLICY_INVALID. The policy the checks see is the policy the decisions use.
  */
-function runtimeOptions(callerOpts: unknown): RuntimeOptions {
-  const opts = snapshotOptions(callerOpts, 'createRuntime options', ['logger', 'policy']);
+/** The options as read: the host functions already copied into a table (read once). */
+type ReadOptions = RuntimeOptions & { hostTable?: HostTable };
+
+function runtimeOptions(callerOpts: unknown): ReadOptions {
+  const opts = snapshotOptions(callerOpts, 'createRuntime options', ['logger', 'policy', 'host']);
   // Checked before anything is opened (the audit log, the cache).
   checkCount(opts.cacheMaxBytes, 'cacheMaxBytes');
   checkCount(opts.cacheEntries, 'cacheEntries');
@@ -445,6 +499,8 @@ function runtimeOptions(callerOpts: unknown): RuntimeOptions {
   return {
     ...(opts as RuntimeOptions),
     policy: policyValue as RuntimeOptions['policy'],
+    host: undefined,
+    hostTable: hostTable(opts.host),
     // A logger that throws loses its record; it never fails the call it was about.
     logger: logger
       ? (r) => {

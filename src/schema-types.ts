@@ -88,6 +88,12 @@ export interface CapsulePolicy {
     net?: {
       outbound?: string[];
     };
+    /**
+     * Key/value configuration the capabilities read through capsule:host/config (a later grant's value wins; a call's own wins over all).
+     */
+    config?: {
+      [k: string]: string;
+    };
     clocks?: boolean;
     random?: boolean;
     tier?: 'inline' | 'worker' | 'process' | 'vm';
@@ -110,6 +116,26 @@ export interface CapsulePolicy {
   deniedProviders?: string[];
   escalate?: IdGlob[];
   fallback?: null | 'worker' | 'process';
+  /**
+   * What may be granted per call (rt.run(id, input, { grants })): the ceiling. A per-call grant outside it is PERMISSION_DENIED naming what; none of it: no per-call grants.
+   */
+  perCall?: {
+    fs?: {
+      read?: string[];
+      write?: string[];
+    };
+    /**
+     * Variable names a call may be given (always with the call's own value: NAME=value).
+     */
+    env?: string[];
+    net?: {
+      outbound?: string[];
+    };
+    /**
+     * Config keys a call may set for capsule:host/config (true: any key).
+     */
+    config?: boolean | string[];
+  };
   /**
    * A fs/env/net request that no grant covers: refuse the capability at load (default), or drop the request and run without it (inspect reports it).
    */

@@ -123,6 +123,27 @@ describe('capsule bench', () => {
     expect(result.rows).toEqual([]);
   }, 120_000);
 
+  it('host-calls measures 1 000 app host calls per call against none: worker (sync, async) and inline', async () => {
+    const { result } = await runBench({
+      tiers: ['inline', 'worker'],
+      workloads: ['host-calls'],
+      peers: [],
+      durationS: 0.05,
+      maxSamples: 3,
+      limitRepeats: 1,
+      out: false,
+    });
+    const runs = result.hostCallCost ?? [];
+    expect(runs.map((h) => `${h.tier} ${h.function}`)).toEqual(['worker sync', 'worker async', 'inline sync']);
+    for (const h of runs) {
+      expect(h.status, h.reason).toBe('ok');
+      expect(h.hostCallsPerCall).toBe(1000);
+      expect(h.with!.n).toBe(h.without!.n);
+      expect(finite(h.perHostCallUs)).toBe(true);
+    }
+    expect(result.workloads['host-calls']).toMatch(/capsule-bench:host\/ping/);
+  }, 120_000);
+
   it('the CLI prints the table on stdout, progress on stderr, and refuses unknown workloads', () => {
     const out = tempDir('capsule-bench-cli-');
     const r = cli(['bench', '--tiers', 'worker,vm', '--workloads', 'echo', '--peers', 'none', '--duration', '0.05', '--quick', '--out', out]);

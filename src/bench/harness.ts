@@ -20,13 +20,20 @@ import { toMarkdown } from './report-markdown.js';
 import { toSvg } from './report-svg.js';
 import { BENCH_POLICY, CAPABILITIES_DIR, writeBenchCapabilities } from './setup.js';
 import type { Budget } from './stats.js';
-import type { AuditCost, BenchResult, FuelCost, LimitRow, Missing, Row } from './types.js';
+import type { AuditCost, BenchResult, FuelCost, HostCallCost, LimitRow, Missing, Row } from './types.js';
+import { HOST_WORKLOAD, HOST_WORKLOAD_DESCRIPTION, measureHostCallCost } from './host-call-cost.js';
 import { WORKLOAD_NAMES, WORKLOADS, type Workload } from './workloads.js';
 import { removeCacheDir } from '../sandbox/transpile-cache.js';
 
 export const PEERS = ['extism'] as const;
 /** Workloads whose fuel-check cost is measured (issue 10: a CPU-bound WAT guest and the 12 MB JavaScript plugin). */
 const FUEL_WORKLOADS = ['fib', 'markdown'];
+/** The host-call workload's runs: the worker tier's round trip with a sync and an async function, and inline's direct call. */
+const HOST_RUNS: { tier: Tier; kind: 'sync' | 'async' }[] = [
+  { tier: 'worker', kind: 'sync' },
+  { tier: 'worker', kind: 'async' },
+  { tier: 'inline', kind: 'sync' },
+];
 
 export interface BenchOptions {
   tiers?: Tier[];
@@ -64,7 +71,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
   const started = performance.now();
   const quick = opts.quick === true;
   const tiers = pick('tier', opts.tiers, TIER_ORDER, TIER_ORDER);
-  const allWorkloads = [...WORKLOAD_NAMES, AUDIT_WORKLOAD];
+  const allWorkloads = [...WORKLOAD_NAMES, AUDIT_WORKLOAD, HOST_WORKLOAD];
   const workloadNames = pick('workload', opts.workloads, allWorkloads, allWorkloads);
   const peers = pick('peer', opts.peers, PEERS, PEERS);
   const workloads = WORKLOADS.filter((w) => workloadNames.includes(w.name));
@@ -87,7 +94,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
     const jobs = plan(ctx, tiers, workloads, extism);
     const auditTier = workloadNames.includes(AUDIT_WORKLOAD) ? (tiers.includes('worker') ? 'worker' : tiers[0]) : undefined;
     const fuelWorkloads = workloads.filter((w) => FUEL_WORKLOADS.includes(w.name));
-    p?.start(jobs.length + tiers.length * 2 + (auditTier ? 1 : 0) + fuelWorkloads.length);
+    const hostRuns = workloadNames.includes(HOST_WORKLOAD) ? HOST_RUNS.filter((h) => tiers.includes(h.tier)) : [];
+    p?.start(jobs.length + tiers.length * 2 + (auditTier ? 1 : 0) + fuelWorkloads.length + hostRuns.length);
 
     const rows: Row[] = [];
     const unavailable = new Map<Tier, Missing>();
@@ -117,6 +125,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
       p?.step(`fuel checks off / on, ${w.name}`);
       fuelCost.push(await measureFuelCost(ctx, w, budget));
     }
+    const hostCallCost: HostCallCost[] = [];
+    for (const h of hostRuns) {
+      p?.step(`host calls, ${h.tier} × ${h.kind} function`);
+      const missing = unavailable.get(h.tier);
+      hostCallCost.push(missing ? { tier: h.tier, function: h.kind, ...missing } : await measureHostCallCost(ctx, h.tier, h.kind, budget));
+    }
     p?.done();
 
     const freshInstance = freshInstances(rows);
@@ -127,12 +141,14 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
       workloads: {
         ...Object.fromEntries(workloads.map((w) => [w.name, w.description])),
         ...(auditTier ? { [AUDIT_WORKLOAD]: AUDIT_WORKLOAD_DESCRIPTION } : {}),
+        ...(hostRuns.length ? { [HOST_WORKLOAD]: HOST_WORKLOAD_DESCRIPTION } : {}),
       },
       rows,
       limits,
       freshInstance,
       ...(auditCost ? { auditCost } : {}),
       ...(fuelCost.length ? { fuelCost } : {}),
+      ...(hostCallCost.length ? { hostCallCost } : {}),
       ratios: computeRatios(rows, limits, freshInstance, auditCost, fuelCost),
       elapsedS: (performance.now() - started) / 1000,
     };

@@ -134,6 +134,26 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
     );
     out.push('');
   }
+  if (r.hostCallCost) {
+    out.push('## Host function calls');
+    out.push('');
+    out.push(
+      markdownTable(
+        ['tier', 'function', 'call with host calls p50', 'call without p50', 'per host call', 'calls'],
+        r.hostCallCost.map((h) =>
+          h.status !== 'ok'
+            ? [h.tier, h.function, `${h.status}: ${h.reason ?? ''}`, '', '', '']
+            : [h.tier, h.function, ms(h.with?.p50), ms(h.without?.p50), `${count(h.perHostCallUs)} µs`, String(h.with?.n ?? 0)],
+        ),
+      ),
+    );
+    out.push('');
+    out.push(
+      `bench-host calls an app host function (capsule-bench:host/ping, a u32 in and out) ${r.hostCallCost[0]?.hostCallsPerCall ?? 1000} times in one call, against the same call making none, alternately one call each; ` +
+        "per host call is the difference of the medians over the count. Worker: the guest's worker blocks while the main thread runs the function; inline: a direct call.",
+    );
+    out.push('');
+  }
   out.push('## Fresh instance');
   out.push('');
   out.push(

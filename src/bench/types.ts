@@ -108,6 +108,22 @@ export interface AuditCost {
   finalFlushMs?: number;
 }
 
+/** An app host function called 1 000 times per call against none (bench/host-call-cost.ts). */
+export interface HostCallCost {
+  tier: Tier;
+  /** The app's function: a plain one, or an async one (worker tier only can await it). */
+  function: 'sync' | 'async';
+  status: 'ok' | Missing['status'];
+  reason?: string;
+  hostCallsPerCall?: number;
+  /** Warm latency of a call making hostCallsPerCall host calls, ms. */
+  with?: Summary;
+  /** The same call making none, ms. */
+  without?: Summary;
+  /** (with.p50 − without.p50) / hostCallsPerCall, µs. */
+  perHostCallUs?: number;
+}
+
 export interface Ratio {
   name: string;
   value: number | null;
@@ -147,6 +163,8 @@ export interface BenchResult {
   fuelCost?: FuelCost[];
   /** Present when the `echo-audit` workload was selected. */
   auditCost?: AuditCost;
+  /** Present when the `host-calls` workload was selected: worker (sync, async) and inline (sync). */
+  hostCallCost?: HostCallCost[];
   ratios: Ratio[];
   elapsedS: number;
 }

@@ -50,6 +50,11 @@ function render(r: BenchResult): string {
       ? [f.workload, '–', '–', '–', `${f.status}: ${f.reason ?? ''}`]
       : [f.workload, ms(f.off?.p50), ms(f.on?.p50), (f.ratio ?? Number.NaN).toFixed(2), ms(f.instrumentMs)],
   );
+  const host = (r.hostCallCost ?? []).map((h) =>
+    h.status !== 'ok'
+      ? [h.tier, h.function, '–', '–', `${h.status}: ${h.reason ?? ''}`]
+      : [h.tier, h.function, ms(h.with?.p50), ms(h.without?.p50), `${(h.perHostCallUs ?? Number.NaN).toFixed(1)} µs`],
+  );
   return [
     `capsule bench · Node ${e.node} · ${e.cpuModel} · ${e.cores} cores · ${r.settings.durationS} s per measurement · ${r.elapsedS.toFixed(0)} s`,
     '',
@@ -58,6 +63,7 @@ function render(r: BenchResult): string {
     table(['tier', 'timeout overshoot p50', 'overshoot p99', 'warm call p50', 'first call after timeout p50'], limits),
     '',
     ...(fuel.length ? [table(['fuel checks', 'off p50', 'on p50', 'on / off', 'instrumentation'], fuel), ''] : []),
+    ...(host.length ? [table(['host calls', 'function', '1000 calls p50', 'none p50', 'per host call'], host), ''] : []),
     ...(r.auditCost?.status === 'ok'
       ? [
           table(

@@ -1,5 +1,6 @@
 // `capsule list`: every capability found, what it requests, and whether it is usable.
 import { requiredTier } from '../policy/tier.js';
+import { toolName } from '../tool-catalog.js';
 import type { Manifest } from '../registry/manifest.js';
 import { Runtime } from '../runtime.js';
 import type { ParsedArgs } from './args.js';
@@ -17,6 +18,8 @@ export async function listCommand(a: ParsedArgs): Promise<number> {
       tier: e.manifest ? requiredTier(e.manifest, rt.policy.doc).tier : '',
       permissions: e.manifest ? requested(e.manifest) : [],
       description: e.manifest?.description ?? '',
+      // The name rt.tools() and a model's tool call use (README: Tool catalog).
+      tool: e.manifest ? toolName(e.manifest.id) : undefined,
       error: e.error ? { code: e.error.code, message: e.error.message } : undefined,
     }));
     if (a.values.json) {

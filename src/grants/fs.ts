@@ -387,3 +387,15 @@ export function mountModes(fs: FsGrant): { path: string; readonly: boolean }[] {
   const read = fs.read.filter((p) => !write.has(p));
   return [...read.map((p) => ({ path: p, readonly: true })), ...[...write].map((p) => ({ path: p, readonly: false }))];
 }
+
+// ---- Per-call grants: held to the policy's perCall ceiling (grants/per-call.ts).
+
+/**
+ * The paths among `paths` (absolute) that no ceiling entry covers: a path is
+ * covered when it is inside a ceiling path both by name and by real path, so a
+ * symlink inside the ceiling that points out of it is outside.
+ */
+export function outsideCeiling(paths: string[], ceiling: string[], baseDir: string, source: string, disk: PathFacts): string[] {
+  const roots = ceiling.map((e) => grantPath(e, baseDir, 'POLICY_INVALID', `${source} perCall.fs`));
+  return paths.filter((p) => !roots.some((c) => within(c, p) && within(realish(c, disk), realish(p, disk))));
+}

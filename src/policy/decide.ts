@@ -7,6 +7,7 @@ import type { Grants, Limits } from '../sandbox/job.js';
 import { intersectHost } from '../grants/interfaces.js';
 import { grantedSwitch, type HostView, intersectPermissions } from '../grants/intersect.js';
 import { checkLevel } from '../grants/levels.js';
+import { applyCallGrants, type CallGrants } from '../grants/per-call.js';
 import { isExpired, type NumberedGrant } from './expiry.js';
 import { matchesAny } from './id-glob.js';
 import type { Policy, PolicyGrant } from './policy.js';
@@ -40,6 +41,8 @@ export interface CallOverrides {
   memoryLimitBytes?: number;
   outputBytes?: number;
   inputBytes?: number;
+  /** What this call is granted beyond the policy, held to its perCall ceiling (grants/per-call.ts). */
+  grants?: CallGrants;
 }
 
 export interface Decision {
@@ -75,7 +78,10 @@ export function decide(
   applies: GrantFilter = unexpiredAt(ctx.now),
 ): Decision {
   const policyGrants = grantsFor(policy, m.id, applies);
-  const req = m.permissions ?? {};
+  // The call's own grants join the policy's for this call only; the request still bounds them.
+  const applied = applyCallGrants(m.id, m.permissions ?? {}, call.grants, policy.doc.perCall, policy, ctx.cwd, ctx.disk);
+  const req = applied.request;
+  const granting = applied.grant ? [...policyGrants, { capabilities: m.id, ...applied.grant }] : policyGrants;
   const { host, notGranted } = intersectHost(
     req.host ?? [],
     policyGrants.flatMap((g) => g.host ?? []),
@@ -85,7 +91,7 @@ export function decide(
   if (req.clocks && !clocks) notGranted.push('clocks');
   if (req.random && !random) notGranted.push('random');
   checkLevel(m.id, m.securityLevel ?? 'pure', req);
-  const scoped = intersectPermissions(m.id, req, policyGrants, policy, ctx);
+  const scoped = intersectPermissions(m.id, req, granting, policy, ctx);
   notGranted.push(...scoped.notGranted);
 
   const ceilings = policy.doc.ceilings ?? {};
@@ -98,7 +104,7 @@ export function decide(
     return set.length ? { [key]: Math.min(...set, key === 'cpuMs' ? HARD_CPU_MS : Infinity) } : {};
   };
   return {
-    grants: { host, clocks, random, env: scoped.env, fs: scoped.fs, net: scoped.net },
+    grants: { host, clocks, random, env: scoped.env, fs: scoped.fs, net: scoped.net, ...configOf(policyGrants, applied.config) },
     limits: {
       memoryBytes: pick('memoryBytes', call.memoryLimitBytes),
       timeoutMs: pick('timeoutMs', call.timeoutMs),
@@ -110,4 +116,10 @@ export function decide(
     policyGrants,
     notGranted,
   };
+}
+
+/** capsule:host/config's values: the policy grants' in order (a later one wins), then the call's. */
+function configOf(grants: PolicyGrant[], call: Record<string, string>): { config?: Record<string, string> } {
+  const config: Record<string, string> = Object.assign({}, ...grants.map((g) => g.config ?? {}), call);
+  return Object.keys(config).length > 0 ? { config } : {};
 }

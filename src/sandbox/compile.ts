@@ -14,10 +14,10 @@ import { Lru } from '../lru.js';
 import { digestOf } from '../registry/component-file.js';
 import { readComponent } from './component/read.js';
 import { compileCore } from './core-compile.js';
-import { type ComponentShape, shapeOf } from './describe.js';
+import { type ComponentShape, importedFuncs, shapeOf } from './describe.js';
 import { type DirectAbi, directAbiOf } from './direct-abi.js';
 import { bundleCensus, callLimits, capModule, instrumentModule, type TableDecl } from './limits/index.js';
-import type { BundleRef } from './job.js';
+import type { BundleRef, HostImports } from './job.js';
 import { type CacheEntry, readCachedFile, type TamperedEntry, TranspileCache } from './transpile-cache.js';
 import { transpileIsolated } from './transpile-host.js';
 
@@ -27,6 +27,8 @@ export interface CompiledComponent {
   /** Import names exactly as the glue looks them up. */
   glueImports: string[];
   shape: ComponentShape;
+  /** Each imported custom interface's functions (app host functions are checked against them). */
+  importFuncs: HostImports;
   /** Set when the component can be called without jco's glue (see direct-abi.ts). */
   directAbi?: DirectAbi;
   /** How this component was obtained: already compiled, from the disk cache, or transpiled now. */
@@ -158,6 +160,7 @@ export class ComponentCompiler {
       glueUrl: pathToFileURL(path.join(dir, GLUE)).href,
       glueImports: meta.glueImports,
       shape,
+      importFuncs: importedFuncs(info),
       ...(directAbi ? { directAbi } : {}),
       source,
       ...(typeof meta.instrumentMs === 'number' ? { instrumentMs: meta.instrumentMs } : {}),

@@ -3,7 +3,7 @@
 import { CapsuleError } from '../errors.js';
 import { type ComponentInfo, type Extern, type Type, unnamed } from './component/model.js';
 import { renderExterns } from './component/render.js';
-import type { World } from './job.js';
+import type { HostImports, World } from './job.js';
 
 export interface ComponentShape {
   /** Every import the component declares (not only those jco sees used): `wasi:io/streams@0.2.3`, a bare func `log`. */
@@ -52,4 +52,25 @@ export function notAWorld(shape: ComponentShape, expected?: World): CapsuleError
   return new CapsuleError('COMPONENT_INVALID', `not a capsule capability: expected ${want}, but it exports ${has}`, {
     exports: shape.exports,
   });
+}
+
+/**
+ * The functions of each imported (non-WASI) interface, by unversioned name: how
+ * many parameters each takes and whether it returns a WIT `result`. An app's host
+ * functions are checked against these, and a throw becomes the err of one that does.
+ */
+export function importedFuncs(info: ComponentInfo): HostImports {
+  const out: HostImports = {};
+  for (const e of info.imports) {
+    const t = unnamed(e.type);
+    if (e.sort !== 'instance' || t?.k !== 'instance' || e.name.startsWith('wasi:')) continue;
+    const funcs: HostImports[string] = {};
+    for (const [name, x] of t.exports) {
+      const f = unnamed(x.type);
+      if (x.sort === 'func' && f?.k === 'func') funcs[name] = { params: f.params.length, result: unnamed(f.result)?.k === 'result' };
+    }
+    const at = e.name.indexOf('@');
+    out[at === -1 ? e.name : e.name.slice(0, at)] = funcs;
+  }
+  return out;
 }

@@ -8,6 +8,8 @@ import type { CommandInput, Job, JobOutcome, JobResult, LogRecord } from './job.
 import { CallBudget, inGuest } from './call-budget.js';
 import type { DirectAbi } from './direct-abi.js';
 import { callDirect } from './direct-call.js';
+import type { HostCallCounts } from './host/app.js';
+import { remoteHostCall } from './host/remote.js';
 import { linkImports } from './linker.js';
 import { FuelMeter } from './fuel-meter.js';
 import { callLimits, FUEL_EXPORT, FUEL_IMPORT, HIDDEN_EXPORT, PAGE, tableCap } from './limits/index.js';
@@ -108,9 +110,12 @@ export async function execute(job: Job): Promise<JobResult> {
     timeoutMs: job.limits.timeoutMs,
     budget,
   });
+  const hostCalls: HostCallCounts = {};
+  const call = job.hostCall ?? (job.hostPort ? remoteHostCall(job.hostPort) : undefined);
+  const app = job.host && call ? { imports: job.host, call, fuel, counts: hostCalls } : undefined;
   let outcome: JobOutcome;
   try {
-    const imports = linkImports(job.imports, job.grants, wasi, logs, budget);
+    const imports = linkImports(job.imports, job.grants, wasi, logs, budget, app);
     const instantiate = await loadGlue(job.glueUrl, glueHash(job));
     const count = instanceCounter(job);
     const exports = await instantiate(
@@ -144,6 +149,7 @@ export async function execute(job: Job): Promise<JobResult> {
     denials: wasi.denials.list(),
     memoryBytes: linearMemoryBytes(instances),
     fuel: fuel.consumed(),
+    ...(Object.keys(hostCalls).length > 0 ? { hostCalls } : {}),
   };
 }
 

@@ -63,10 +63,7 @@ export class FuelMeter {
 
   /** The import every instrumented core instance gets. */
   readonly refuel = (counter: number): number => {
-    if (this.failure) throw this.failure;
-    const flag = this.interrupt ? Atomics.load(this.interrupt, 0) : 0;
-    if (flag === INTERRUPT_ABORT) throw this.fail(new CapsuleError('ABORTED', `${this.who}: the caller aborted the call`));
-    if (flag === INTERRUPT_TIMEOUT || performance.now() >= this.deadline) throw this.fail(this.timeout());
+    this.checkStopped();
     let value = counter;
     // A check may charge more than a slice (a long straight-line body): hand out until it is covered.
     do {
@@ -77,6 +74,17 @@ export class FuelMeter {
     } while (value < 0);
     return value;
   };
+
+  /**
+   * Throws the TIMEOUT or ABORTED the waiting thread's flag (or the deadline) says,
+   * if any: a host call cut short ends the call the same way a refuel would.
+   */
+  checkStopped(): void {
+    if (this.failure) throw this.failure;
+    const flag = this.interrupt ? Atomics.load(this.interrupt, 0) : 0;
+    if (flag === INTERRUPT_ABORT) throw this.fail(new CapsuleError('ABORTED', `${this.who}: the caller aborted the call`));
+    if (flag === INTERRUPT_TIMEOUT || performance.now() >= this.deadline) throw this.fail(this.timeout());
+  }
 
   /** An instance's fuel counter (its FUEL_EXPORT), read when the call ends. */
   track(counter: unknown): void {

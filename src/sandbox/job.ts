@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { ErrorData } from '../errors.js';
 import type { FsGrant } from '../grants/fs.js';
 import type { DirectAbi } from './direct-abi.js';
@@ -21,6 +22,8 @@ export interface Grants {
   fs: FsGrant;
   /** Outbound HTTP host patterns (`api.example.com`, `*.example.org`, `http://127.0.0.1:8080`). */
   net: string[];
+  /** What capsule:host/config answers (policy grants' config, then the call's); never written to the audit log. */
+  config?: Record<string, string>;
 }
 
 /** One access a granted interface refused during a call (for the caller and the audit log). */
@@ -90,6 +93,39 @@ export interface Job {
   interrupt?: Int32Array;
   /** Where the transpiled files live, for tiers across a process or VM boundary (see WireJob). */
   bundle?: BundleRef;
+  /**
+   * The app's host functions this call's component imports (README: Host functions):
+   * by interface (unversioned), each function's shape. Plain data; how a call reaches
+   * the app is the tier's (hostCall inline, hostPort in a worker).
+   */
+  host?: HostImports;
+  /** Inline tier: runs an app host function on this thread (sandbox/host/app.ts). */
+  hostCall?: HostCall;
+  /** Worker tier: the port and wake-up slot to the app's host functions on the main thread (sandbox/host/remote.ts). */
+  hostPort?: HostPort;
+}
+
+/** One imported function of an app interface, as the component declares it. */
+export interface HostFuncShape {
+  /** Parameters the component passes (the app's function must take as many). */
+  params: number;
+  /** Returns a WIT `result`: a throw from the app's function becomes its err. */
+  result: boolean;
+}
+
+/** Interface (unversioned, `acme:kv/store`) → function name → shape. */
+export type HostImports = Record<string, Record<string, HostFuncShape>>;
+
+/** What one host call came back with: a value, a failure, or the call was cut (TIMEOUT/abort). */
+export type HostReply = { ok: true; value: unknown } | { ok: false; error: ErrorData; payload?: unknown; hasPayload: boolean } | { cancelled: true };
+
+/** Calls the app's `fn` of interface `iface` synchronously. */
+export type HostCall = (iface: string, fn: string, args: unknown[]) => HostReply;
+
+export interface HostPort {
+  port: MessagePort;
+  /** [0]: 0 while a reply is awaited, 1 when it has been posted. */
+  signal: Int32Array;
 }
 
 /**
@@ -136,7 +172,7 @@ export interface BundleRef {
  * A Job as JSON, for a child process or a VM. Compiled WebAssembly.Modules cannot
  * cross a process boundary, so the other side compiles the bundle's core files itself.
  */
-export interface WireJob extends Omit<Job, 'modules' | 'glueUrl' | 'bundle'> {
+export interface WireJob extends Omit<Job, 'modules' | 'glueUrl' | 'bundle' | 'hostCall' | 'hostPort'> {
   bundle: BundleRef;
 }
 
@@ -171,4 +207,6 @@ export interface JobResult {
   fuel?: number;
   /** The thread that ran the call (worker tier: its threadId), so reuse is observable. */
   worker?: number;
+  /** App host functions the guest called (`acme:kv/store#get` → count), for the audit log. */
+  hostCalls?: Record<string, number>;
 }

@@ -1,6 +1,7 @@
 // The runners a Runtime uses, one per tier, created on first use. Probing (bwrap,
 // VM runner CLIs) happens once per runtime, off every call's path after the first.
 import { CapsuleError } from '../errors.js';
+import type { HostTable } from '../host-functions.js';
 import type { Tier } from '../policy/tier.js';
 import type { ContainerJob, Job, JobResult } from '../sandbox/job.js';
 import { InlineRunner } from './inline.js';
@@ -14,6 +15,8 @@ export interface RunnerOptions {
   pool?: PoolOptions;
   vm?: VmOptions;
   process?: ProcessTierOptions;
+  /** The app's host functions (worker and inline tiers call them). */
+  host?: HostTable;
   /** What a runner has to say about one call (e.g. memory raised to a runner's minimum). */
   onNote?: (capabilityId: string, note: string) => void;
 }
@@ -41,7 +44,7 @@ export class Runners {
 
   /** The worker tier's runner, synchronously (to start the pool early). */
   worker(): TierRunner {
-    return this.cached('worker', () => new WorkerRunner(this.opts.pool));
+    return this.cached('worker', () => new WorkerRunner(this.opts.pool, undefined, this.opts.host));
   }
 
   /** The worker pool if one has been started (monitoring must not start one). */
@@ -52,7 +55,7 @@ export class Runners {
   async get(tier: Tier): Promise<TierRunner> {
     const known = this.runners.get(tier);
     if (known) return known;
-    if (tier === 'inline') return this.cached(tier, () => new InlineRunner());
+    if (tier === 'inline') return this.cached(tier, () => new InlineRunner(this.opts.host));
     if (tier === 'worker') return this.worker();
     if (tier === 'process') {
       const sandbox = await this.process();

@@ -25,5 +25,7 @@ export default function runJob(job: Job): Promise<JobResult> {
     Atomics.store(job.startedFlag, 0, 1);
     Atomics.notify(job.startedFlag, 0);
   }
-  return execute(job).then((r) => ({ ...r, worker: threadId }));
+  return execute(job)
+    .then((r) => ({ ...r, worker: threadId }))
+    .finally(() => job.hostPort?.port.close());
 }

@@ -12,6 +12,8 @@ import { CapsuleError, messageOf } from '../errors.js';
 import { GLUE_CACHE_ENTRIES, glueHash } from '../sandbox/execute.js';
 import { INTERRUPT_ABORT, INTERRUPT_TIMEOUT } from '../sandbox/fuel-meter.js';
 import type { Job, JobResult } from '../sandbox/job.js';
+import type { HostTable } from '../host-functions.js';
+import { HostBridge } from './host-bridge.js';
 import type { TierRunner } from './tier-runner.js';
 import { Semaphore } from './semaphore.js';
 import { CallDeadline } from './deadline.js';
@@ -69,7 +71,11 @@ export class WorkerRunner implements TierRunner {
   /** Workers that ended themselves at their glue-module bound (for tests and soak reports). */
   recycled = 0;
 
-  constructor(opts: PoolOptions = {}, workerFile = WORKER_FILE) {
+  constructor(
+    opts: PoolOptions = {},
+    workerFile = WORKER_FILE,
+    private readonly host: HostTable = new Map(),
+  ) {
     const running = Math.max(1, opts.maxThreads ?? availableParallelism());
     const spare = Math.max(0, opts.spare ?? 1);
     const threads = running + spare;
@@ -121,6 +127,8 @@ export class WorkerRunner implements TierRunner {
     const interrupt = new Int32Array(new SharedArrayBuffer(4));
     let grace: ReturnType<typeof setTimeout> | undefined;
     let terminated = false;
+    // A guest blocked in an app host function is woken with a `cancelled` reply when the call is cut.
+    const bridge = job.host ? new HostBridge(this.host, job.limits.memoryBytes) : undefined;
     const deadline = new CallDeadline(
       START_DEADLINE_MS,
       job.limits.timeoutMs,
@@ -128,6 +136,7 @@ export class WorkerRunner implements TierRunner {
         // A call no worker has started is only taken off the queue; a running guest is asked to stop first.
         if (why === 'start-timeout' || Atomics.load(started, 0) === 0) return stop.abort();
         Atomics.store(interrupt, 0, why === 'aborted' ? INTERRUPT_ABORT : INTERRUPT_TIMEOUT);
+        bridge?.cancel();
         grace = setTimeout(() => {
           terminated = true;
           stop.abort();
@@ -144,7 +153,8 @@ export class WorkerRunner implements TierRunner {
     else arm();
     try {
       // A guest interrupted in time returns its result (TIMEOUT or ABORTED) from a worker that lives on.
-      return (await this.pool.run({ ...job, startedFlag: started, interrupt }, { signal: stop.signal })) as JobResult;
+      const task = { ...job, startedFlag: started, interrupt, ...(bridge ? { hostPort: bridge.theirs } : {}) };
+      return (await this.pool.run(task, { signal: stop.signal, ...(bridge ? { transferList: [bridge.theirs.port] } : {}) })) as JobResult;
     } catch (e) {
       if (deadline.stopped === 'aborted') throw new CapsuleError('ABORTED', `${job.capabilityId}: the caller aborted the call`);
       if (deadline.stopped === 'start-timeout') {
@@ -165,6 +175,7 @@ export class WorkerRunner implements TierRunner {
       }
       throw new CapsuleError('INTERNAL', `${job.capabilityId}: worker failed: ${messageOf(e)}`);
     } finally {
+      bridge?.close();
       clearTimeout(grace);
       deadline.dispose();
       release();
