@@ -99,7 +99,7 @@ export async function execute(job: Job): Promise<JobResult> {
   // same memory limit as the guest's linear memory: see call-budget.ts.
   const budget = new CallBudget(job.capabilityId, job.limits);
   budget.measureLinear(linearMeter(instances));
-  const fuel = new FuelMeter(job.capabilityId, job.limits, job.interrupt);
+  const fuel = new FuelMeter(job.capabilityId, job.limits, job.interrupt, job.startedAt);
   const wasi = createWasi({
     grants: job.grants,
     args: [job.capabilityId, ...(command?.args ?? [])],
@@ -161,7 +161,7 @@ function withFuel(imports: WebAssembly.Imports | undefined, fuel: FuelMeter): We
 /** The glue-free path for import-free capabilities: same outcomes, one core instance. */
 function executeDirect(job: Job, abi: DirectAbi): JobResult {
   const instances: Made[] = [];
-  const fuel = new FuelMeter(job.capabilityId, job.limits, job.interrupt);
+  const fuel = new FuelMeter(job.capabilityId, job.limits, job.interrupt, job.startedAt);
   let outcome: JobOutcome;
   try {
     const limit = job.limits.outputBytes;

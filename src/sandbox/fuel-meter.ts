@@ -47,7 +47,6 @@ export class FuelMeter {
   private handed = 0;
   private readonly budget: number;
   private readonly deadline: number;
-  private readonly startedAt = performance.now();
   private readonly counters: WebAssembly.Global[] = [];
   /** The first limit the call hit; every later refuel throws it again. */
   failure: CapsuleError | undefined;
@@ -56,6 +55,8 @@ export class FuelMeter {
     private readonly who: string,
     private readonly limits: Pick<Limits, 'cpuMs' | 'fuel' | 'timeoutMs'>,
     private readonly interrupt?: Int32Array,
+    /** When the call started on this thread (Job.startedAt): its time limit and elapsedMs count from here. */
+    private readonly startedAt = performance.now(),
   ) {
     this.budget = fuelBudget(limits);
     this.deadline = this.startedAt + limits.timeoutMs;

@@ -91,6 +91,12 @@ export interface Job {
    * INTERRUPT_ABORT): the guest traps at its next refuel (sandbox/fuel-meter.ts).
    */
   interrupt?: Int32Array;
+  /**
+   * performance.now() on the thread that runs the call, when it started it (the worker
+   * sets it with startedFlag): the fuel meter's deadline and a TIMEOUT's elapsedMs count
+   * from here, as the waiting thread's clock does, not from after the glue is loaded.
+   */
+  startedAt?: number;
   /** Where the transpiled files live, for tiers across a process or VM boundary (see WireJob). */
   bundle?: BundleRef;
   /**

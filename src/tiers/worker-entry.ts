@@ -25,7 +25,7 @@ export default function runJob(job: Job): Promise<JobResult> {
     Atomics.store(job.startedFlag, 0, 1);
     Atomics.notify(job.startedFlag, 0);
   }
-  return execute(job)
+  return execute({ ...job, startedAt: performance.now() })
     .then((r) => ({ ...r, worker: threadId }))
     .finally(() => job.hostPort?.port.close());
 }

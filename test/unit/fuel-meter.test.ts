@@ -24,6 +24,15 @@ describe('FuelMeter', () => {
     expect(m.failureData()).toMatchObject({ code: 'CPU_LIMIT' });
   });
 
+  it("counts the call's time from when the call started (Job.startedAt), not from when the meter was made", () => {
+    // Before: the worker's meter started after the glue was loaded, so a TIMEOUT the
+    // waiting thread raised at its 200 ms reported elapsedMs 191 (seen in CI).
+    const m = new FuelMeter('t', { timeoutMs: 200 }, undefined, performance.now() - 250);
+    const e = refusal(() => m.refuel(-1));
+    expect(e.code).toBe('TIMEOUT');
+    expect(e.details?.elapsedMs).toBeGreaterThanOrEqual(250);
+  });
+
   it('covers a charge larger than a slice in one refuel', () => {
     const m = new FuelMeter('t', LONG);
     expect(m.refuel(-3 * SLICE - 1)).toBe(SLICE - 1);
