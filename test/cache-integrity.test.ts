@@ -131,9 +131,10 @@ describe('transpile cache integrity (class 6)', () => {
     expect(existsSync(marker)).toBe(false);
 
     const core = readFileSync(fixture('counter')); // any bytes: the hash check comes before compiling
-    writeFileSync(path.join(dir, 'core.wasm'), core);
-    const bundle = { dir, glue: 'component.js', coreFiles: ['core.wasm'], sha256: { 'core.wasm': sha256Hex('not these bytes') } };
-    await expect(compileBundle(bundle, 1 << 20)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH', details: { file: 'core.wasm' } });
+    // What runs is the core file with its fuel checks, core.wasm.fuel.
+    writeFileSync(path.join(dir, 'core.wasm.fuel'), core);
+    const bundle = { dir, glue: 'component.js', coreFiles: ['core.wasm'], sha256: { 'core.wasm.fuel': sha256Hex('not these bytes') } };
+    await expect(compileBundle(bundle, 1 << 20)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH', details: { file: 'core.wasm.fuel' } });
   });
 
   it("the imports, world and direct ABI come from the component's bytes, not from what meta.json says", async () => {

@@ -47,8 +47,6 @@ interface CacheMeta {
   instantiations: Record<string, number>;
   memories: number;
   tables: Record<string, TableDecl[]>;
-  /** Core file → the same with fuel checks (`<file>.fuel`), written at transpile time. */
-  fuelled: Record<string, string>;
   /** How long the fuel instrumentation took when the entry was written, ms. */
   instrumentMs: number;
 }
@@ -168,7 +166,6 @@ export class ComponentCompiler {
         dir,
         glue: GLUE,
         coreFiles: meta.coreFiles,
-        ...(meta.fuelled ? { fuelled: meta.fuelled } : {}),
         instantiations: meta.instantiations,
         memories: meta.memories,
         tables: meta.tables,
@@ -234,19 +231,25 @@ export class ComponentCompiler {
     const { memories, tables } = bundleCensus(Object.fromEntries(coreFiles.map((f) => [f, fileOf(files, f)])), instantiations);
     // Instrumented once per component, here, and cached with it (every tier reads the result).
     const started = performance.now();
-    const fuelFiles = Object.fromEntries(coreFiles.map((f) => [`${f}.fuel`, instrumentModule(fileOf(files, f))]));
+    const fuelFiles = Object.fromEntries(coreFiles.map((f) => [fuelFileOf(f), instrumentModule(fileOf(files, f))]));
     const instrumentMs = performance.now() - started;
-    const fuelled = Object.fromEntries(coreFiles.map((f) => [f, `${f}.fuel`]));
-    const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit, instantiations, memories, tables, fuelled, instrumentMs };
+    const meta: CacheMeta = { transpiler: version, glueImports, coreFiles, wit, instantiations, memories, tables, instrumentMs };
     const entryFiles = { ...Object.fromEntries([...coreFiles, GLUE].map((f) => [f, fileOf(files, f)])), ...fuelFiles };
     return this.cache.write(key, entryFiles, meta);
   }
 }
 
 /**
+ * Where an entry holds a core file with its fuel checks inserted: beside it, under a
+ * fixed name, so no map in meta.json (which is not itself hashed) can point a core
+ * file at an uninstrumented one.
+ */
+const fuelFileOf = (coreFile: string) => `${coreFile}.fuel`;
+
+/**
  * Compiles a bundle's core files with fuel checks inserted (limits/fuel.ts: the
- * instrumented file the cache entry holds, or instrumented now for a bundle without
- * one) and every memory and table capped for a call with `memoryBytes` (limits/plan.ts:
+ * instrumented file the cache entry holds, written at transpile time so no tier
+ * instruments again) and every memory and table capped for a call with `memoryBytes` (limits/plan.ts:
  * tables are counted against it). Used here and by the job runner across a process or
  * VM boundary, so every tier applies the same checks and caps.
  */
@@ -254,17 +257,15 @@ export async function compileBundle(bundle: BundleRef, memoryBytes: number): Pro
   const caps = callLimits(memoryBytes, bundle);
   const modules: Record<string, WebAssembly.Module> = {};
   for (const file of bundle.coreFiles) {
-    const fuelFile = bundle.fuelled && Object.hasOwn(bundle.fuelled, file) ? bundle.fuelled[file] : undefined;
-    const source = fuelFile ?? file;
-    if (path.basename(file) !== file || path.basename(source) !== source) {
-      throw new CapsuleError('INTERNAL', `bundle core file ${source} is not a plain file name`);
+    const source = fuelFileOf(file);
+    if (path.basename(file) !== file) {
+      throw new CapsuleError('INTERNAL', `bundle core file ${file} is not a plain file name`);
     }
     // Checked again here, where the bytes are compiled: the entry was checked when read, but may have changed since.
     const expected = bundle.sha256 && (Object.hasOwn(bundle.sha256, source) ? bundle.sha256[source] : '');
     const bytes = expected === undefined ? await readFile(path.join(bundle.dir, source)) : await readCachedFile(bundle.dir, source, expected);
-    const fuelled = fuelFile === undefined ? instrumentModule(bytes) : bytes;
     // Off this thread when large, under a time limit (core-compile.ts).
-    modules[file] = await compileCore(capModule(fuelled, caps), file);
+    modules[file] = await compileCore(capModule(bytes, caps), file);
   }
   return modules;
 }
@@ -297,7 +298,7 @@ function cacheKey(digest: string, transpilerVersion: string): string {
 }
 
 /**
- * An entry whose meta names a file it has no hash for (the glue, a core file) was
+ * An entry whose meta names a file it has no hash for (the glue, a core file or its fuel file) was
  * edited: every file that runs must be covered.
  */
 function uncovered(entry: CacheEntry<CacheMeta>): TamperedEntry | undefined {
@@ -305,8 +306,8 @@ function uncovered(entry: CacheEntry<CacheMeta>): TamperedEntry | undefined {
   if (!Array.isArray(meta.coreFiles) || typeof meta.wit !== 'string' || !Array.isArray(meta.glueImports)) {
     return { dir: entry.dir, files: ['meta.json'] };
   }
-  const fuelled = meta.fuelled && typeof meta.fuelled === 'object' ? Object.values(meta.fuelled) : [];
-  const missing = [...meta.coreFiles, GLUE, ...fuelled].filter((f) => typeof f !== 'string' || !Object.hasOwn(entry.sha256, f));
+  const files = [...meta.coreFiles, ...meta.coreFiles.map((f) => (typeof f === 'string' ? fuelFileOf(f) : f)), GLUE];
+  const missing = files.filter((f) => typeof f !== 'string' || !Object.hasOwn(entry.sha256, f));
   return missing.length > 0 ? { dir: entry.dir, files: missing.map(String) } : undefined;
 }
 

@@ -162,12 +162,6 @@ export interface BundleRef {
   memories?: number;
   tables?: Record<string, TableDecl[]>;
   /**
-   * Per core file, the file holding it with fuel checks inserted (limits/fuel.ts),
-   * written beside it when the component was transpiled, so no tier instruments
-   * it again (a child process would on every call).
-   */
-  fuelled?: Record<string, string>;
-  /**
    * SHA-256 (hex) of each file (glue and core files) as recorded when the cache
    * entry was written; whoever loads a file checks it against this first.
    */
