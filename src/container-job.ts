@@ -8,10 +8,14 @@ import type { CommandInput, ContainerJob } from './sandbox/job.js';
 
 export function containerJob(m: Manifest, decision: Decision, input: CommandInput): ContainerJob {
   if (!m.container) throw new CapsuleError('MANIFEST_INVALID', `${m.id}: runtime container needs a /container field`);
+  // The command runs behind capsule's handshake shell (src/tiers/vm/spec.ts), not the image's entrypoint.
+  if (!m.container.command?.length) {
+    throw new CapsuleError('MANIFEST_INVALID', `${m.id}: /container/command is required: capsule runs it in place of the image's entrypoint`);
+  }
   return {
     capabilityId: m.id,
     image: m.container.image,
-    command: m.container.command ?? [],
+    command: m.container.command,
     input,
     grants: decision.grants,
     limits: decision.limits,

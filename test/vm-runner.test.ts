@@ -124,12 +124,13 @@ describe('Apple Container system validation', () => {
     const mac = host('darwin', 'arm64', '26.1');
     expect((await probeAppleContainer(mac, path.join(DOUBLES, 'nothing-here'))).reason).toMatch(/CLI not found/);
     process.env.CAPSULE_DOUBLE_STATUS = 'stopped';
-    const stopped = await probeAppleContainer(mac, path.join(DOUBLES, 'container'));
-    expect(stopped).toMatchObject({ available: false, version: '0.0.0-double' });
+    const stopped = await probeAppleContainer(mac, path.join(DOUBLES, 'container')).finally(() => {
+      delete process.env.CAPSULE_DOUBLE_STATUS;
+    });
+    expect(stopped).toMatchObject({ available: false, version: '1.2.2' });
     expect(stopped.reason).toMatch(/container system start/);
-    delete process.env.CAPSULE_DOUBLE_STATUS;
     const ok = await probeAppleContainer(mac, path.join(DOUBLES, 'container'));
-    expect(ok).toMatchObject({ available: true, version: '0.0.0-double' });
+    expect(ok).toMatchObject({ available: true, version: '1.2.2' });
   });
 });
 
@@ -161,8 +162,7 @@ describe('the runner against a CLI test double', () => {
   });
   afterEach(() => {
     rmSync(logFile, { force: true });
-    delete process.env.CAPSULE_DOUBLE_RUN;
-    delete process.env.CAPSULE_DOUBLE_DELETE;
+    for (const k of ['RUN', 'DELETE', 'STATUS', 'VERSION', 'IMAGES', 'UNKNOWN']) delete process.env[`CAPSULE_DOUBLE_${k}`];
   });
 
   it('runs a container command: stdin in, stdout, stderr and exit code out; then deletes it by name', async () => {
@@ -175,7 +175,9 @@ describe('the runner against a CLI test double', () => {
     expect(run.argv.slice(run.argv.indexOf('--memory'), run.argv.indexOf('--memory') + 2)).toEqual(['--memory', '200M']);
     expect(r.notes.at(-1)).toMatch(/memory 64 MiB raised to 200 MiB/);
     expect(notes.at(-1)).toBe('esc.tool: memory 64 MiB raised to 200 MiB, the least Apple Container accepts');
-    expect(run.argv.slice(-4)).toEqual(['alpine:3', 'sh', '-c', 'cat; echo oops >&2; exit 3']);
+    // The command runs behind the handshake shell, which the double runs on the host as the image would.
+    expect(run.argv.slice(run.argv.indexOf('--entrypoint'), run.argv.indexOf('--entrypoint') + 3)).toEqual(['--entrypoint', '/bin/sh', 'alpine:3']);
+    expect(run.argv.slice(-4)).toEqual(['capsule-entry', 'sh', '-c', 'cat; echo oops >&2; exit 3']);
     expect(del.argv).toEqual(['delete', '--force', nameIn(run.argv)]);
   });
 
@@ -200,10 +202,46 @@ describe('the runner against a CLI test double', () => {
     const docker = new VmRunner({ kind: 'docker', command: path.join(DOUBLES, 'docker') }, { deleteTimeoutMs: 2_000 });
     const e = await docker.runCommand(call(['true'])).catch((x: unknown) => x);
     expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
-    expect((e as CapsuleError).message).toMatch(/docker could not start the container: Error: the docker test double was told to fail/);
+    expect((e as CapsuleError).message).toMatch(
+      /docker could not start container capsule-esc-tool-[0-9a-f]{8}: Error: the docker test double was told to fail/,
+    );
     expect(Date.now() - started).toBeLessThan(15_000);
     const [run, del] = runAndDelete();
     expect(del.argv).toEqual(['rm', '-f', nameIn(run.argv)]);
+  });
+
+  // Each way a real CLI fails before the command runs, as the double imitates it: the
+  // call is ESCALATION_UNAVAILABLE with the CLI's own message, never the command's exit
+  // code. Before the handshake, Apple's failures were `{ exitCode: 1 }` (and 64 for a
+  // usage error), as if the command had failed.
+  const startFailures: { name: string; env: Record<string, string>; cli: 'container' | 'docker'; says: RegExp }[] = [
+    { name: 'missing image (Apple)', env: { CAPSULE_DOUBLE_IMAGES: '{}' }, cli: 'container', says: /image not found: alpine:3/ },
+    { name: 'missing image (docker)', env: { CAPSULE_DOUBLE_IMAGES: '{}' }, cli: 'docker', says: /No such image: alpine:3/ },
+    { name: 'unknown flag (docker)', env: { CAPSULE_DOUBLE_UNKNOWN: '--cap-drop' }, cli: 'docker', says: /unknown flag: --cap-drop/ },
+    { name: 'CLI too old for --read-only (Apple 0.7.1)', env: { CAPSULE_DOUBLE_VERSION: '0.7.1' }, cli: 'container', says: /Unknown option '--read-only'/ },
+    { name: 'API server down (Apple)', env: { CAPSULE_DOUBLE_STATUS: 'stopped' }, cli: 'container', says: /XPC connection error[\s\S]*container system start/ },
+  ];
+  for (const f of startFailures) {
+    it(`a start failure is ESCALATION_UNAVAILABLE with the CLI's message: ${f.name}`, async () => {
+      Object.assign(process.env, f.env);
+      const kind = f.cli === 'container' ? 'apple-container' : 'docker';
+      const r = new VmRunner({ kind, command: path.join(DOUBLES, f.cli) });
+      const e = await r.runCommand(call(['sh', '-c', 'echo ran']), undefined).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(CapsuleError);
+      expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
+      expect((e as CapsuleError).message).toMatch(f.says);
+      expect((e as CapsuleError).details).toMatchObject({ runner: kind, cliMessage: expect.stringMatching(f.says) });
+      const [run, del] = runAndDelete();
+      expect(del.argv).toContain(nameIn(run.argv));
+    });
+  }
+
+  it("a command's own exit code is its answer, even the ones CLIs use for their failures (125, 64)", async () => {
+    // Before: docker's exit 125 was taken for docker's own failure, so a command exiting 125 was reported as one.
+    for (const code of [125, 64, 1]) {
+      const out = await new VmRunner({ kind: 'docker', command: path.join(DOUBLES, 'docker') }).runCommand(call(['sh', '-c', `echo said >&2; exit ${code}`]));
+      expect(out).toEqual({ exitCode: code, stdout: '', stderr: 'said\n' });
+    }
   });
 
   it('each call gets its own name', async () => {
@@ -262,6 +300,31 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
       .map((l) => JSON.parse(l));
     const name = lines[0].argv[lines[0].argv.indexOf('--name') + 1];
     expect(lines.at(-1).argv).toEqual(['rm', '-f', name]);
+  });
+
+  it('a wasm job whose container never starts (missing runner image) is ESCALATION_UNAVAILABLE with the CLI message', async () => {
+    // Before: the job runner's silence was described as the guest's exit, INTERNAL.
+    process.env.CAPSULE_DOUBLE_IMAGES = '{}';
+    try {
+      const e = await rt.run('esc.full', {}).catch((x: unknown) => x);
+      expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
+      expect((e as CapsuleError).message).toMatch(
+        /docker could not start container capsule-esc-full-[0-9a-f]{8}: docker: Error response from daemon: No such image: capsule-runner/,
+      );
+    } finally {
+      delete process.env.CAPSULE_DOUBLE_IMAGES;
+    }
+  });
+
+  it('a wasm job in an image that is not the job runner (no handshake, exit 0) is INTERNAL: a protocol break', async () => {
+    process.env.CAPSULE_DOUBLE_RUN = 'not-runner';
+    try {
+      const e = await rt.run('esc.full', {}).catch((x: unknown) => x);
+      expect((e as CapsuleError).code).toBe('INTERNAL');
+      expect((e as CapsuleError).message).toMatch(/does not speak the job protocol: it exited 0 without its handshake, having written "hello from an image/);
+    } finally {
+      delete process.env.CAPSULE_DOUBLE_RUN;
+    }
   });
 
   it('a container capability: command-world input and output', async () => {

@@ -177,7 +177,12 @@ export interface WireJob extends Omit<Job, 'modules' | 'glueUrl' | 'bundle' | 'h
 }
 
 /** What a child process or VM writes on stdout, one JSON message per line. */
-export type WireMessage = { type: 'started' } | { type: 'result'; result: JobResult };
+/**
+ * The job protocol, newline-delimited JSON on stdout: `ready` first, as soon as the
+ * entrypoint runs (before the job is read: a runner that never sees it knows the
+ * start failed, not the guest), `started` once compiled, then the `result`.
+ */
+export type WireMessage = { type: 'ready' } | { type: 'started' } | { type: 'result'; result: JobResult };
 
 export interface CommandInput {
   args?: string[];

@@ -17,6 +17,12 @@ export interface ChildJob {
   startTimeoutMs: number;
   /** How the child is named in messages: `its child process`, `container capsule-x-1`. */
   what: string;
+  /**
+   * The error for a child that ended before its entrypoint said `ready` (a container
+   * CLI that could not start the container): not the guest's failure. Without it, such
+   * an exit is described like any other.
+   */
+  startFailure?: (exit: Exit) => CapsuleError;
 }
 
 /** Room for the result's JSON escaping and logs beyond the guest's capped output. */
@@ -25,13 +31,18 @@ const PROTOCOL_SLACK_BYTES = 16 * 1024 * 1024;
 export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): Promise<JobResult> {
   if (signal?.aborted) throw aborted(job);
   let result: JobResult | undefined;
+  let ready = false;
+  /** The first stdout line before the `ready` handshake, if any (a CLI's own words, or not the job runner). */
+  let beforeReady: string | undefined;
   const child = spawnGroup(c.command, c.args, {
     input: JSON.stringify(c.wire),
     env: c.env ?? {},
     maxStdoutBytes: 4 * job.limits.outputBytes + PROTOCOL_SLACK_BYTES,
     onLine: (line) => {
       const message = parseMessage(line);
-      if (message?.type === 'started') deadline.started();
+      if (message?.type === 'ready') ready = true;
+      else if (!ready) beforeReady ??= line.slice(0, 200);
+      else if (message?.type === 'started') deadline.started();
       else if (message?.type === 'result') result = message.result;
     },
   });
@@ -52,6 +63,15 @@ export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): 
   if (stopped === 'start-timeout') {
     throw new CapsuleError('TIMEOUT', `${job.capabilityId}: ${c.what} did not start the job within ${c.startTimeoutMs} ms and was killed`);
   }
+  // Exit 0 without the handshake: whatever ran was not capsule's job runner (a wrong image).
+  if (c.startFailure && !ready && exit.code === 0) {
+    const said = beforeReady === undefined ? 'nothing' : JSON.stringify(beforeReady);
+    throw new CapsuleError(
+      'INTERNAL',
+      `${job.capabilityId}: ${c.what} does not speak the job protocol: it exited 0 without its handshake, having written ${said}`,
+    );
+  }
+  if (c.startFailure && !ready && !exit.overflow) throw c.startFailure(exit);
   throw childFailure(job.capabilityId, job.limits.memoryBytes, c.what, exit);
 }
 

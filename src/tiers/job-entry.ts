@@ -1,7 +1,9 @@
 // The entrypoint of a child process or VM (bundled as dist/job-runner.js): reads
 // one WireJob as JSON on stdin, runs it with the same sandbox code as every other
-// tier, and writes newline-delimited JSON on stdout: {"type":"started"} once the
-// job is compiled (the parent starts the guest's clock then), then the result.
+// tier, and writes newline-delimited JSON on stdout: {"type":"ready"} at once (the
+// handshake: a parent that never sees it knows the process or container never
+// started), {"type":"started"} once the job is compiled (the parent starts the
+// guest's clock then), then the result.
 import { CapsuleError, messageOf } from '../errors.js';
 import { execute } from '../sandbox/execute.js';
 import type { JobResult, WireJob, WireMessage } from '../sandbox/job.js';
@@ -36,6 +38,7 @@ function namedMemoryLimit(r: JobResult): JobResult {
 }
 
 async function main(): Promise<void> {
+  await send({ type: 'ready' });
   let result: JobResult;
   try {
     const wire = JSON.parse(await readStdin()) as WireJob;

@@ -68,6 +68,7 @@ export function ociRunArgv(cli: OciCli, spec: ContainerSpec): string[] {
     'nproc=1024:1024',
     ...spec.mounts.flatMap((m) => ['--mount', `type=bind,source=${m.source},target=${m.target}${m.readonly ? ',readonly' : ''}`]),
     ...Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+    ...(spec.entrypoint ? ['--entrypoint', spec.entrypoint] : []),
     ...target,
     ...spec.command,
   ];

@@ -18,7 +18,9 @@ export interface ContainerSpec {
   image: string;
   /** docker/podman only: run from a host directory instead of an image (`--rootfs DIR:O`). */
   rootfs?: string;
-  /** Arguments after the image (empty: the image's entrypoint). */
+  /** `--entrypoint` in place of the image's own (a container capability's handshake shell). */
+  entrypoint?: string;
+  /** Arguments after the image. */
   command: string[];
   cpus: number;
   memoryMiB: number;
@@ -31,6 +33,18 @@ export interface ContainerSpec {
 }
 
 export const MIB = 1024 * 1024;
+
+/**
+ * A container capability's handshake: its command runs behind `/bin/sh -c`, which
+ * writes this line to stderr and then execs the command. A run that ends without it
+ * never reached the command: the CLI failed to start the container (missing image,
+ * unknown flag, API server down), which is not the command's exit code.
+ */
+export const READY_MARKER = '\u001ecapsule-ready';
+
+export function handshakeCommand(command: string[]): { entrypoint: string; command: string[] } {
+  return { entrypoint: '/bin/sh', command: ['-c', `printf '\\036capsule-ready\\n' >&2 && exec "$@"`, 'capsule-entry', ...command] };
+}
 
 /** Memory for the VM or container: the call's limit, plus room for Node when a wasm job runs inside. */
 export function memoryMiB(limitBytes: number, overheadMiB = 0): number {

@@ -9,13 +9,13 @@ import type { ContainerJob, Grants, Job, JobResult, Limits } from '../../sandbox
 import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
 import { CallDeadline } from '../deadline.js';
-import { type BoundedExit, runBounded, spawnGroup } from '../exec.js';
+import { type BoundedExit, type Exit, runBounded, spawnGroup } from '../exec.js';
 import { limitFlags } from '../process/node-flags.js';
 import { JOB_RUNNER_FILE } from '../process/process-tier.js';
 import type { TierRunner } from '../tier-runner.js';
 import { appleDeleteArgv, appleMemory, appleRunArgv } from './apple-container.js';
 import { type OciCli, ociDeleteArgv, ociRunArgv } from './oci.js';
-import { type ContainerSpec, containerName, grantMounts, memoryMiB, networkGranted, NODE_OVERHEAD_MIB } from './spec.js';
+import { type ContainerSpec, containerName, grantMounts, handshakeCommand, memoryMiB, NODE_OVERHEAD_MIB, networkGranted, READY_MARKER } from './spec.js';
 
 export type VmRunnerKind = 'apple-container' | OciCli;
 
@@ -113,10 +113,11 @@ export class VmRunner implements TierRunner {
       env: {},
     });
     const what = `container ${spec.name}`;
+    const startFailure = (exit: Exit) => this.startFailure(job.capabilityId, spec.name, exit);
     try {
       return await runChildJob(
         job,
-        { command: this.cli.command, args: this.runArgv(spec), env: process.env, wire, startTimeoutMs: this.startTimeout(), what },
+        { command: this.cli.command, args: this.runArgv(spec), env: process.env, wire, startTimeoutMs: this.startTimeout(), what, startFailure },
         this.withClose(signal),
       );
     } finally {
@@ -129,7 +130,7 @@ export class VmRunner implements TierRunner {
     const signal = this.withClose(callerSignal);
     const spec = this.spec(call.capabilityId, {
       image: call.image,
-      command: [...call.command, ...(call.input.args ?? [])],
+      ...handshakeCommand([...call.command, ...(call.input.args ?? [])]),
       memoryMiB: memoryMiB(call.limits.memoryBytes),
       mounts: grantMounts(call.grants, true, call.capabilityId),
       network: networkGranted(call.grants),
@@ -157,18 +158,35 @@ export class VmRunner implements TierRunner {
       if (exit.overflow) {
         throw new CapsuleError('OUTPUT_TOO_LARGE', `${id}: output over the limit of ${call.limits.outputBytes} bytes`);
       }
-      if (exit.spawnError || exit.code === null) {
-        throw childFailure(id, call.limits.memoryBytes, `container ${spec.name}`, exit);
+      const marker = exit.stderr.indexOf(`${READY_MARKER}\n`);
+      if (marker < 0) {
+        // Never reached the command: the CLI's failure, whatever its exit code.
+        if (exit.code === 0) {
+          throw new CapsuleError('INTERNAL', `${id}: container ${spec.name} exited 0 without the handshake of capsule's entrypoint`);
+        }
+        throw this.startFailure(id, spec.name, exit);
       }
-      if (this.cli.kind !== 'apple-container' && exit.code === 125) {
-        // docker/podman's own failure (no such image, bad flag), not the command's exit code.
-        throw new CapsuleError('ESCALATION_UNAVAILABLE', `${id}: ${this.cli.kind} could not start the container: ${exit.stderr.trim().split('\n').pop()}`);
-      }
-      return { exitCode: exit.code, stdout: exit.stdout, stderr: exit.stderr };
+      if (exit.code === null) throw childFailure(id, call.limits.memoryBytes, `container ${spec.name}`, exit);
+      // What the CLI said before the command ran (e.g. pull progress) is not the command's stderr.
+      const stderr = exit.stderr.slice(marker + READY_MARKER.length + 1);
+      return { exitCode: exit.code, stdout: exit.stdout, stderr };
     } finally {
       deadline.dispose();
       await this.remove(spec.name);
     }
+  }
+
+  /**
+   * A container that never reached its entrypoint's handshake: the CLI could not start
+   * it (missing image, unknown flag, CLI too old, API server down). Not the guest's
+   * failure: ESCALATION_UNAVAILABLE with the CLI's own words.
+   */
+  private startFailure(id: string, name: string, exit: Exit): CapsuleError {
+    const said = exit.spawnError ?? (exit.stderr.trim().split('\n').slice(-5).join('\n') || `exit ${exit.code ?? exit.signal}`);
+    return new CapsuleError('ESCALATION_UNAVAILABLE', `${id}: ${this.cli.kind} could not start container ${name}: ${said}`, {
+      runner: this.cli.kind,
+      cliMessage: said,
+    });
   }
 
   private spec(id: string, s: Omit<ContainerSpec, 'name' | 'cpus' | 'runtime' | 'rootfs'>): ContainerSpec {
