@@ -1,8 +1,11 @@
 // `capsule doctor`: what this machine can run. Node and its permission model, each
 // tier and why it is or is not usable, each runner's own probe (Apple Container's
-// system validation: macOS >= 26, arm64, CLI, system status; docker/podman; bwrap).
+// system validation: macOS >= 26, arm64, the CLI's version against every flag capsule
+// passes, system status; docker/podman; bwrap). The vm tier is "usable" only when a
+// run would start: a runner, and its runner image present locally.
 import type { Tier } from './policy/tier.js';
-import { currentHost, type HostInfo } from './tiers/vm/apple-container.js';
+import { APPLE_FLAG_SINCE, APPLE_SINGLE_FILE_MOUNTS, currentHost, type HostInfo, versionBelow } from './tiers/vm/apple-container.js';
+import { buildCommand, inspectImage } from './tiers/vm/image.js';
 import { hostName, type Probe } from './tiers/probe.js';
 import { permissionFlag } from './tiers/process/node-flags.js';
 import { type ProcessTierOptions, probeProcessSandbox } from './tiers/process/process-tier.js';
@@ -14,6 +17,10 @@ export interface DoctorReport {
   host: { platform: string; arch: string; name: string; macosVersion: string | null };
   tiers: { tier: Tier; available: boolean; runner: string; reason: string }[];
   runners: ({ name: VmRunnerKind | 'bwrap' } & Probe)[];
+  /** The VM runner's image, when a runner was found and it runs images (not `vm.rootfs`). */
+  vmImage: { image: string; present: boolean; reason: string } | null;
+  /** Apple `container` only: each flag capsule passes, the release that first had it, and whether this CLI has it. */
+  vmFlags: { flag: string; since: string; supported: boolean }[];
 }
 
 export async function doctor(opts: { vm?: VmOptions; process?: ProcessTierOptions } = {}, host: HostInfo = currentHost): Promise<DoctorReport> {
@@ -23,6 +30,26 @@ export async function doctor(opts: { vm?: VmOptions; process?: ProcessTierOption
     runners.push({ name: kind, ...(vm.probes[kind] ?? (await probeRunner(kind, host))) });
   }
   runners.push({ name: 'bwrap', ...proc.bwrap });
+  let vmImage: DoctorReport['vmImage'] = null;
+  if (vm.cli && !opts.vm?.rootfs) {
+    const image = opts.vm?.image ?? 'capsule-runner';
+    const local = await inspectImage(vm.cli, image);
+    vmImage = {
+      image,
+      present: local.present,
+      reason: local.present
+        ? `${image} is present locally`
+        : `${image} is not present locally (${local.message}); build it from the checkout: ${buildCommand(vm.cli.kind, image)}`,
+    };
+  }
+  const appleVersion = vm.probes['apple-container']?.version;
+  const vmFlags = appleVersion
+    ? [...APPLE_FLAG_SINCE, { flag: 'single-file mounts (a file grant)', since: APPLE_SINGLE_FILE_MOUNTS }].map((f) => ({
+        ...f,
+        supported: !versionBelow(appleVersion, f.since),
+      }))
+    : [];
+  const vmUsable = vm.cli !== undefined && (vmImage?.present ?? true);
   const perm = permissionFlag();
   return {
     node: { version: process.version, permissionFlag: perm ?? null },
@@ -36,8 +63,15 @@ export async function doctor(opts: { vm?: VmOptions; process?: ProcessTierOption
         runner: proc.sandbox.bwrap ? 'child process in bubblewrap' : 'child process',
         reason: proc.sandbox.notes.join('; '),
       },
-      { tier: 'vm', available: vm.cli !== undefined, runner: vm.cli?.kind ?? 'none', reason: vm.reason },
+      {
+        tier: 'vm',
+        available: vmUsable,
+        runner: vm.cli?.kind ?? 'none',
+        reason: vmImage && !vmImage.present ? `${vm.reason}; but ${vmImage.reason}` : vm.reason,
+      },
     ],
     runners,
+    vmImage,
+    vmFlags,
   };
 }

@@ -1,7 +1,9 @@
 // `capsule doctor`: what this machine can run, and why not.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { doctor } from '../src/doctor.js';
+import type { HostInfo } from '../src/tiers/vm/apple-container.js';
 import { cli, ROOT, STACK_TRACE } from './helpers.js';
 
 const onLinux = process.platform === 'linux';
@@ -35,7 +37,7 @@ describe('capsule doctor', () => {
     const doubles = path.join(ROOT, 'test', 'fixtures-bin');
     const r = cli(['doctor', '--json'], { env: { PATH: `${doubles}${path.delimiter}${process.env.PATH}` } });
     const docker = JSON.parse(r.stdout).runners.find((p: { name: string }) => p.name === 'docker');
-    expect(docker).toMatchObject({ available: true, version: '0.0.0-double', path: path.join(doubles, 'docker') });
+    expect(docker).toMatchObject({ available: true, version: '28.2.2', path: path.join(doubles, 'docker') });
   });
 
   it('a human table by default', () => {
@@ -45,5 +47,57 @@ describe('capsule doctor', () => {
     expect(r.stdout).toMatch(/TIER\s+USABLE\s+RUNNER\s+WHY/);
     expect(r.stdout).toMatch(/RUNNER\s+USABLE\s+VERSION\s+WHY/);
     expect(r.stderr).not.toMatch(STACK_TRACE);
+  });
+});
+
+// Apple Container on a pretend macOS 26 host, with the `container` test double on PATH:
+// each way a first run would fail is reported, and the vm tier is usable only when a run would start.
+describe('capsule doctor: would a VM run start? (against the CLI test double)', () => {
+  const mac: HostInfo = { platform: 'darwin', arch: 'arm64', macosVersion: async () => '26.1' };
+  const doubles = path.join(ROOT, 'test', 'fixtures-bin');
+  const savedPath = process.env.PATH;
+  beforeEach(() => {
+    process.env.PATH = `${doubles}${path.delimiter}${savedPath}`;
+  });
+  afterEach(() => {
+    process.env.PATH = savedPath;
+    for (const k of ['STATUS', 'VERSION', 'IMAGES']) delete process.env[`CAPSULE_DOUBLE_${k}`];
+  });
+  const vmTier = (r: Awaited<ReturnType<typeof doctor>>) => r.tiers.find((t) => t.tier === 'vm');
+  const apple = (r: Awaited<ReturnType<typeof doctor>>) => r.runners.find((p) => p.name === 'apple-container');
+
+  it('all there: CLI new enough, system running, runner image present', async () => {
+    const r = await doctor({}, mac);
+    expect(vmTier(r)).toMatchObject({ available: true, runner: 'apple-container' });
+    expect(r.vmImage).toMatchObject({ image: 'capsule-runner', present: true });
+    expect(r.vmFlags.every((f) => f.supported)).toBe(true);
+  });
+
+  it('a CLI older than a flag capsule passes (0.7.1 lacks --read-only): not usable, naming the flag and release', async () => {
+    process.env.CAPSULE_DOUBLE_VERSION = '0.7.1';
+    const r = await doctor({}, mac);
+    expect(apple(r)).toMatchObject({ available: false, version: '0.7.1' });
+    expect(apple(r)?.reason).toMatch(/container 0\.7\.1 is older than 0\.8\.0: it lacks --read-only \(0\.8\.0\)/);
+    expect(vmTier(r)?.available).toBe(false);
+    expect(r.vmFlags.filter((f) => !f.supported).map((f) => f.flag)).toEqual(['--read-only', 'single-file mounts (a file grant)']);
+    process.env.CAPSULE_DOUBLE_VERSION = '0.5.0';
+    expect(apple(await doctor({}, mac))?.reason).toMatch(/--network none \(0\.6\.0\), --read-only \(0\.8\.0\)/);
+  });
+
+  it('the API server down: not usable, with the command that starts it', async () => {
+    process.env.CAPSULE_DOUBLE_STATUS = 'stopped';
+    const r = await doctor({}, mac);
+    expect(vmTier(r)?.available).toBe(false);
+    expect(vmTier(r)?.reason).toMatch(/container system status: exit 1; the API server is not running \(run: container system start\)/);
+  });
+
+  it('the runner image missing: not usable, with the command that builds it and the CLI message', async () => {
+    process.env.CAPSULE_DOUBLE_IMAGES = '{}';
+    const r = await doctor({}, mac);
+    expect(vmTier(r)?.available).toBe(false);
+    expect(r.vmImage).toMatchObject({ present: false });
+    expect(vmTier(r)?.reason).toMatch(
+      /capsule-runner is not present locally \(Error: notFound: "image not found: capsule-runner"\); build it from the checkout: container build -t capsule-runner -f Containerfile \./,
+    );
   });
 });

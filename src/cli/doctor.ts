@@ -27,5 +27,15 @@ function render(r: DoctorReport): string {
       r.runners.map((p) => [p.name, yes(p.available), p.version ?? '-', p.reason]),
     ),
     '',
+    ...(r.vmImage ? [`vm image  ${r.vmImage.reason}`, ''] : []),
+    ...(r.vmFlags.length > 0
+      ? [
+          table(
+            ['APPLE CONTAINER FLAG', 'SINCE', 'HERE'],
+            r.vmFlags.map((f) => [f.flag, f.since, yes(f.supported)]),
+          ),
+          '',
+        ]
+      : []),
   ].join('\n');
 }

@@ -29,6 +29,41 @@ export const currentHost: HostInfo = {
 
 const REQUIREMENT = `Apple Container needs macOS ${APPLE_MIN_MACOS} on Apple silicon`;
 
+/**
+ * The first apple/container release with each flag capsule passes, read from the
+ * tagged sources (Sources/…/Flags.swift at each tag of github.com/apple/container):
+ * -i, --rm, --name, --cpus, --memory, --mount, --tmpfs, --no-dns, -e, --env-file and
+ * --entrypoint are all in 0.1.0; `--network none` needs 0.6.0 (ClientNetwork.noNetworkName
+ * first appears there); `--read-only` needs 0.8.0 (Flags.Management.readOnly first
+ * appears there). Single-file bind mounts failed ("Not a directory") until
+ * containerization 0.31.0, taken in by apple/container #1435 (closes #1251), first
+ * released in 0.12.0: see APPLE_SINGLE_FILE_MOUNTS.
+ */
+export const APPLE_FLAG_SINCE: readonly { flag: string; since: string }[] = [
+  { flag: '-i, --rm, --name, --cpus, --memory, --mount, --tmpfs, --no-dns, --env-file, --entrypoint', since: '0.1.0' },
+  { flag: '--network none', since: '0.6.0' },
+  { flag: '--read-only', since: '0.8.0' },
+];
+export const APPLE_MIN_VERSION = '0.8.0';
+/** A grant of a single file is mounted as that file; older CLIs fail the run with "Not a directory". */
+export const APPLE_SINGLE_FILE_MOUNTS = '0.12.0';
+
+/** `1.2.2` < `1.10.0`; anything after the third number (`-rc1`, build text) is ignored. */
+export function versionBelow(version: string, min: string): boolean {
+  const parse = (v: string) => (/^(\d+)\.(\d+)(?:\.(\d+))?/.exec(v) ?? []).slice(1, 4).map((n) => Number(n ?? 0));
+  const [a, b] = [parse(version), parse(min)];
+  if (a.length === 0 || a.some(Number.isNaN)) return true;
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0);
+  return false;
+}
+
+/** Why this CLI version cannot run capsule's command line, or undefined. */
+export function appleVersionProblem(version: string): string | undefined {
+  const missing = APPLE_FLAG_SINCE.filter((f) => versionBelow(version, f.since));
+  if (missing.length === 0) return undefined;
+  return `container ${version} is older than ${APPLE_MIN_VERSION}: it lacks ${missing.map((f) => `${f.flag} (${f.since})`).join(', ')}, which capsule passes; upgrade from github.com/apple/container/releases`;
+}
+
 export async function probeAppleContainer(host: HostInfo = currentHost, cli = 'container'): Promise<Probe> {
   if (host.platform !== 'darwin' || host.arch !== 'arm64') {
     return { available: false, reason: `${REQUIREMENT}; this is ${hostName(host.platform, host.arch)}` };
@@ -43,6 +78,8 @@ export async function probeAppleContainer(host: HostInfo = currentHost, cli = 'c
   const v = await runBounded(found, ['--version'], 10_000);
   if (v.code !== 0) return { available: false, path: found, reason: `${cli} --version failed: ${v.stderr.trim() || `exit ${v.code}`}` };
   const version = /version\s+(\S+)/.exec(v.stdout)?.[1] ?? v.stdout.trim();
+  const tooOld = appleVersionProblem(version);
+  if (tooOld) return { available: false, path: found, version, reason: tooOld };
   const status = await runBounded(found, ['system', 'status'], 10_000);
   if (status.code !== 0) {
     const why = status.timedOut ? 'did not answer in 10 s' : `exit ${status.code}`;
