@@ -11,7 +11,7 @@ import { CapsuleError } from '../src/errors.js';
 import { appleDeleteArgv, appleRunArgv, type HostInfo, probeAppleContainer } from '../src/tiers/vm/apple-container.js';
 import { ociDeleteArgv, ociRunArgv } from '../src/tiers/vm/oci.js';
 import { VmRunner } from '../src/tiers/vm/vm-tier.js';
-import type { ContainerSpec } from '../src/tiers/vm/spec.js';
+import { type ContainerSpec, checkVmCpus } from '../src/tiers/vm/spec.js';
 import { fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
 
 const DOUBLES = path.join(ROOT, 'test', 'fixtures-bin');
@@ -62,8 +62,8 @@ describe('Apple container argv', () => {
     expect(argv[argv.indexOf('--memory') + 1]).toBe('200M');
   });
 
-  it('--cpus is a whole number; network only with a net grant', () => {
-    const argv = appleRunArgv(spec({ cpus: 2.4, network: true }));
+  it('--cpus as given (checked whole and bounded before); network only with a net grant', () => {
+    const argv = appleRunArgv(spec({ cpus: 2, network: true }));
     expect(argv[argv.indexOf('--cpus') + 1]).toBe('2');
     expect(argv).not.toContain('--network');
     expect(argv).not.toContain('--no-dns');
@@ -72,6 +72,33 @@ describe('Apple container argv', () => {
   it('a writable grant mount has no readonly option', () => {
     const argv = appleRunArgv(spec({ mounts: [{ source: '/srv/out', target: '/srv/out', readonly: false }] }));
     expect(argv).toContain('type=bind,source=/srv/out,target=/srv/out');
+  });
+});
+
+describe('vm.cpus is bounded: at most 8, at most the host has, a whole number', () => {
+  it('refuses more than 8, more than the host has, fractions and zero (USAGE)', () => {
+    // Before: vm.cpus 64 reached --cpus 64, and 2.4 was silently rounded.
+    expect(checkVmCpus(8, 16)).toBe(8);
+    expect(checkVmCpus(undefined, 2)).toBeUndefined();
+    expect(() => checkVmCpus(9, 16)).toThrow(/vm.cpus must be a whole number from 1 to 8 \(at most 8\), got 9/);
+    expect(() => checkVmCpus(4, 2)).toThrow(/from 1 to 2 \(this host has 2\), got 4/);
+    for (const bad of [2.4, 0, -1, Number.NaN, '2']) {
+      const e = (() => {
+        try {
+          checkVmCpus(bad, 16);
+        } catch (x) {
+          return x;
+        }
+      })();
+      expect(e).toBeInstanceOf(CapsuleError);
+      expect((e as CapsuleError).code).toBe('USAGE');
+    }
+  });
+
+  it('createRuntime refuses it up front, before any VM call', async () => {
+    const e = await createRuntime({ capabilitiesDir: tempDir('capsule-esc-'), vm: { runner: 'docker', cpus: 64 } }).catch((x: unknown) => x);
+    expect((e as CapsuleError).code).toBe('USAGE');
+    expect((e as CapsuleError).message).toMatch(/vm.cpus must be a whole number from 1 to \d+ \(at most 8\), got 64/);
   });
 });
 

@@ -9,6 +9,7 @@ import { ProcessRunner, type ProcessSandbox, type ProcessTierOptions, probeProce
 import type { TierRunner } from './tier-runner.js';
 import { VmRunner } from './vm/vm-tier.js';
 import { selectVm, type VmOptions, type VmSelection } from './vm/select.js';
+import { checkVmCpus } from './vm/spec.js';
 import { type PoolOptions, WorkerRunner } from './worker.js';
 
 export interface RunnerOptions {
@@ -28,7 +29,10 @@ export class Runners {
   private vmRunner?: VmRunner;
   private closed = false;
 
-  constructor(private readonly opts: RunnerOptions = {}) {}
+  constructor(private readonly opts: RunnerOptions = {}) {
+    // Refused when the runtime is created, not at its first VM call.
+    checkVmCpus(opts.vm?.cpus);
+  }
 
   /** Which VM runner (if any) serves the vm tier here, and why. */
   vm(): Promise<VmSelection> {

@@ -118,7 +118,7 @@ export function appleRunArgv(spec: ContainerSpec): string[] {
     spec.name,
     ...(spec.network ? [] : ['--network', 'none', '--no-dns']),
     '--cpus',
-    String(Math.max(1, Math.round(spec.cpus))),
+    String(spec.cpus),
     '--memory',
     `${memory}M`,
     '--read-only',

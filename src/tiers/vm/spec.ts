@@ -1,6 +1,7 @@
 // What one container run needs, whichever CLI starts it: built from a Job (or a
 // container capability's request) by the VM runner, turned into argv by
 // apple-container.ts or oci.ts. Plain data, so argv builders are pure and testable.
+import { availableParallelism } from 'node:os';
 import { CapsuleError } from '../../errors.js';
 import { mountModes, unmountable } from '../../grants/fs.js';
 import type { Grants } from '../../sandbox/job.js';
@@ -53,6 +54,28 @@ export function memoryMiB(limitBytes: number, overheadMiB = 0): number {
 
 /** Node, V8 and the job runner inside the VM, beside the guest's own linear memory. */
 export const NODE_OVERHEAD_MIB = 128;
+
+/** The security framework treats more than this many CPUs for one sandboxed call as an error. */
+export const MAX_VM_CPUS = 8;
+
+/**
+ * `vm.cpus`: a whole number from 1 to 8 and not more than this host has (Apple's
+ * `--cpus` is an integer; a VM with more CPUs than the host only oversubscribes it).
+ */
+export function checkVmCpus(cpus: unknown, hostCpus: number = availableParallelism()): number | undefined {
+  if (cpus === undefined) return undefined;
+  const most = Math.min(MAX_VM_CPUS, hostCpus);
+  if (typeof cpus !== 'number' || !Number.isInteger(cpus) || cpus < 1 || cpus > most) {
+    const why =
+      typeof cpus === 'number' && Number.isInteger(cpus) && cpus > most
+        ? cpus > MAX_VM_CPUS
+          ? ` (at most ${MAX_VM_CPUS})`
+          : ` (this host has ${hostCpus})`
+        : '';
+    throw new CapsuleError('USAGE', `vm.cpus must be a whole number from 1 to ${most}${why}, got ${String(cpus)}`);
+  }
+  return cpus;
+}
 
 /** `capsule-demo-text-wc-1a2b3c4d`: a name docker, podman and Apple's container all accept. */
 export function containerName(capabilityId: string, unique: string): string {

@@ -15,7 +15,17 @@ import { JOB_RUNNER_FILE } from '../process/process-tier.js';
 import type { TierRunner } from '../tier-runner.js';
 import { appleDeleteArgv, appleMemory, appleRunArgv } from './apple-container.js';
 import { type OciCli, ociDeleteArgv, ociRunArgv } from './oci.js';
-import { type ContainerSpec, containerName, grantMounts, handshakeCommand, memoryMiB, NODE_OVERHEAD_MIB, networkGranted, READY_MARKER } from './spec.js';
+import {
+  checkVmCpus,
+  type ContainerSpec,
+  containerName,
+  grantMounts,
+  handshakeCommand,
+  memoryMiB,
+  NODE_OVERHEAD_MIB,
+  networkGranted,
+  READY_MARKER,
+} from './spec.js';
 
 export type VmRunnerKind = 'apple-container' | OciCli;
 
@@ -67,7 +77,9 @@ export class VmRunner implements TierRunner {
     readonly cli: ContainerCli,
     private readonly config: VmConfig = {},
     private readonly onNote?: (capabilityId: string, note: string) => void,
-  ) {}
+  ) {
+    checkVmCpus(config.cpus);
+  }
 
   /**
    * A wasm job keeps capsule's WASI inside the VM, which applies the per-host rules. A
