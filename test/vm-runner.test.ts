@@ -25,13 +25,12 @@ const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({
   memoryMiB: 512,
   mounts: [{ source: '/abs/bundle', target: '/capsule/bundle', readonly: true }],
   network: false,
-  env: {},
   ...over,
 });
 
 describe('Apple container argv', () => {
   it('is the command in APPLE_CONTAINER.md', () => {
-    expect(appleRunArgv(spec({ env: { KEY: 'VALUE' }, command: ['ARG1'] }))).toEqual([
+    expect(appleRunArgv(spec({ envFile: '/tmp/capsule-env-x/env', command: ['ARG1'] }))).toEqual([
       'run',
       '--rm',
       '-i',
@@ -49,8 +48,8 @@ describe('Apple container argv', () => {
       '/tmp',
       '--mount',
       'type=bind,source=/abs/bundle,target=/capsule/bundle,readonly',
-      '-e',
-      'KEY=VALUE',
+      '--env-file',
+      '/tmp/capsule-env-x/env',
       'capsule-runner',
       'ARG1',
     ]);
@@ -163,7 +162,7 @@ describe('Apple Container system validation', () => {
 
 describe('the runner against a CLI test double', () => {
   let logFile: string;
-  const calls = (): { cli: string; argv: string[] }[] =>
+  const calls = (): { cli: string; argv: string[]; envFileMode?: string }[] =>
     readFileSync(logFile, 'utf8')
       .trim()
       .split('\n')
@@ -269,6 +268,31 @@ describe('the runner against a CLI test double', () => {
       const out = await new VmRunner({ kind: 'docker', command: path.join(DOUBLES, 'docker') }).runCommand(call(['sh', '-c', `echo said >&2; exit ${code}`]));
       expect(out).toEqual({ exitCode: code, stdout: '', stderr: 'said\n' });
     }
+  });
+
+  it('granted env values never reach the command line: a 0600 --env-file, deleted after the call', async () => {
+    // Before: `-e KEY=VALUE`, readable by every user of the host in ps or /proc/PID/cmdline.
+    const secret = 's3cret-value-for-the-test';
+    const withEnv = { ...call(['sh', '-c', 'printf %s "$API_TOKEN|$FROM_INPUT"']), grants: { ...grants, env: { API_TOKEN: secret } } };
+    const out = await apple().runCommand({ ...withEnv, input: { env: { FROM_INPUT: 'x y=z' } } });
+    expect(out).toMatchObject({ exitCode: 0, stdout: `${secret}|x y=z` });
+    const [run] = runAndDelete();
+    expect(JSON.stringify(run.argv)).not.toContain(secret);
+    expect(run.argv).not.toContain('-e');
+    expect(run.envFileMode).toBe('600');
+    const file = run.argv[run.argv.indexOf('--env-file') + 1] ?? '';
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(path.dirname(file))).toBe(false);
+  });
+
+  it('an env value an env file cannot carry (a line break) is refused, never cut, and nothing runs', async () => {
+    const withEnv = { ...call(['true']), grants: { ...grants, env: { A: 'one\nB=two' } } };
+    const e = await apple()
+      .runCommand(withEnv)
+      .catch((x: unknown) => x);
+    expect((e as CapsuleError).code).toBe('INPUT_INVALID');
+    expect((e as CapsuleError).message).toMatch(/env A holds a line break or NUL/);
+    expect(existsSync(logFile)).toBe(false);
   });
 
   it('each call gets its own name', async () => {

@@ -125,7 +125,7 @@ export function appleRunArgv(spec: ContainerSpec): string[] {
     '--tmpfs',
     '/tmp',
     ...spec.mounts.flatMap((m) => ['--mount', `type=bind,source=${m.source},target=${m.target}${m.readonly ? ',readonly' : ''}`]),
-    ...Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+    ...(spec.envFile ? ['--env-file', spec.envFile] : []),
     ...(spec.entrypoint ? ['--entrypoint', spec.entrypoint] : []),
     spec.image,
     ...spec.command,

@@ -67,7 +67,7 @@ export function ociRunArgv(cli: OciCli, spec: ContainerSpec): string[] {
     '--ulimit',
     'nproc=1024:1024',
     ...spec.mounts.flatMap((m) => ['--mount', `type=bind,source=${m.source},target=${m.target}${m.readonly ? ',readonly' : ''}`]),
-    ...Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+    ...(spec.envFile ? ['--env-file', spec.envFile] : []),
     ...(spec.entrypoint ? ['--entrypoint', spec.entrypoint] : []),
     ...target,
     ...spec.command,

@@ -28,7 +28,8 @@ export interface ContainerSpec {
   mounts: Mount[];
   /** Only when a net grant exists; otherwise no network at all. */
   network: boolean;
-  env: Record<string, string>;
+  /** A 0600 `--env-file` holding the granted env (src/tiers/vm/env-file.ts): values never go on the command line. */
+  envFile?: string;
   /** docker/podman `--runtime` (kata, runsc, krun, runc). */
   runtime?: string;
 }

@@ -14,6 +14,7 @@ import { limitFlags } from '../process/node-flags.js';
 import { JOB_RUNNER_FILE } from '../process/process-tier.js';
 import type { TierRunner } from '../tier-runner.js';
 import { appleDeleteArgv, appleMemory, appleRunArgv } from './apple-container.js';
+import { writeEnvFile } from './env-file.js';
 import { type OciCli, ociDeleteArgv, ociRunArgv } from './oci.js';
 import {
   checkVmCpus,
@@ -121,8 +122,8 @@ export class VmRunner implements TierRunner {
         ...(this.config.rootfs ? [{ source: path.dirname(JOB_RUNNER_FILE), target: path.dirname(JOB_RUNNER_FILE), readonly: true }] : []),
         ...grantMounts(job.grants, false, job.capabilityId),
       ],
+      // A wasm guest's env grant travels inside the job, on stdin.
       network: networkGranted(job.grants),
-      env: {},
     });
     const what = `container ${spec.name}`;
     const startFailure = (exit: Exit) => this.startFailure(job.capabilityId, spec.name, exit);
@@ -146,8 +147,16 @@ export class VmRunner implements TierRunner {
       memoryMiB: memoryMiB(call.limits.memoryBytes),
       mounts: grantMounts(call.grants, true, call.capabilityId),
       network: networkGranted(call.grants),
-      env: { ...(call.input.env ?? {}), ...call.grants.env },
     });
+    const envFile = await writeEnvFile(call.capabilityId, { ...(call.input.env ?? {}), ...call.grants.env });
+    try {
+      return await this.runContainer(call, { ...spec, envFile: envFile?.path }, signal);
+    } finally {
+      await envFile?.remove();
+    }
+  }
+
+  private async runContainer(call: ContainerJob, spec: ContainerSpec, signal: AbortSignal): Promise<ContainerOutput> {
     const bound = call.limits.timeoutMs + this.startTimeout();
     const child = spawnGroup(this.cli.command, this.runArgv(spec), {
       input: call.input.stdin ?? '',
