@@ -2,7 +2,7 @@
 // Apple Container's system validation with a pretend host, and the runner's own
 // behaviour (naming, timeouts, delete whatever happened) against a test double of
 // the `container` / `docker` CLIs on PATH (test/fixtures-bin, clearly a double).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../dist/index.js';
@@ -293,6 +293,24 @@ describe('the runner against a CLI test double', () => {
     expect((e as CapsuleError).code).toBe('INPUT_INVALID');
     expect((e as CapsuleError).message).toMatch(/env A holds a line break or NUL/);
     expect(existsSync(logFile)).toBe(false);
+  });
+
+  it('a file grant on an Apple CLI before 0.12.0 (single-file mounts said "Not a directory") is refused before the run', () => {
+    const dir = tempDir('capsule-esc-file-');
+    const file = path.join(dir, 'data.txt');
+    writeFileSync(file, 'x');
+    const fileGrant = { ...grants, fs: { ...grants.fs, read: [file] } };
+    const dirGrant = { ...grants, fs: { ...grants.fs, read: [dir] } };
+    const runner = (version: string) => new VmRunner({ kind: 'apple-container', command: path.join(DOUBLES, 'container'), version });
+    for (const native of [true, false]) {
+      expect(runner('0.11.0').cannotHonour({ grants: fileGrant, limits }, native)).toMatch(
+        /a grant of a single file \(.*data\.txt\) is mounted as that file, which Apple container 0\.11\.0 cannot do before 0\.12\.0/,
+      );
+      expect(runner('0.11.0').cannotHonour({ grants: dirGrant, limits }, native)).toBeUndefined();
+      expect(runner('1.2.2').cannotHonour({ grants: fileGrant, limits }, native)).toBeUndefined();
+    }
+    // docker has always mounted single files.
+    expect(new VmRunner({ kind: 'docker', command: 'docker', version: '1.0.0' }).cannotHonour({ grants: fileGrant, limits }, true)).toBeUndefined();
   });
 
   it('each call gets its own name', async () => {

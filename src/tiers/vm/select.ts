@@ -26,19 +26,23 @@ export async function selectVm(o: VmOptions = {}, host: HostInfo = currentHost):
   if (wanted === 'off') return { reason: 'the VM tier is off (vm.runner: off)', probes: {} };
   if (wanted !== 'auto') {
     const probe = await probeRunner(wanted, host);
-    const cli = probe.available ? { kind: wanted, command: probe.path ?? wanted } : undefined;
+    const cli = probe.available ? { kind: wanted, command: probe.path ?? wanted, version: probe.version } : undefined;
     return { cli, reason: probe.available ? probe.reason : `no VM runner is usable here: ${probe.reason}`, probes: { [wanted]: probe } };
   }
   const apple = await probeAppleContainer(host);
   if (apple.available) {
-    return { cli: { kind: 'apple-container', command: apple.path ?? 'container' }, reason: apple.reason, probes: { 'apple-container': apple } };
+    return {
+      cli: { kind: 'apple-container', command: apple.path ?? 'container', version: apple.version },
+      reason: apple.reason,
+      probes: { 'apple-container': apple },
+    };
   }
   if (o.runtime && VM_RUNTIMES.includes(o.runtime)) {
     const probes: VmSelection['probes'] = { 'apple-container': apple };
     for (const kind of ['docker', 'podman'] as const) {
       const p = await probeOci(kind);
       probes[kind] = p;
-      if (p.available) return { cli: { kind, command: p.path ?? kind }, reason: `${p.reason}, runtime ${o.runtime}`, probes };
+      if (p.available) return { cli: { kind, command: p.path ?? kind, version: p.version }, reason: `${p.reason}, runtime ${o.runtime}`, probes };
     }
     return { reason: `no VM runner is usable here: ${apple.reason}; neither docker nor podman can run containers here`, probes };
   }

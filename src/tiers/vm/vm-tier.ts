@@ -3,8 +3,10 @@
 // wall-clock bound, the container has a name chosen before it starts, and it is
 // deleted by that name whatever happened (`container run` can hang: APPLE_CONTAINER.md).
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CapsuleError } from '../../errors.js';
+import { mountModes } from '../../grants/fs.js';
 import type { ContainerJob, Grants, Job, JobResult, Limits } from '../../sandbox/job.js';
 import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
@@ -13,7 +15,7 @@ import { type BoundedExit, type Exit, runBounded, spawnGroup } from '../exec.js'
 import { limitFlags } from '../process/node-flags.js';
 import { JOB_RUNNER_FILE } from '../process/process-tier.js';
 import type { TierRunner } from '../tier-runner.js';
-import { appleDeleteArgv, appleMemory, appleRunArgv } from './apple-container.js';
+import { APPLE_SINGLE_FILE_MOUNTS, appleDeleteArgv, appleMemory, appleRunArgv, versionBelow } from './apple-container.js';
 import { writeEnvFile } from './env-file.js';
 import { type OciCli, ociDeleteArgv, ociRunArgv } from './oci.js';
 import {
@@ -34,6 +36,8 @@ export interface ContainerCli {
   kind: VmRunnerKind;
   /** The CLI to run (absolute path, or a name looked up on PATH). */
   command: string;
+  /** What `--version` said, when the probe read it (features depend on it: APPLE_SINGLE_FILE_MOUNTS). */
+  version?: string;
 }
 
 export interface VmConfig {
@@ -68,6 +72,19 @@ export interface ContainerOutput {
   stderr: string;
 }
 
+/** The granted paths that are files, not directories (each becomes a single-file bind mount). */
+function fileGrants(grants: Grants): string[] {
+  return mountModes(grants.fs)
+    .map((m) => m.path)
+    .filter((p) => {
+      try {
+        return !statSync(p).isDirectory();
+      } catch {
+        return false; // gone: the CLI's own error says so at the run
+      }
+    });
+}
+
 export class VmRunner implements TierRunner {
   /** Aborted by close(): in-flight containers are killed and deleted. */
   private readonly closing = new AbortController();
@@ -90,6 +107,10 @@ export class VmRunner implements TierRunner {
    * for it rather than ignored.
    */
   cannotHonour({ grants, limits }: { grants: Grants; limits: Limits }, native: boolean): string | undefined {
+    const files = this.cli.kind === 'apple-container' && versionBelow(this.cli.version ?? '0', APPLE_SINGLE_FILE_MOUNTS) ? fileGrants(grants) : [];
+    if (files.length > 0) {
+      return `a grant of a single file (${files.join(', ')}) is mounted as that file, which Apple container ${this.cli.version ?? '(unknown version)'} cannot do before ${APPLE_SINGLE_FILE_MOUNTS} (the run fails with "Not a directory"); upgrade container, or grant the directory`;
+    }
     if (!native) return undefined;
     if (networkGranted(grants)) {
       return `a container cannot be limited to the granted hosts (${grants.net.join(', ')}): it would reach the whole network`;
