@@ -10,6 +10,7 @@ import { refuseKernelPath } from './kernel-paths.js';
 import type { CallOverrides, Decision } from './policy/decide.js';
 import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
 import { fallbackTier, type Tier, type TierDecision } from './policy/tier.js';
+import { runnerLabel } from './tiers/vm/vm-tier.js';
 import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
 import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
@@ -269,7 +270,15 @@ export class Runtime {
       const vm = await this.runners.vm();
       // The fallback's own tier (process or worker) is resolved like any other; its fields carry over.
       if (!vm.cli) return this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, vm.reason), call);
-      decided = { ...planned, runner: vm.cli.kind };
+      // A plain container (docker/podman without a VM runtime) never stands in for a VM that the
+      // capability needs: securityLevel full, or a component whose own tier is vm. It serves
+      // container capabilities below full, and calls whose caller asked for tier vm, labelled so.
+      const needsVm = l.manifest.securityLevel === 'full' || (l.component !== undefined && planned.required === undefined);
+      if (vm.cli.isolation === 'container' && needsVm) {
+        const why = `${vm.cli.kind} without a VM runtime runs a plain container, not a VM (set vm.runtime to kata, krun or runsc)`;
+        return this.resolveTier(l, fallbackTier(l.manifest, this.policy.doc, planned, why), call);
+      }
+      decided = { ...planned, runner: runnerLabel(vm.cli) };
     }
     // A tier that cannot honour a grant or limit is refused (or the policy's fallback taken) here,
     // before anything runs; a fallback that cannot honour it either is refused in turn.

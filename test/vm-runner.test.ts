@@ -337,7 +337,8 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     writeCapability(dir, 'esc.full', manifest('esc.full', { securityLevel: 'full' }), fixture('counter'));
     writeCapability(dir, 'esc.spin', manifest('esc.spin', { securityLevel: 'full', limits: { timeoutMs: 300 } }), fixture('esc-spin'));
     writeCapability(dir, 'esc.tool', manifest('esc.tool', { runtime: 'container', world: 'command', container: { image: 'alpine:3', command: ['wc', '-w'] } }));
-    rt = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' } });
+    // kata: a VM runtime, so this docker serves the vm tier (the double ignores it).
+    rt = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker', runtime: 'kata' } });
   });
   afterAll(async () => {
     process.env.PATH = savedPath;
@@ -465,5 +466,47 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
       .map((l) => JSON.parse(l));
     const runs = events.filter((e) => e.event === 'run.start' || e.event === 'run.end');
     expect(runs.map((e) => `${e.event} ${e.capability} ${e.outcome ?? ''}`.trim())).toEqual(['run.start esc.tool', 'run.end esc.tool ok']);
+  });
+});
+
+describe('docker without a VM runtime is a plain container: labelled so, never standing in for a VM', () => {
+  let rt: Runtime;
+  const savedPath = process.env.PATH;
+  beforeAll(async () => {
+    process.env.PATH = `${DOUBLES}${path.delimiter}${savedPath}`;
+    process.env.CAPSULE_DOUBLE_JOB_RUNNER = JOB_RUNNER;
+    const dir = tempDir('capsule-esc-');
+    writeCapability(dir, 'esc.full', manifest('esc.full', { securityLevel: 'full' }), fixture('counter'));
+    writeCapability(dir, 'esc.isolated', manifest('esc.isolated', { isolation: 'vm' }), fixture('counter'));
+    writeCapability(dir, 'esc.plain', manifest('esc.plain'), fixture('counter'));
+    const tool = { runtime: 'container', world: 'command', container: { image: 'alpine:3', command: ['wc', '-w'] } };
+    writeCapability(dir, 'esc.tool', manifest('esc.tool', tool));
+    writeCapability(dir, 'esc.full-tool', manifest('esc.full-tool', { ...tool, securityLevel: 'full' }));
+    rt = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' } });
+  });
+  afterAll(async () => {
+    process.env.PATH = savedPath;
+    await rt.close();
+  });
+
+  it('a capability that needs a VM (securityLevel full, isolation vm, a full container capability) is refused', async () => {
+    // Before: vm.runner docker with runc ran them and reported tier vm.
+    for (const id of ['esc.full', 'esc.isolated', 'esc.full-tool']) {
+      const e = await rt.run(id, id === 'esc.full-tool' ? { stdin: 'a' } : {}).catch((x: unknown) => x);
+      expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
+      expect((e as CapsuleError).message).toMatch(/docker without a VM runtime runs a plain container, not a VM \(set vm.runtime to kata, krun or runsc\)/);
+    }
+  });
+
+  it('a container capability below full runs there, labelled a container', async () => {
+    const { output, stats } = await rt.run('esc.tool', { stdin: 'one two\n' });
+    expect(output).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^\s*2\s*$/) });
+    expect(stats.tierDecision).toMatchObject({ tier: 'vm', runner: 'docker (container, not a VM)' });
+  });
+
+  it('a caller asking for tier vm for a capability that does not need it gets the container, labelled so', async () => {
+    const { output, stats } = await rt.run('esc.plain', {}, { tier: 'vm' });
+    expect(output).toEqual({ count: 1 });
+    expect(stats.tierDecision).toMatchObject({ tier: 'vm', required: 'worker', runner: 'docker (container, not a VM)' });
   });
 });

@@ -26,7 +26,10 @@ export async function selectVm(o: VmOptions = {}, host: HostInfo = currentHost):
   if (wanted === 'off') return { reason: 'the VM tier is off (vm.runner: off)', probes: {} };
   if (wanted !== 'auto') {
     const probe = await probeRunner(wanted, host);
-    const cli = probe.available ? { kind: wanted, command: probe.path ?? wanted, version: probe.version } : undefined;
+    // docker/podman are a VM only behind a VM runtime; asked for by name without one, they run plain containers.
+    const isolation: ContainerCli['isolation'] =
+      wanted === 'apple-container' || (o.runtime !== undefined && VM_RUNTIMES.includes(o.runtime)) ? 'vm' : 'container';
+    const cli = probe.available ? { kind: wanted, command: probe.path ?? wanted, version: probe.version, isolation } : undefined;
     return { cli, reason: probe.available ? probe.reason : `no VM runner is usable here: ${probe.reason}`, probes: { [wanted]: probe } };
   }
   const apple = await probeAppleContainer(host);

@@ -38,6 +38,17 @@ export interface ContainerCli {
   command: string;
   /** What `--version` said, when the probe read it (features depend on it: APPLE_SINGLE_FILE_MOUNTS). */
   version?: string;
+  /**
+   * `container` for docker/podman without a VM runtime (plain runc): it runs container
+   * capabilities, labelled so, but never satisfies an escalation that needs a VM
+   * (src/runtime.ts resolveTier). Default `vm`.
+   */
+  isolation?: 'vm' | 'container';
+}
+
+/** How a plain container is named where a tier's runner is shown (stats.tierDecision.runner, inspect). */
+export function runnerLabel(cli: ContainerCli): string {
+  return cli.isolation === 'container' ? `${cli.kind} (container, not a VM)` : cli.kind;
 }
 
 export interface VmConfig {
