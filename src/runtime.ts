@@ -12,7 +12,7 @@ import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from '
 import { fallbackTier, type Tier, type TierDecision } from './policy/tier.js';
 import { runnerLabel } from './tiers/vm/vm-tier.js';
 import { checkValue, ioValidators, type Manifest } from './registry/manifest.js';
-import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
+import { checkContainerProvenance, checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
 import { type Tool, toolOf } from './tool-catalog.js';
 import { AuditTrail, type RunRecord, type RunSubject } from './run-audit.js';
@@ -210,9 +210,8 @@ export class Runtime {
       pending = this.audit.load(id, 'registry', async () => {
         const { entry, manifest } = this.registry.get(id);
         if (manifest.runtime === 'container') {
-          // An image, nothing to compile; the provider rule still applies.
-          checkProvider(manifest, this.policy);
-          return { manifest };
+          // An image, nothing to compile; provider and signature (over the pinned image digest) still apply.
+          return { manifest, signedBy: checkContainerProvenance(manifest, this.policy) };
         }
         const { bytes, signedBy } = await readVerified(entry, manifest, this.policy);
         return { manifest, component: await this.compiler.transpile(bytes, id), signedBy };

@@ -2,6 +2,7 @@
 // Apple Container's system validation with a pretend host, and the runner's own
 // behaviour (naming, timeouts, delete whatever happened) against a test double of
 // the `container` / `docker` CLIs on PATH (test/fixtures-bin, clearly a double).
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { createRuntime, type Runtime } from '../dist/index.js';
 import { CapsuleError } from '../src/errors.js';
 import { appleDeleteArgv, appleRunArgv, type HostInfo, probeAppleContainer } from '../src/tiers/vm/apple-container.js';
 import { ociDeleteArgv, ociRunArgv } from '../src/tiers/vm/oci.js';
+import { signManifest } from '../src/registry/signature.js';
 import { VmRunner } from '../src/tiers/vm/vm-tier.js';
 import { type ContainerSpec, checkVmCpus } from '../src/tiers/vm/spec.js';
 import { fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
@@ -188,7 +190,7 @@ describe('the runner against a CLI test double', () => {
   });
   afterEach(() => {
     rmSync(logFile, { force: true });
-    for (const k of ['RUN', 'DELETE', 'STATUS', 'VERSION', 'IMAGES', 'UNKNOWN']) delete process.env[`CAPSULE_DOUBLE_${k}`];
+    for (const k of ['RUN', 'DELETE', 'STATUS', 'VERSION', 'IMAGES', 'UNKNOWN', 'LOOSE']) delete process.env[`CAPSULE_DOUBLE_${k}`];
   });
 
   it('runs a container command: stdin in, stdout, stderr and exit code out; then deletes it by name', async () => {
@@ -311,6 +313,42 @@ describe('the runner against a CLI test double', () => {
     }
     // docker has always mounted single files.
     expect(new VmRunner({ kind: 'docker', command: 'docker', version: '1.0.0' }).cannotHonour({ grants: fileGrant, limits }, true)).toBeUndefined();
+  });
+
+  describe('an image pinned by digest runs only when the local image holds that digest', () => {
+    const digestOf = (name: string) => `sha256:${createHash('sha256').update(name).digest('hex')}`;
+    const pinned = `alpine:3@${digestOf('alpine:3')}`;
+    for (const [cli, kind] of [
+      ['container', 'apple-container'],
+      ['docker', 'docker'],
+    ] as const) {
+      it(`${kind}: present with that digest runs, after an image inspect`, async () => {
+        const out = await new VmRunner({ kind, command: path.join(DOUBLES, cli) }).runCommand({ ...call(['sh', '-c', 'echo ok']), image: pinned });
+        expect(out).toMatchObject({ exitCode: 0, stdout: 'ok\n' });
+        const [inspect, run] = calls();
+        expect(inspect?.argv.slice(0, 2)).toEqual(['image', 'inspect']);
+        expect(inspect?.argv.at(-1)).toBe(pinned);
+        expect(run?.argv).toContain(pinned);
+      });
+
+      it(`${kind}: not present is ESCALATION_UNAVAILABLE (nothing is pulled), and nothing runs`, async () => {
+        process.env.CAPSULE_DOUBLE_IMAGES = '{}';
+        const e = await new VmRunner({ kind, command: path.join(DOUBLES, cli) }).runCommand({ ...call(['true']), image: pinned }).catch((x: unknown) => x);
+        expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
+        expect((e as CapsuleError).message).toMatch(/image alpine:3@sha256:[0-9a-f]{64} is not present locally \(.*No such image|image not found/);
+        expect(calls().filter((c) => c.argv.includes('run'))).toEqual([]);
+      });
+
+      it(`${kind}: a local image with another digest is DIGEST_MISMATCH, and nothing runs`, async () => {
+        // The store answers for the name whatever the pin says: the runner compares the digest itself.
+        process.env.CAPSULE_DOUBLE_LOOSE = '1';
+        process.env.CAPSULE_DOUBLE_IMAGES = JSON.stringify({ 'alpine:3': digestOf('something else') });
+        const e = await new VmRunner({ kind, command: path.join(DOUBLES, cli) }).runCommand({ ...call(['true']), image: pinned }).catch((x: unknown) => x);
+        expect((e as CapsuleError).code).toBe('DIGEST_MISMATCH');
+        expect((e as CapsuleError).message).toContain(`has digest ${digestOf('something else')}, not ${digestOf('alpine:3')}`);
+        expect(calls().filter((c) => c.argv.includes('run'))).toEqual([]);
+      });
+    }
   });
 
   it('each call gets its own name', async () => {
@@ -508,5 +546,54 @@ describe('docker without a VM runtime is a plain container: labelled so, never s
     const { output, stats } = await rt.run('esc.plain', {}, { tier: 'vm' });
     expect(output).toEqual({ count: 1 });
     expect(stats.tierDecision).toMatchObject({ tier: 'vm', required: 'worker', runner: 'docker (container, not a VM)' });
+  });
+});
+
+// A container capability has no component for a signature to cover: its image's pinned digest
+// stands in. Before: container capabilities skipped the signature check altogether, so a policy
+// requiring signatures for their level let an unsigned, unpinned image run.
+describe('container capabilities and the policy requireSignature', () => {
+  const savedPath = process.env.PATH;
+  const digest = `sha256:${createHash('sha256').update('alpine:3').digest('hex')}`;
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64');
+  const policy = { requireSignature: ['sandboxed' as const], trustedKeys: [{ id: 'alice', publicKey: `ed25519:${raw}` }] };
+  const tool = (image: string) =>
+    manifest('esc.tool', { runtime: 'container', world: 'command', securityLevel: 'sandboxed', container: { image, command: ['wc', '-w'] } });
+  beforeAll(() => {
+    process.env.PATH = `${DOUBLES}${path.delimiter}${savedPath}`;
+  });
+  afterAll(() => {
+    process.env.PATH = savedPath;
+  });
+  const runWith = async (m: Record<string, unknown>) => {
+    const dir = tempDir('capsule-esc-sig-');
+    writeCapability(dir, 'esc.tool', m);
+    const rt = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' }, policy });
+    try {
+      return await rt.run('esc.tool', { stdin: 'a b c\n' });
+    } finally {
+      await rt.close();
+    }
+  };
+
+  it('an unpinned image is refused: no signature could cover it', async () => {
+    const e = await runWith(tool('alpine:3')).catch((x: unknown) => x);
+    expect((e as CapsuleError).code).toBe('SIGNATURE_INVALID');
+    expect((e as CapsuleError).message).toMatch(
+      /the policy requires a signature for securityLevel sandboxed, but its image "alpine:3" is not pinned by digest/,
+    );
+  });
+
+  it('a pinned image without a signature is refused; signed over the pinned digest, it runs', async () => {
+    const pinned = tool(`alpine:3@${digest}`);
+    const unsigned = await runWith(pinned).catch((x: unknown) => x);
+    expect((unsigned as CapsuleError).code).toBe('SIGNATURE_INVALID');
+    const signed = { ...pinned, signature: signManifest(pinned, digest, privateKey, 'alice') };
+    const { output } = await runWith(signed);
+    expect(output).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^\s*3\s*$/) });
+    // Signed, then re-pointed at another image: the signature no longer verifies.
+    const moved = { ...signed, container: { image: `alpine:3@sha256:${'0'.repeat(64)}`, command: ['wc', '-w'] } };
+    expect(((await runWith(moved).catch((x: unknown) => x)) as CapsuleError).code).toBe('SIGNATURE_INVALID');
   });
 });

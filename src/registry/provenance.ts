@@ -44,10 +44,37 @@ export function checkSignature(m: Manifest, digest: string, policy: Policy): str
     }
     return undefined;
   }
-  if (m.digest === undefined) throw fail('the manifest is signed but does not pin digest, so its component is not covered');
+  if (m.digest === undefined && m.runtime !== 'container') throw fail('the manifest is signed but does not pin digest, so its component is not covered');
   const check = checkSignatureText(m, digest, policy.keys);
   if (!check.ok) throw fail(check.problem);
   return check.keyId;
+}
+
+/** `name@sha256:<64 hex>`: the digest a container capability's image is pinned to. */
+export function imagePin(image: string): string | undefined {
+  return /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
+}
+
+/**
+ * A container capability has no component: its signature covers the manifest and the
+ * image's pinned digest (in place of a component digest), so an image that is not
+ * pinned (`name@sha256:…`) is not covered by any signature. Where the policy requires
+ * a signature for the capability's level, an unpinned image is refused.
+ */
+export function checkContainerProvenance(m: Manifest, policy: Policy): string | undefined {
+  checkProvider(m, policy);
+  const level = m.securityLevel ?? 'pure';
+  const image = m.container?.image ?? '';
+  const pin = imagePin(image);
+  const required = (policy.doc.requireSignature ?? []).includes(level);
+  if ((required || m.signature !== undefined) && pin === undefined) {
+    const why = required ? `the policy requires a signature for securityLevel ${level}` : 'the manifest is signed';
+    throw new CapsuleError(
+      'SIGNATURE_INVALID',
+      `${m.id}: ${why}, but its image ${JSON.stringify(image)} is not pinned by digest (name@sha256:…), so no signature covers what runs`,
+    );
+  }
+  return checkSignature(m, pin ?? '', policy);
 }
 
 export interface Verified {

@@ -17,6 +17,7 @@ import { JOB_RUNNER_FILE } from '../process/process-tier.js';
 import type { TierRunner } from '../tier-runner.js';
 import { APPLE_SINGLE_FILE_MOUNTS, appleDeleteArgv, appleMemory, appleRunArgv, versionBelow } from './apple-container.js';
 import { writeEnvFile } from './env-file.js';
+import { inspectImage, pinnedDigest } from './image.js';
 import { type OciCli, ociDeleteArgv, ociRunArgv } from './oci.js';
 import {
   checkVmCpus,
@@ -157,6 +158,7 @@ export class VmRunner implements TierRunner {
       // A wasm guest's env grant travels inside the job, on stdin.
       network: networkGranted(job.grants),
     });
+    if (!this.config.rootfs) await this.verifyImage(job.capabilityId, spec.image);
     const what = `container ${spec.name}`;
     const startFailure = (exit: Exit) => this.startFailure(job.capabilityId, spec.name, exit);
     try {
@@ -180,6 +182,7 @@ export class VmRunner implements TierRunner {
       mounts: grantMounts(call.grants, true, call.capabilityId),
       network: networkGranted(call.grants),
     });
+    await this.verifyImage(call.capabilityId, call.image);
     const envFile = await writeEnvFile(call.capabilityId, { ...(call.input.env ?? {}), ...call.grants.env });
     try {
       return await this.runContainer(call, { ...spec, envFile: envFile?.path }, signal);
@@ -226,6 +229,30 @@ export class VmRunner implements TierRunner {
     } finally {
       deadline.dispose();
       await this.remove(spec.name);
+    }
+  }
+
+  /**
+   * An image pinned as `name@sha256:…` runs only when the local image holds that
+   * digest: not present is ESCALATION_UNAVAILABLE (a run never pulls), another digest
+   * DIGEST_MISMATCH. An unpinned image is run as found (the policy decides whether
+   * that is allowed: registry/provenance.ts checkContainerProvenance).
+   */
+  private async verifyImage(id: string, image: string): Promise<void> {
+    const pin = pinnedDigest(image);
+    if (pin === undefined || this.config.rootfs) return;
+    const local = await inspectImage(this.cli, image, this.startTimeout());
+    if (!local.present) {
+      throw new CapsuleError('ESCALATION_UNAVAILABLE', `${id}: image ${image} is not present locally (${local.message}); pull it before the call`, {
+        runner: this.cli.kind,
+        cliMessage: local.message,
+      });
+    }
+    if (!local.digests.includes(pin)) {
+      throw new CapsuleError(
+        'DIGEST_MISMATCH',
+        `${id}: the local image ${image} has digest ${local.digests.join(', ') || '(none)'}, not ${pin}; it was not run`,
+      );
     }
   }
 
