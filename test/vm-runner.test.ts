@@ -435,6 +435,19 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     }
   });
 
+  it('a container capability without container.command is MANIFEST_INVALID: the command replaces the entrypoint', async () => {
+    const dir = tempDir('capsule-esc-');
+    writeCapability(dir, 'esc.bare', manifest('esc.bare', { runtime: 'container', world: 'command', container: { image: 'alpine:3' } }));
+    const bare = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker', runtime: 'kata' } });
+    try {
+      const e = await bare.run('esc.bare', { stdin: '' }).catch((x: unknown) => x);
+      expect((e as CapsuleError).code).toBe('MANIFEST_INVALID');
+      expect((e as CapsuleError).message).toMatch(/esc\.bare: \/container\/command is required/);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('a container capability: command-world input and output', async () => {
     const { output, stats } = await rt.run('esc.tool', { stdin: 'one two three\n' });
     expect(output).toEqual({ exitCode: 0, stdout: expect.stringMatching(/^\s*3\s*$/), stderr: '' });
