@@ -1,10 +1,11 @@
 // `capsule prepare [ID…]`: transpiles ahead of time into the cache, so the first run of a
 // prepared capability finds its component there; progress per capability on stderr; a
 // failure is reported (one `capsule: CODE:` line), the others go on, and the exit code is 1.
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CAPABILITIES, cli, STACK_TRACE, tempDir } from './helpers.js';
+import { CAPABILITIES, CLI, cli, STACK_TRACE, tempDir } from './helpers.js';
 
 function catalog(): string {
   const root = tempDir();
@@ -50,6 +51,29 @@ describe('capsule prepare', () => {
     expect(r.stderr).not.toMatch(STACK_TRACE);
     expect(r.stdout).toBe('prepared 1 of 3 capabilities (1 transpiled now, 0 already prepared)\n');
   });
+
+  // The transpile of the 16 MB markdown plugin takes seconds (2–9 s measured), far past the 1 s
+  // threshold; a piped run never shows the line, however slow the load.
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'capsule run on a terminal says when a load is slow (a first transpile); piped, it says nothing',
+    () => {
+      const env = { ...process.env, CAPSULE_CACHE_DIR: tempDir('capsule-cache-') };
+      const args = ['run', 'demo.markdown.render', '--allow-host', 'capsule:host/log', '--input', '{"markdown":"# x"}'];
+      const piped = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 240_000 });
+      expect(piped.status).toBe(0);
+      expect(piped.stderr).not.toContain('capsule: loading');
+      env.CAPSULE_CACHE_DIR = tempDir('capsule-cache-');
+      const command = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ');
+      // script(1) runs it on a pseudo-terminal (stdout and stderr both go to its output).
+      const tty = spawnSync('script', ['-q', '-e', '-c', command, '/dev/null'], { env, encoding: 'utf8', timeout: 240_000 });
+      expect(tty.status).toBe(0);
+      expect(tty.stdout).toMatch(
+        /capsule: loading demo\.markdown\.render \(a first load transpiles its component; capsule prepare does that ahead of time\)…\r?\n/,
+      );
+      expect(tty.stdout).toMatch(/capsule: loaded demo\.markdown\.render in [\d.]+ s \(transpiled now\)\r?\n/);
+    },
+    300_000,
+  );
 
   it('has help, and is listed in capsule help', () => {
     expect(cli(['prepare', '--help']).stdout).toMatch(/^usage: capsule prepare \[ID\.\.\.\]/);

@@ -39,11 +39,16 @@ export async function runCommand(a: ParsedArgs): Promise<number> {
 }
 
 async function loadAndRun(rt: Runtime, a: ParsedArgs, target: string, isFile: boolean): Promise<number> {
-  // A first load transpiles the component (seconds for a JavaScript plugin): said on stderr past ~1 s.
-  const loaded = await withProgress(isFile ? rt.loadFile(target) : rt.load(target), {
-    starting: `loading ${target} (a first load transpiles its component; capsule prepare does that ahead of time)`,
-    done: (l, ms) => `loaded ${target} in ${seconds(ms)}${l.component ? ` (${SOURCE[l.component.source]})` : ''}`,
-  });
+  // A first load transpiles the component (seconds for a JavaScript plugin): said on stderr past
+  // ~1 s when stderr is a terminal (as git shows progress), so a script reading stderr gets
+  // capsule's diagnostics only, however slow the machine.
+  const load = isFile ? rt.loadFile(target) : rt.load(target);
+  const loaded = process.stderr.isTTY
+    ? await withProgress(load, {
+        starting: `loading ${target} (a first load transpiles its component; capsule prepare does that ahead of time)`,
+        done: (l, ms) => `loaded ${target} in ${seconds(ms)}${l.component ? ` (${SOURCE[l.component.source]})` : ''}`,
+      })
+    : await load;
   const input = await readInput(a, loaded.manifest.world === 'command' ? loaded.manifest.id : undefined);
   const opts = {
     timeoutMs: a.number('timeout'),
