@@ -60,6 +60,18 @@ export interface CapsuleCapabilityManifest {
     outputBytes?: number;
     inputBytes?: number;
   };
+  /**
+   * How `capsule build` makes the component; not read when running it.
+   */
+  build?: {
+    /**
+     * JavaScript/TypeScript only: inputs (each a value that matches inputSchema) that `capsule build` passes through the capability's own `run` once each before the engine's state is snapshotted, so every fresh instance starts with that code already warm. Host imports called during the warm-up are dropped. Never a caller's data.
+     *
+     * @minItems 1
+     * @maxItems 16
+     */
+    warmup?: unknown[];
+  };
   isolation?: 'auto' | 'inline' | 'worker' | 'process' | 'vm';
 }
 

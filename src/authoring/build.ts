@@ -22,21 +22,26 @@ export interface SourceOptions {
   witPath?: string;
   witWorld?: string;
   warn?: (message: string) => void;
+  /** The manifest's build.warmup, each input as JSON text (JavaScript/TypeScript only). */
+  warmup?: readonly string[];
 }
 
 /** Component bytes from one source file. */
 export async function buildSource(src: string, o: SourceOptions): Promise<Uint8Array> {
   const ext = path.extname(src);
+  if (o.warmup && o.warmup.length > 0 && !JS.test(src)) {
+    throw new CapsuleError('BUILD_FAILED', `${src}: build.warmup is for JavaScript and TypeScript capabilities (a ${ext} build has no engine to warm)`);
+  }
   if (ext === '.wat') return buildWat(src);
   if (ext === '.c') return buildC(src, o.world === 'command' ? 'command' : 'pure-capability');
   if (JS.test(src)) {
-    if (o.witPath) return buildJs(src, { world: o.witWorld ?? path.basename(src, ext), witPath: o.witPath, warn: o.warn });
+    if (o.witPath) return buildJs(src, { world: o.witWorld ?? path.basename(src, ext), witPath: o.witPath, warn: o.warn, warmup: o.warmup });
     if (o.world === 'command') throw new CapsuleError('BUILD_FAILED', `${src}: a JavaScript capability must be of world "capability"`);
     const p = o.permissions ?? {};
     const keepFeatures = ALL_FEATURES.filter((f) => (f === 'clocks' && p.clocks) || (f === 'random' && p.random) || (f === 'http' && p.net));
     // The log import exists only in the `capability` world: request it, and it is linked.
     const world = p.host?.includes('capsule:host/log') ? 'capability' : 'pure-capability';
-    return buildJs(src, { world, keepFeatures, warn: o.warn });
+    return buildJs(src, { world, keepFeatures, warn: o.warn, warmup: o.warmup });
   }
   throw new CapsuleError('BUILD_FAILED', `${src}: no builder for ${ext || 'extension-less'} files (use .wat, .c, .js or .ts)`);
 }
@@ -70,6 +75,7 @@ interface RawManifest {
   world?: unknown;
   component?: unknown;
   permissions?: SourceOptions['permissions'];
+  build?: unknown;
   digest?: unknown;
   signature?: unknown;
   [key: string]: unknown;
@@ -86,6 +92,20 @@ async function readRaw(file: string): Promise<RawManifest> {
 }
 
 /**
+ * The manifest's build.warmup as the JSON texts `run` receives. Only its shape is checked
+ * here (this layer runs no validator): the CLI checks each input against inputSchema first.
+ */
+function warmupInputs(b: unknown, manifestFile: string): string[] | undefined {
+  if (b === undefined) return undefined;
+  const warmup = typeof b === 'object' && b !== null && !Array.isArray(b) ? (b as { warmup?: unknown }).warmup : null;
+  if (warmup === undefined) return undefined;
+  if (!Array.isArray(warmup) || warmup.length === 0) {
+    throw new CapsuleError('MANIFEST_INVALID', `${manifestFile}: /build/warmup must be a non-empty list of inputs`);
+  }
+  return warmup.map((input) => JSON.stringify(input));
+}
+
+/**
  * Builds <dir>: writes its component and pins the digest in capability.json (a signature
  * over an older digest is removed: it no longer matches). With `check`, writes nothing and
  * fails unless the build gives the pinned digest.
@@ -99,7 +119,7 @@ export async function buildCapability(dir: string, o: { warn?: (m: string) => vo
   if (m.world !== 'capability' && m.world !== 'command')
     throw new CapsuleError('MANIFEST_INVALID', `${manifestFile}: "world" must be "capability" or "command"`);
   const entry = await findEntry(dir);
-  const bytes = await buildSource(entry, { world: m.world, permissions: m.permissions, warn: o.warn });
+  const bytes = await buildSource(entry, { world: m.world, permissions: m.permissions, warn: o.warn, warmup: warmupInputs(m.build, manifestFile) });
   const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   if (o.check) {
     if (digest !== m.digest) throw new CapsuleError('DIGEST_MISMATCH', `${id}: the build gives ${digest}, the manifest pins ${String(m.digest)}`);

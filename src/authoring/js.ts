@@ -10,6 +10,11 @@
 //     manifest requests clocks / random / net. Off, Date.now() is the build time and
 //     Math.random() the same sequence in every instance (both frozen in the snapshot).
 // Builds are not byte-reproducible: wizer snapshots a heap made with the build host's clocks.
+// Warm-up (the manifest's build.warmup): componentize-js evaluates the module's top level inside
+// wizer, before the snapshot, so a wrapper module that calls `run` with the declared inputs there
+// leaves the engine's lazily made state (compiled functions, shapes, caches) in the snapshot
+// every instance starts from. Host imports cannot be called inside wizer: capsule:host/log goes
+// through a shim that drops the lines logged during the warm-up and forwards every later one.
 //
 // componentize-js's splicer is itself a jco-transpiled component reading the engine and WIT
 // through preview2-shim, which (since 0.26) starts with no preopened directory: '/' is added to
@@ -36,6 +41,8 @@ export interface JsBuildOptions {
   minify?: boolean;
   /** Receives one line per guest limitation the bundle appears to reach. */
   warn?: (message: string) => void;
+  /** Inputs (JSON text) passed through the entry's `run` before the snapshot, in order. */
+  warmup?: readonly string[];
 }
 
 type EsbuildModule = typeof import('esbuild');
@@ -65,12 +72,64 @@ async function witPackage(witFile: string): Promise<{ name: string; version: str
   return { name: m[1], version: m[2] };
 }
 
-async function bundle(entry: string, minify: boolean): Promise<string> {
+/** Names of the warm-up's virtual modules (esbuild namespaces and the state module's specifier). */
+const WARM_STATE = 'capsule-build:warmup';
+const LOG_SHIM = 'capsule-warmup-log';
+
+/**
+ * The module esbuild bundles when there is a warm-up: the entry's exports, then its `run`
+ * called with each input at the top level (which componentize-js runs before the snapshot).
+ * A failing input fails the build, naming the input by its index.
+ */
+function warmEntry(entry: string, inputs: readonly string[]): string {
+  const spec = JSON.stringify(entry);
+  return [
+    `import * as plugin from ${spec};`,
+    `import { warmup } from '${WARM_STATE}';`,
+    `export * from ${spec};`,
+    `warmup(plugin.run, ${JSON.stringify(inputs)});`,
+  ].join('\n');
+}
+
+const WARM_STATE_MODULE = `export const state = { warming: false };
+export function warmup(run, inputs) {
+  if (typeof run !== 'function') throw new Error('capsule warm-up: the module exports no run function');
+  state.warming = true;
+  try {
+    inputs.forEach((input, i) => {
+      let out;
+      try {
+        out = run(input);
+      } catch (e) {
+        const why = typeof e === 'string' ? e : e instanceof Error ? e.message : String(e);
+        throw new Error(\`capsule warm-up: build.warmup[\${i}] failed: \${why}\`);
+      }
+      if (typeof out !== 'string') throw new Error(\`capsule warm-up: build.warmup[\${i}]: run returned \${typeof out}, not a string\`);
+    });
+  } finally {
+    state.warming = false;
+  }
+}
+`;
+
+/** capsule:host/log during a warm-up: lines logged while warming are dropped (wizer links no host). */
+const logShim = (real: string) => `import { log as hostLog } from ${JSON.stringify(real)};
+import { state } from '${WARM_STATE}';
+export function log(level, message) {
+  if (!state.warming) hostLog(level, message);
+}
+`;
+
+async function bundle(entry: string, minify: boolean, warmup?: readonly string[]): Promise<string> {
   const esbuild = await loadPeer<EsbuildModule>('esbuild', JS_TOOLS, 'building JavaScript');
   const { name, version } = await witPackage(capsuleWitFile());
+  const warm = warmup !== undefined && warmup.length > 0;
+  const logInterface = `${name}/log${version ? `@${version}` : ''}`;
   try {
     const out = await esbuild.build({
-      entryPoints: [entry],
+      ...(warm
+        ? { stdin: { contents: warmEntry(entry, warmup), resolveDir: path.dirname(entry), sourcefile: 'capsule-warmup.js', loader: 'js' as const } }
+        : { entryPoints: [entry] }),
       absWorkingDir: path.dirname(entry),
       write: false,
       bundle: true,
@@ -85,10 +144,16 @@ async function bundle(entry: string, minify: boolean): Promise<string> {
         {
           name: 'capsule-wit-imports',
           setup(b) {
-            b.onResolve({ filter: /^(capsule|wasi):/ }, ({ path: spec }) => {
+            b.onResolve({ filter: /^(capsule|wasi):/ }, ({ path: spec, namespace }) => {
               const versioned = version && spec.startsWith(`${name}/`) && !spec.includes('@') ? `${spec}@${version}` : spec;
+              // While warming, the plugin's log import is the shim; the shim's own import is the real one.
+              if (warm && versioned === logInterface && namespace !== LOG_SHIM) return { path: versioned, namespace: LOG_SHIM };
               return { path: versioned, external: true };
             });
+            if (!warm) return;
+            b.onResolve({ filter: new RegExp(`^${WARM_STATE}$`) }, () => ({ path: WARM_STATE, namespace: WARM_STATE }));
+            b.onLoad({ filter: /.*/, namespace: WARM_STATE }, () => ({ contents: WARM_STATE_MODULE, loader: 'js' }));
+            b.onLoad({ filter: /.*/, namespace: LOG_SHIM }, ({ path: real }) => ({ contents: logShim(real), loader: 'js' }));
           },
         },
       ],
@@ -116,7 +181,7 @@ async function lower(code: string, entry: string): Promise<string> {
 /** Bundles and componentizes a JavaScript or TypeScript entry; returns the component bytes. */
 export async function buildJs(srcPath: string, opts: JsBuildOptions): Promise<Uint8Array> {
   const entry = path.resolve(srcPath);
-  const code = await lower(await bundle(entry, opts.minify ?? false), entry);
+  const code = await lower(await bundle(entry, opts.minify ?? false, opts.warmup), entry);
   for (const w of guestWarnings(code, await readFile(entry, 'utf8'))) opts.warn?.(`${path.basename(entry)}: ${w}`);
   // One fresh temp directory, removed at the end. The bundle sits alone in src/: componentize-js
   // maps its directory as the guest's '/' while pre-initialising and names the module by file.

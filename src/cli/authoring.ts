@@ -1,10 +1,11 @@
 // `capsule new` and `capsule build`. Their code lives in dist/authoring.js, loaded here on
 // demand: the other commands never load it, and it reaches build tools only when asked to.
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as Authoring from '../authoring/index.js';
 import { CapsuleError, ERROR_CODES, type ErrorCode } from '../errors.js';
+import { checkValue, ioValidators, readManifest } from '../registry/manifest.js';
 import type { ParsedArgs } from './args.js';
 import { usage } from './errors.js';
 import { oneLine } from './safe-text.js';
@@ -64,6 +65,33 @@ export function buildCommand(a: ParsedArgs): Promise<number> {
   return adopted(() => build(a));
 }
 
+/**
+ * A manifest that declares build.warmup is checked whole (the schema) and each warm-up
+ * input against its inputSchema before anything is built: the warm-up runs the
+ * capability's own code, and only with inputs it accepts.
+ */
+async function checkWarmup(dir: string): Promise<void> {
+  const file = path.join(dir, 'capability.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    return; // buildCapability reports an unreadable manifest
+  }
+  const declared = typeof raw === 'object' && raw !== null && 'build' in raw;
+  if (!declared) return;
+  const m = await readManifest(file);
+  const inputs = m.build?.warmup ?? [];
+  const v = ioValidators(m).input;
+  inputs.forEach((input, i) => {
+    try {
+      checkValue(v, input, 'INPUT_INVALID', m.id);
+    } catch (e) {
+      throw new CapsuleError('MANIFEST_INVALID', `${file}: /build/warmup/${i}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+}
+
 async function build(a: ParsedArgs): Promise<number> {
   const { buildCapability } = await authoring();
   const key = a.values.sign as string | undefined;
@@ -71,6 +99,7 @@ async function build(a: ParsedArgs): Promise<number> {
   if (key && check) throw usage('give either --sign or --check, not both');
   const warn = (m: string) => process.stderr.write(`capsule: warning: ${oneLine(m)}\n`);
   for (const dir of await targets(a.positionals)) {
+    await checkWarmup(dir);
     const b = await buildCapability(dir, { warn, check });
     const what = check ? 'checked' : 'built';
     process.stdout.write(

@@ -71,6 +71,8 @@ Builds each capability directory's src/ entry (.wat, .c, plugin.js/ts or index.j
 into its component and pins the digest in capability.json. Without DIR: . if it has a
 capability.json, else every directory below . that has one. JavaScript/TypeScript needs
 @bytecodealliance/componentize-js and esbuild installed; C needs clang and wasi-libc.
+A JavaScript/TypeScript manifest's build.warmup inputs (checked against inputSchema) go
+through run once each before the engine is snapshotted (docs/authoring.md).
 
 options:
   --sign KEY           sign the manifest with this key (from capsule keygen)
@@ -120,6 +122,18 @@ last N lines. FILE defaults to $CAPSULE_AUDIT_LOG, else ./capsule-audit.jsonl.
 options:
   -n, --lines N        how many lines tail prints (default 20)
   --json               tail: print the records as JSON
+`,
+  prepare: `usage: capsule prepare [ID...] [--json] [--policy F] [--capabilities DIR]
+
+Transpiles each capability (without ID: every one in the catalog) into the transpile
+cache ahead of time, checking its provenance as run does, so that its first run does
+not pay for it. One progress line per capability on stderr; a failure is reported and
+the others go on; exits 1 if one failed.
+
+options:
+  --json               print [{ id, source, ms, error? }]
+${POLICY}
+${CAPS}
 `,
   cache: `usage: capsule cache [info] [--json]
        capsule cache clean
@@ -174,6 +188,7 @@ usage:
   capsule audit verify [FILE]           check the audit log's hash chain; names the first broken line
   capsule audit tail [FILE] [-n N] [--json]
                                         the last N lines (default 20), readable
+  capsule prepare [ID...] [--json]      transpile ahead of time into the cache (no ID: all)
   capsule cache [info] [--json]         the transpile cache: path, entries, bytes (and its cap)
   capsule cache clean                   remove every cache entry
   capsule bench [--tiers inline,worker,process,vm] [--workloads echo,echo-1mib,fib,markdown,wc,echo-audit]

@@ -13,6 +13,7 @@ import { cacheCommand } from './cache.js';
 import { inspectCommand } from './inspect.js';
 import { keygenCommand } from './keygen.js';
 import { listCommand } from './list.js';
+import { prepareCommand } from './prepare.js';
 import { runCommand } from './run.js';
 import { signCommand } from './sign.js';
 import { testCommand } from './test.js';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, (a: ReturnType<typeof parse>) => Promise<number>>
   doctor: doctorCommand,
   bench: benchCommand,
   cache: cacheCommand,
+  prepare: prepareCommand,
   new: newCommand,
   build: buildCommand,
   test: testCommand,

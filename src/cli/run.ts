@@ -11,6 +11,7 @@ import type { Tier } from '../policy/tier.js';
 import { parseBytes } from './format.js';
 import { usage } from './errors.js';
 import { printDenials, printGuestLog } from './guest-log.js';
+import { SOURCE, seconds, withProgress } from './progress.js';
 import type { Denial } from '../sandbox/job.js';
 import { flagGrants, flagPermissions, isFileTarget, type ParsedArgs } from './args.js';
 
@@ -38,7 +39,16 @@ export async function runCommand(a: ParsedArgs): Promise<number> {
 }
 
 async function loadAndRun(rt: Runtime, a: ParsedArgs, target: string, isFile: boolean): Promise<number> {
-  const loaded = isFile ? await rt.loadFile(target) : await rt.load(target);
+  // A first load transpiles the component (seconds for a JavaScript plugin): said on stderr past
+  // ~1 s when stderr is a terminal (as git shows progress), so a script reading stderr gets
+  // capsule's diagnostics only, however slow the machine.
+  const load = isFile ? rt.loadFile(target) : rt.load(target);
+  const loaded = process.stderr.isTTY
+    ? await withProgress(load, {
+        starting: `loading ${target} (a first load transpiles its component; capsule prepare does that ahead of time)`,
+        done: (l, ms) => `loaded ${target} in ${seconds(ms)}${l.component ? ` (${SOURCE[l.component.source]})` : ''}`,
+      })
+    : await load;
   const input = await readInput(a, loaded.manifest.world === 'command' ? loaded.manifest.id : undefined);
   const opts = {
     timeoutMs: a.number('timeout'),
