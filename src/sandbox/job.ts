@@ -82,18 +82,13 @@ export interface Job {
   /** capability world: the JSON input text. command world: the command input. */
   input: string | CommandInput;
   /**
-   * Set to 1 (and notified) by the worker when it starts the call, so the
-   * wall-clock limit covers the guest, not the wait for a worker to be ready.
-   */
-  startedFlag?: Int32Array;
-  /**
    * Written with Atomics by the thread that waits for the call (INTERRUPT_TIMEOUT or
    * INTERRUPT_ABORT): the guest traps at its next refuel (sandbox/fuel-meter.ts).
    */
   interrupt?: Int32Array;
   /**
-   * performance.now() on the thread that runs the call, when it started it (the worker
-   * sets it with startedFlag): the fuel meter's deadline and a TIMEOUT's elapsedMs count
+   * performance.now() on the thread that runs the call, when it started it (a pool
+   * worker sets it when it reports the start in its slot, tiers/worker-protocol.ts): the fuel meter's deadline and a TIMEOUT's elapsedMs count
    * from here, as the waiting thread's clock does, not from after the glue is loaded.
    */
   startedAt?: number;
