@@ -97,11 +97,11 @@ export class FuelMeter {
    * sandbox/spare.ts), so the call is charged for it. Refused (false) when that is more
    * than this call's budget: a slice given under no budget could then run unchecked,
    * while up to the budget every slice is the one this meter would have handed out itself.
+   * The instance's counter is tracked by whoever takes it (track()), as for a fresh one.
    */
   carry(from: FuelMeter): boolean {
     if (this.failure || this.handed + from.handed > this.budget) return false;
     this.handed += from.handed;
-    this.counters.push(...from.counters);
     return true;
   }
 

@@ -202,6 +202,8 @@ export interface JobResult {
   fuel?: number;
   /** The thread that ran the call (worker tier: its threadId), so reuse is observable. */
   worker?: number;
+  /** Worker tier: the call ran in a spare instance made before it (sandbox/spare.ts), which no call had run in. */
+  spare?: true;
   /** App host functions the guest called (`acme:kv/store#get` → count), for the audit log. */
   hostCalls?: Record<string, number>;
 }

@@ -38,7 +38,8 @@ export class SpareInstance {
   private readonly startMeter: FuelMeter;
   /** The meter the instance's fuel checks report to: the spare's own, then the taking call's. */
   private meter: FuelMeter;
-  private taken = false;
+  /** A call has taken it: it serves no other. */
+  taken = false;
 
   /** Throws what stopped the start function (TIMEOUT past SPARE_START_MS, a trap). */
   constructor(

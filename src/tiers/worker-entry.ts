@@ -44,7 +44,7 @@ async function run({ call, job, spares }: CallMessage): Promise<void> {
   spare = undefined;
   try {
     const result = await execute({ ...job, interrupt: slot.interrupt, startedAt }, mine);
-    send({ type: 'result', call, result: { ...result, worker: threadId } });
+    send({ type: 'result', call, result: { ...result, worker: threadId, ...(mine?.taken ? { spare: true as const } : {}) } });
   } catch (e) {
     send({ type: 'failed', call, message: messageOf(e) });
   } finally {
