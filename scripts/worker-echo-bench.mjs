@@ -1,8 +1,11 @@
 // Worker tier vs a bare worker_threads postMessage echo, interleaved call by call in
 // one process (order rotated each round), for the worker fast path (issue 11).
-// Usage: node scripts/worker-echo-bench.mjs [rounds=20] [callsPerRound=50] [--spares]
+// Then the timeout overshoot of a spinning guest (elapsed past timeoutMs, seen by the caller)
+// and the first call after a timeout over a warm call, interleaved the same way.
+// Usage: node scripts/worker-echo-bench.mjs [rounds=20] [callsPerRound=50] [--no-spares]
 // Needs a build (node scripts/build.mjs). Prints p50/p99 of each and the per-round ratio.
-import { loadavg } from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +13,16 @@ import { createRuntime } from '../dist/index.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const [rounds = 20, perRound = 50] = process.argv.slice(2).filter((a) => !a.startsWith('--')).map(Number);
-const spares = process.argv.includes('--spares');
+const spares = !process.argv.includes('--no-spares');
 const input = { message: 'hello', n: [1, 2, 3], nested: { ok: true } };
 
-const rt = await createRuntime({ capabilitiesDir: path.join(root, 'capabilities'), pool: { maxThreads: 1, spare: 0, ...(spares ? { spares: true } : {}) } });
+const dir = mkdtempSync(path.join(tmpdir(), 'capsule-worker-bench-'));
+cpSync(path.join(root, 'capabilities', 'demo.echo'), path.join(dir, 'demo.echo'), { recursive: true });
+mkdirSync(path.join(dir, 'bench.spin'));
+cpSync(path.join(root, 'fixtures', 'build', 'spin.wasm'), path.join(dir, 'bench.spin', 'component.wasm'));
+const spinManifest = { id: 'bench.spin', version: '1.0.0', provider: { name: 'bench' }, component: 'component.wasm', world: 'capability' };
+writeFileSync(path.join(dir, 'bench.spin', 'capability.json'), JSON.stringify(spinManifest));
+const rt = await createRuntime({ capabilitiesDir: dir, pool: { maxThreads: 1, spare: 0, spares } });
 const bare = new Worker("const { parentPort } = require('node:worker_threads'); parentPort.on('message', (m) => parentPort.postMessage(m));", { eval: true });
 const echo = (m) => new Promise((resolve) => { bare.once('message', resolve); bare.postMessage(m); });
 
@@ -41,7 +50,31 @@ const us = (x) => `${Math.round(x * 1000)} µs`;
 for (const k of Object.keys(times)) console.log(`${k.padEnd(8)} p50 ${us(pct(times[k], 50))}  p99 ${us(pct(times[k], 99))}`);
 const sorted = [...ratios].sort((a, b) => a - b);
 console.log(`ratio capsule/bare p50: median ${pct(ratios, 50).toFixed(2)}  spread ${sorted[0].toFixed(2)}–${sorted.at(-1).toFixed(2)}  (${rounds}×${perRound})`);
-console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${spares ? '  spares on' : ''}`);
+console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}  spares ${spares ? 'on' : 'off'}`);
+
+// Timeout overshoot, and the first call after a timeout against a warm call (one pool thread, so the
+// call after the timeout runs on the thread the spinning guest was stopped in).
+const LIMIT = 20;
+await rt.run('bench.spin', {}, { timeoutMs: LIMIT }).catch(() => undefined); // transpile and compile it first
+const over = [];
+const firstAfter = [];
+const warm = [];
+for (let i = 0; i < Math.max(20, rounds * 2); i++) {
+  const t0 = performance.now();
+  const e = await rt.run('bench.spin', {}, { timeoutMs: LIMIT }).catch((x) => x);
+  over.push(performance.now() - t0 - LIMIT);
+  if (e?.code !== 'TIMEOUT') throw new Error(`expected TIMEOUT, got ${e?.code}`);
+  const t1 = performance.now();
+  await rt.run('demo.echo', input);
+  firstAfter.push(performance.now() - t1);
+  const t2 = performance.now();
+  await rt.run('demo.echo', input);
+  warm.push(performance.now() - t2);
+}
+if (process.argv.includes('--raw')) console.log(over.map((x) => x.toFixed(1)).join(' '));
+console.log(`timeout overshoot (limit ${LIMIT} ms, caller's view): p50 ${pct(over, 50).toFixed(2)} ms  p99 ${pct(over, 99).toFixed(2)} ms  (${over.length})`);
+console.log(`first call after a timeout / warm call, p50: ${(pct(firstAfter, 50) / pct(warm, 50)).toFixed(2)}  (${us(pct(firstAfter, 50))} / ${us(pct(warm, 50))})`);
+console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 await rt.close();
 await bare.terminate();
 

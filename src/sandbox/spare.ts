@@ -12,8 +12,11 @@
 // - the fuel its start used is carried onto the meter of the call that takes it,
 //   so the call's cpuMs/fuel budget counts it exactly as for a fresh instance
 //   (a spare whose start used more than the call may have is not taken);
-// - its linear memory is capped like any instance of that module (limits.memoryBytes),
-//   is the taking call's memory in stats.memoryBytes, and a worker keeps one spare.
+// - its linear memory is capped like any instance of that module (limits.memoryBytes)
+//   and is the taking call's memory (stats.memoryBytes, the call's memory limit); while
+//   it waits it belongs to no call's admission reservation, so a worker keeps one spare
+//   and only one of at most SPARE_MEMORY_BYTES (a bigger one is dropped, and the pool
+//   makes none again for that component): a pool holds at most threads × 16 MiB in spares.
 import { CapsuleError } from '../errors.js';
 import type { Job } from './job.js';
 import { FuelMeter } from './fuel-meter.js';
@@ -21,6 +24,8 @@ import { FUEL_EXPORT, FUEL_IMPORT } from './limits/index.js';
 
 /** How long a spare's start function may run before it is stopped and the spare dropped. */
 export const SPARE_START_MS = 10;
+/** The most linear memory a spare may hold while it waits for a call. */
+export const SPARE_MEMORY_BYTES = 16 * 1024 * 1024;
 
 /**
  * What a spare must match to serve a call: the same component, core file and memory
@@ -52,6 +57,10 @@ export class SpareInstance {
     const refuel = (counter: number) => this.meter.refuel(counter);
     this.instance = new WebAssembly.Instance(module, { [FUEL_IMPORT.module]: { [FUEL_IMPORT.name]: refuel } });
     this.startMeter.track(this.instance.exports[FUEL_EXPORT]);
+    // The limits rewrite exports every memory (HIDDEN_EXPORT), so all of them are seen here.
+    const memories = new Set(Object.values(this.instance.exports).filter((v) => v instanceof WebAssembly.Memory));
+    const bytes = [...memories].reduce((n, m) => n + m.buffer.byteLength, 0);
+    if (bytes > SPARE_MEMORY_BYTES) throw new Error(`a spare of ${bytes} bytes of linear memory is over ${SPARE_MEMORY_BYTES}`);
   }
 
   /** The instance for one call, its start's fuel charged to `meter`; undefined when taken already or over budget. */
@@ -65,8 +74,9 @@ export class SpareInstance {
 
 /**
  * A spare for `job`'s component, or why none was made: 'overran' (its start ran past
- * SPARE_START_MS), 'failed' (its start trapped: a fresh instance at the call fails the
- * same way, and reports it), undefined (the call cannot use spares).
+ * SPARE_START_MS), 'failed' (its start trapped, which a fresh instance at the call does
+ * too and reports; or its memory is over SPARE_MEMORY_BYTES), undefined (the call
+ * cannot use spares).
  */
 export function makeSpare(job: Job): SpareInstance | 'overran' | 'failed' | undefined {
   const key = spareKey(job);
