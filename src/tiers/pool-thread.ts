@@ -15,7 +15,8 @@ export type CallEnd =
 
 export interface ThreadEvents {
   ready(t: PoolThread): void;
-  gone(t: PoolThread): void;
+  /** `why`: the error it died of, or its exit code. */
+  gone(t: PoolThread, why: string): void;
   noSpares(t: PoolThread, key: string, overran: boolean): void;
 }
 
@@ -54,7 +55,7 @@ export class PoolThread {
     this.worker.on('exit', (code) => {
       this.dead = true;
       this.settle({ type: 'exit', code, ...(this.error ? { error: this.error } : {}) });
-      events.gone(this);
+      events.gone(this, this.error ? this.error.message : `exit code ${code}`);
     });
   }
 

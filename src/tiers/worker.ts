@@ -90,7 +90,7 @@ export class WorkerRunner implements TierRunner {
   /** Ready threads with no call, the most recently freed last. */
   private readonly idle: PoolThread[] = [];
   /** Calls waiting for a ready thread (all are starting), first come first served. */
-  private readonly waiting: ((t: PoolThread) => void)[] = [];
+  private readonly waiting: Waiter[] = [];
   /** Components whose spare could not be made: no thread makes one again. */
   private readonly noSpares = new Set<string>();
   /**
@@ -171,16 +171,22 @@ export class WorkerRunner implements TierRunner {
     }
     if (this.all.size < this.maxThreads) this.spawn();
     return new Promise((resolve, reject) => {
-      const give = (t: PoolThread) => {
-        clearTimeout(timer);
-        resolve(t);
+      const waiter: Waiter = {
+        give: (t) => {
+          clearTimeout(timer);
+          resolve(t);
+        },
+        fail: (why) => {
+          clearTimeout(timer);
+          reject(new CapsuleError('INTERNAL', `${job.capabilityId}: no worker could start: ${why}`));
+        },
       };
-      // A thread that cannot even start (its replacement neither) does not hold the call forever.
+      // A thread that starts too slowly does not hold the call forever.
       const timer = setTimeout(() => {
-        this.waiting.splice(this.waiting.indexOf(give), 1);
+        this.waiting.splice(this.waiting.indexOf(waiter), 1);
         reject(new CapsuleError('TIMEOUT', `${job.capabilityId}: no worker picked the call up within ${START_DEADLINE_MS} ms`));
       }, START_DEADLINE_MS);
-      this.waiting.push(give);
+      this.waiting.push(waiter);
     });
   }
 
@@ -281,7 +287,7 @@ export class WorkerRunner implements TierRunner {
     const glues = this.warm.glues.slice(0, Math.min(GLUE_CACHE_ENTRIES, this.warm.glueModules));
     const thread = new PoolThread(this.workerFile, { glues, glueModules: this.warm.glueModules }, this.heapMb, {
       ready: (t) => this.free(t),
-      gone: (t) => this.gone(t),
+      gone: (t, why) => this.gone(t, why),
       noSpares: (t, key, overran) => {
         this.noSpares.add(key);
         // Its start function ran past its bound: the thread is replaced as soon as it is free.
@@ -295,8 +301,8 @@ export class WorkerRunner implements TierRunner {
   private free(t: PoolThread): void {
     if (t.dead || t.busy || !t.ready) return;
     if (t.retire || this.closed) return void t.terminate();
-    const give = this.waiting.shift();
-    if (give) give(t);
+    const waiter = this.waiting.shift();
+    if (waiter) waiter.give(t);
     else if (!this.idle.includes(t)) this.idle.push(t);
   }
 
@@ -309,12 +315,22 @@ export class WorkerRunner implements TierRunner {
     }
   }
 
-  /** A thread exited (terminated, crashed, or ended itself): replaced while the pool is short of its minimum or calls wait. */
-  private gone(t: PoolThread): void {
+  /**
+   * A thread exited (terminated, crashed, or ended itself): replaced while the pool is
+   * short of its minimum or calls wait. One that died before it was ready is not
+   * replaced at once (a worker that cannot start would be restarted in a loop): the
+   * calls waiting fail with why, and the next call starts another.
+   */
+  private gone(t: PoolThread, why: string): void {
     this.all.delete(t);
     const at = this.idle.indexOf(t);
     if (at >= 0) this.idle.splice(at, 1);
     if (this.closed) return;
+    if (!t.ready) {
+      // Calls waiting for a thread fail with why, unless another thread is still starting.
+      if (![...this.all].some((x) => !x.ready)) for (const w of this.waiting.splice(0)) w.fail(why);
+      return;
+    }
     if (this.all.size < this.minThreads || (this.waiting.length > 0 && this.all.size < this.maxThreads)) this.spawn();
   }
 
@@ -323,6 +339,12 @@ export class WorkerRunner implements TierRunner {
     this.idle.length = 0;
     await Promise.all([...this.all].map((t) => t.terminate()));
   }
+}
+
+/** A call waiting for a thread: given one, or failed when a starting thread dies. */
+interface Waiter {
+  give(t: PoolThread): void;
+  fail(why: string): void;
 }
 
 function lastWhere<T>(list: T[], ok: (t: T) => boolean): T | undefined {
