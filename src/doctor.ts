@@ -56,7 +56,7 @@ export async function doctor(opts: { vm?: VmOptions; process?: ProcessTierOption
     host: { platform: host.platform, arch: host.arch, name: hostName(host.platform, host.arch), macosVersion: macos ?? null },
     tiers: [
       { tier: 'inline', available: true, runner: 'calling thread', reason: 'no isolation beyond wasm; only where a policy grant names it' },
-      { tier: 'worker', available: true, runner: 'piscina worker threads', reason: 'the default tier' },
+      { tier: 'worker', available: true, runner: 'worker threads', reason: 'the default tier' },
       {
         tier: 'process',
         available: true,

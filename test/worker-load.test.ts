@@ -1,6 +1,6 @@
 // A pool worker may be terminated at any moment of its start (a call's timeout, a
-// pool closing while a replacement starts). piscina require()s its worker file, and
-// on this Node require() of an ES module instantiates the graph synchronously: a
+// pool closing while a replacement starts). When the pool was piscina, it require()d
+// its worker file, and on this Node require() of an ES module instantiates the graph synchronously: a
 // termination in that moment aborted the whole process (fuzz seed 24301 case 8953,
 // "IsGraphAsync must be used on an instantiated module"). scripts/worker-load-sweep.cjs
 // shows the abort by sweeping termination times (about 80 s); this test checks the
@@ -16,22 +16,15 @@ describe('the pool worker file', () => {
     expect(path.basename(WORKER_FILE)).toBe('worker.cjs');
     const file = path.join(ROOT, 'dist', path.basename(WORKER_FILE));
     // With require(esm) turned off, require() of an ES module throws ERR_REQUIRE_ESM
-    // before instantiating anything; the file must load anyway, as piscina loads it,
-    // and give the job handler.
+    // before instantiating anything; the file must start a worker anyway, as the pool
+    // starts it (tiers/pool-thread.ts), and the worker must report ready.
     const script = `
       const { Worker } = require('node:worker_threads');
-      const w = new Worker(\`
-        const { parentPort } = require('node:worker_threads');
-        (async () => {
-          try {
-            const m = require(\${JSON.stringify(${JSON.stringify(file)})});
-            const h = typeof m === 'function' ? m : await m.default;
-            parentPort.postMessage(typeof h);
-          } catch (e) { parentPort.postMessage(String(e.code || e)); }
-        })();\`, { eval: true, workerData: { glues: [], glueModules: 8 } });
-      w.once('message', (m) => { console.log(m); w.terminate(); });`;
+      const w = new Worker(${JSON.stringify(file)}, { workerData: { glues: [], glueModules: 8, slot: new SharedArrayBuffer(16) } });
+      w.once('error', (e) => { console.log(String(e.code || e)); });
+      w.once('message', (m) => { console.log(m.type); w.terminate(); });`;
     const r = spawnSync(process.execPath, ['--no-experimental-require-module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
     expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toBe('function');
+    expect(r.stdout.trim()).toBe('ready');
   });
 });

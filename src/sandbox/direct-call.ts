@@ -18,15 +18,15 @@ export interface DirectResult {
   oversizeBytes?: number;
 }
 
+/** `instantiate` gives a core instance of the component's one module that no other call has touched. */
 export function callDirect(
-  module: WebAssembly.Module,
+  instantiate: () => WebAssembly.Instance,
   abi: DirectAbi,
   input: string,
   onInstance: (i: WebAssembly.Instance) => void,
   maxBytes = Number.POSITIVE_INFINITY,
-  imports: WebAssembly.Imports = {},
 ): DirectResult {
-  const instance = new WebAssembly.Instance(module, imports);
+  const instance = instantiate();
   onInstance(instance);
   const ex = instance.exports;
   const memory = ex[abi.memory] as WebAssembly.Memory;

@@ -13,6 +13,7 @@ import { remoteHostCall } from './host/remote.js';
 import { linkImports } from './linker.js';
 import { FuelMeter } from './fuel-meter.js';
 import { callLimits, FUEL_EXPORT, FUEL_IMPORT, HIDDEN_EXPORT, PAGE, tableCap } from './limits/index.js';
+import type { SpareInstance } from './spare.js';
 import { readCachedFile } from './transpile-cache.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
 
@@ -90,8 +91,9 @@ export function glueHash(job: Pick<Job, 'bundle'>): string | undefined {
   return Object.hasOwn(b.sha256, b.glue) ? b.sha256[b.glue] : '';
 }
 
-export async function execute(job: Job): Promise<JobResult> {
-  if (job.directAbi) return executeDirect(job, job.directAbi);
+/** `spare`: an instance made ahead for this component (sandbox/spare.ts), used when it fits the call. */
+export async function execute(job: Job, spare?: SpareInstance): Promise<JobResult> {
+  if (job.directAbi) return executeDirect(job, job.directAbi, spare);
   const command = job.world === 'command' ? commandInput(job.input) : undefined;
   const logs: LogRecord[] = [];
   const instances: Made[] = [];
@@ -115,6 +117,8 @@ export async function execute(job: Job): Promise<JobResult> {
   const app = job.host && call ? { imports: job.host, call, fuel, counts: hostCalls } : undefined;
   let outcome: JobOutcome;
   try {
+    // A call cut before it started (the waiting thread set its interrupt) runs no guest code.
+    fuel.checkStopped();
     const imports = linkImports(job.imports, job.grants, wasi, logs, budget, app);
     const instantiate = await loadGlue(job.glueUrl, glueHash(job));
     const count = instanceCounter(job);
@@ -159,17 +163,20 @@ function withFuel(imports: WebAssembly.Imports | undefined, fuel: FuelMeter): We
 }
 
 /** The glue-free path for import-free capabilities: same outcomes, one core instance. */
-function executeDirect(job: Job, abi: DirectAbi): JobResult {
+function executeDirect(job: Job, abi: DirectAbi, spare: SpareInstance | undefined): JobResult {
   const instances: Made[] = [];
   const fuel = new FuelMeter(job.capabilityId, job.limits, job.interrupt, job.startedAt);
   let outcome: JobOutcome;
   try {
+    fuel.checkStopped();
     const limit = job.limits.outputBytes;
     const made = (instance: WebAssembly.Instance) => {
       instances.push({ instance, file: abi.coreFile });
       fuel.track(instance.exports[FUEL_EXPORT]);
     };
-    const r = callDirect(module(job, abi.coreFile), abi, job.input as string, made, limit, withFuel(undefined, fuel));
+    // A spare whose start used more fuel than this call may is not taken: a fresh instance then fails as it would.
+    const instantiate = () => spare?.takeFor(fuel) ?? new WebAssembly.Instance(module(job, abi.coreFile), withFuel(undefined, fuel));
+    const r = callDirect(instantiate, abi, job.input as string, made, limit);
     if (r.oversizeBytes !== undefined) {
       const what = r.ok ? 'output' : 'err message';
       outcome = {

@@ -92,6 +92,19 @@ export class FuelMeter {
     if (counter instanceof WebAssembly.Global) this.counters.push(counter);
   }
 
+  /**
+   * Takes over what another meter handed out (a spare instance's start function,
+   * sandbox/spare.ts), so the call is charged for it. Refused (false) when that is more
+   * than this call's budget: a slice given under no budget could then run unchecked,
+   * while up to the budget every slice is the one this meter would have handed out itself.
+   * The instance's counter is tracked by whoever takes it (track()), as for a fresh one.
+   */
+  carry(from: FuelMeter): boolean {
+    if (this.failure || this.handed + from.handed > this.budget) return false;
+    this.handed += from.handed;
+    return true;
+  }
+
   /** Fuel consumed: handed out, minus what the instances have left (a counter below zero is an overdraft). */
   consumed(): number {
     return this.counters.reduce((used, g) => used - (g.value as number), this.handed);

@@ -82,18 +82,13 @@ export interface Job {
   /** capability world: the JSON input text. command world: the command input. */
   input: string | CommandInput;
   /**
-   * Set to 1 (and notified) by the worker when it starts the call, so the
-   * wall-clock limit covers the guest, not the wait for a worker to be ready.
-   */
-  startedFlag?: Int32Array;
-  /**
    * Written with Atomics by the thread that waits for the call (INTERRUPT_TIMEOUT or
    * INTERRUPT_ABORT): the guest traps at its next refuel (sandbox/fuel-meter.ts).
    */
   interrupt?: Int32Array;
   /**
-   * performance.now() on the thread that runs the call, when it started it (the worker
-   * sets it with startedFlag): the fuel meter's deadline and a TIMEOUT's elapsedMs count
+   * performance.now() on the thread that runs the call, when it started it (a pool
+   * worker sets it when it reports the start in its slot, tiers/worker-protocol.ts): the fuel meter's deadline and a TIMEOUT's elapsedMs count
    * from here, as the waiting thread's clock does, not from after the glue is loaded.
    */
   startedAt?: number;
@@ -212,6 +207,8 @@ export interface JobResult {
   fuel?: number;
   /** The thread that ran the call (worker tier: its threadId), so reuse is observable. */
   worker?: number;
+  /** Worker tier: the call ran in a spare instance made before it (sandbox/spare.ts), which no call had run in. */
+  spare?: true;
   /** App host functions the guest called (`acme:kv/store#get` → count), for the audit log. */
   hostCalls?: Record<string, number>;
 }

@@ -1,31 +1,65 @@
-// The piscina worker: runs each Job it is given in a fresh instance. It holds no
-// state between calls except the glue module cache (code, not data).
-import { threadId, workerData } from 'node:worker_threads';
+// A pool worker (worker.ts): runs each call it is given in a fresh instance and
+// reports it. It holds no state between calls except the glue module cache (code,
+// not data) and at most one spare instance that no call has run in (sandbox/spare.ts).
+// It waits for calls on its event loop (never parked in Atomics.wait), so it can
+// make that spare after answering a call, off the next call's path.
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { messageOf } from '../errors.js';
 import { execute, glueHash, importedGlueModules, isNewGlue, loadGlue } from '../sandbox/execute.js';
-import type { Job, JobResult } from '../sandbox/job.js';
-import { DEFAULT_GLUE_MODULES, RECYCLE_EXIT_CODE, type WarmGlue } from './worker.js';
+import { makeSpare, type SpareInstance, spareKey } from '../sandbox/spare.js';
+import type { Job } from '../sandbox/job.js';
+import { DEFAULT_GLUE_MODULES, RECYCLE_EXIT_CODE } from './worker.js';
+import { type CallMessage, type WorkerMessage, type WorkerStart, WorkerSlot } from './worker-protocol.js';
 
-const data = workerData as { glues?: WarmGlue[]; glueModules?: number } | undefined;
-const glueModules = data?.glueModules ?? DEFAULT_GLUE_MODULES;
+const data = workerData as WorkerStart;
+const glueModules = data.glueModules ?? DEFAULT_GLUE_MODULES;
+const slot = new WorkerSlot(data.slot);
+const port = parentPort;
+if (!port) throw new Error('capsule: worker-entry runs only as a pool worker');
+const send = (m: WorkerMessage) => port.postMessage(m);
+let spare: SpareInstance | undefined;
+/** A call is running (between its awaits too): no spare is made then, so no call waits for one. */
+let busy = false;
 
 // A new worker (first start, or the replacement of one killed on a timeout) loads
 // the glue of every component the runtime has used before it reports ready, so
-// its first call pays no module load: piscina awaits this module before READY.
-const warm = data?.glues ?? [];
-await Promise.all(warm.map((g) => loadGlue(g.url, g.sha256).catch(() => undefined)));
+// its first call pays no module load.
+await Promise.all((data.glues ?? []).map((g) => loadGlue(g.url, g.sha256).catch(() => undefined)));
+port.on('message', (m: CallMessage) => void run(m));
+send({ type: 'ready' });
 
-export default function runJob(job: Job): Promise<JobResult> {
+async function run({ call, job, spares }: CallMessage): Promise<void> {
   // Imported modules are never freed: a worker that would go over its bound
   // ends itself before the call starts (no guest code has run, so the pool runs
-  // the call again in another worker) and piscina starts a fresh one.
+  // the call again in another worker) and a fresh one is started.
   if (!job.directAbi && importedGlueModules() >= glueModules && isNewGlue(job.glueUrl, glueHash(job))) {
     process.exit(RECYCLE_EXIT_CODE);
   }
-  if (job.startedFlag) {
-    Atomics.store(job.startedFlag, 0, 1);
-    Atomics.notify(job.startedFlag, 0);
+  busy = true;
+  const startedAt = performance.now();
+  slot.markStarted(call, performance.timeOrigin + startedAt);
+  // A spare serves one call at most, and only a call of its own component.
+  const key = spareKey(job);
+  const mine = spare?.key === key ? spare : undefined;
+  spare = undefined;
+  try {
+    const result = await execute({ ...job, interrupt: slot.interrupt, startedAt }, mine);
+    send({ type: 'result', call, result: { ...result, worker: threadId, ...(mine?.taken ? { spare: true as const } : {}) } });
+  } catch (e) {
+    send({ type: 'failed', call, message: messageOf(e) });
+  } finally {
+    job.hostPort?.port.close();
+    busy = false;
   }
-  return execute({ ...job, startedAt: performance.now() })
-    .then((r) => ({ ...r, worker: threadId }))
-    .finally(() => job.hostPort?.port.close());
+  if (spares && key) setImmediate(() => prepare(job, key));
+}
+
+/** Makes the next call's instance now that this call is answered. */
+function prepare(job: Job, key: string): void {
+  if (busy) return;
+  slot.sparing = true;
+  const made = makeSpare(job);
+  slot.sparing = false;
+  if (typeof made === 'object') spare = made;
+  else if (made) send({ type: 'no-spares', key, overran: made === 'overran' });
 }

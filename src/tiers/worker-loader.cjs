@@ -1,15 +1,11 @@
-// The file piscina loads in each pool worker (built to dist/worker.cjs).
+// The file each pool worker starts from (built to dist/worker.cjs; see src/tiers/worker.ts).
 //
-// piscina require()s its task file before it tries import(). On Node 20.19+ and
-// 22, require() of an ES module instantiates the module graph synchronously, and
-// a worker terminated in that moment (a call's timeout, a pool closing while a
-// replacement worker starts) aborts the whole process with the V8 fatal
-// "IsGraphAsync must be used on an instantiated module". This file is CommonJS,
-// so require() never takes that path: it loads the ES worker with import(), which
-// a termination merely stops.
-//
-// `__esModule` makes piscina await `default` before the worker reports ready, so
-// the worker's glue preload still finishes before its first call.
+// CommonJS, loading the ES worker with import(): on Node 20.19+ and 22, require() of
+// an ES module instantiates its graph synchronously, and a worker terminated in that
+// moment (a call's timeout, a pool closing while a replacement starts) aborts the
+// whole process with the V8 fatal "IsGraphAsync must be used on an instantiated
+// module"; an import() that a termination interrupts merely stops. The worker
+// reports ready itself (worker-entry.ts), after its glue preload.
 'use strict';
 
-module.exports = { __esModule: true, default: import('./worker.js').then((m) => m.default) };
+import('./worker.js');

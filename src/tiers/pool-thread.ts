@@ -1,0 +1,86 @@
+// One thread of the worker pool (worker.ts), seen from the main thread: the Worker,
+// its shared slot (worker-protocol.ts), whether it is ready, and the call it runs.
+// Whatever ends the thread (a result cannot, an exit or a crash can) is told to
+// that call's listener, so no call waits on a thread that is gone.
+import { type TransferListItem, Worker } from 'node:worker_threads';
+import type { JobResult } from '../sandbox/job.js';
+import { type CallMessage, type WorkerMessage, type WorkerStart, WorkerSlot } from './worker-protocol.js';
+
+/** How a call on a thread ended, as the pool hears it. */
+export type CallEnd =
+  | { type: 'result'; result: JobResult }
+  | { type: 'failed'; message: string }
+  /** The thread exited before answering: `code`, and the error it died of if any (e.g. out of memory). */
+  | { type: 'exit'; code: number; error?: Error };
+
+export interface ThreadEvents {
+  ready(t: PoolThread): void;
+  /** `why`: the error it died of, or its exit code. */
+  gone(t: PoolThread, why: string): void;
+  noSpares(t: PoolThread, key: string, overran: boolean): void;
+}
+
+export class PoolThread {
+  readonly slot = new WorkerSlot();
+  private readonly worker: Worker;
+  ready = false;
+  dead = false;
+  /** Set when the pool wants this thread ended once it is free (a spare that overran). */
+  retire = false;
+  /** The component the thread makes spares for (its last call's), for the pool's choice of thread. */
+  spareKey?: string;
+  private call?: { id: number; end: (e: CallEnd) => void };
+  private error?: Error;
+
+  constructor(file: string, start: Omit<WorkerStart, 'slot'>, heapMb: number, events: ThreadEvents) {
+    this.worker = new Worker(file, {
+      workerData: { ...start, slot: this.slot.buffer } satisfies WorkerStart,
+      resourceLimits: { maxOldGenerationSizeMb: heapMb },
+    });
+    // An idle pool does not keep the process alive; a thread with a call out does (send()).
+    this.worker.unref();
+    this.worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'ready') {
+        this.ready = true;
+        events.ready(this);
+      } else if (m.type === 'no-spares') {
+        events.noSpares(this, m.key, m.overran);
+      } else if (this.call?.id === m.call) {
+        this.settle(m.type === 'result' ? { type: 'result', result: m.result } : { type: 'failed', message: m.message });
+      }
+    });
+    this.worker.on('error', (e) => {
+      this.error = e;
+    });
+    this.worker.on('exit', (code) => {
+      this.dead = true;
+      this.settle({ type: 'exit', code, ...(this.error ? { error: this.error } : {}) });
+      events.gone(this, this.error ? this.error.message : `exit code ${code}`);
+    });
+  }
+
+  get busy(): boolean {
+    return this.call !== undefined;
+  }
+
+  /** Runs one call; `end` hears how it ended, once. */
+  send(message: CallMessage, transfer: TransferListItem[], end: (e: CallEnd) => void): void {
+    this.call = { id: message.call, end };
+    this.worker.ref();
+    this.worker.postMessage(message, transfer);
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+
+  private settle(e: CallEnd): void {
+    const call = this.call;
+    if (!call) return;
+    this.call = undefined;
+    // The call's interrupt is cleared before the thread can be given another.
+    this.slot.setInterrupt(0);
+    if (!this.dead) this.worker.unref();
+    call.end(e);
+  }
+}
