@@ -30,8 +30,8 @@ export interface FuelPair {
 }
 
 /** Both sides for `w`, or why there are none (a capability that is not a component). */
-export async function fuelPair(ctx: CapsuleContext, w: Workload): Promise<FuelPair | string> {
-  const rt = await createRuntime({ capabilitiesDir: ctx.capabilitiesDirs, policy: ctx.policy, auditLog: false });
+export async function fuelPair(ctx: CapsuleContext, w: Workload, cacheDir: string): Promise<FuelPair | string> {
+  const rt = await createRuntime({ capabilitiesDir: ctx.capabilitiesDirs, policy: ctx.policy, cacheDir, auditLog: false });
   try {
     const loaded = await rt.load(w.capability);
     const c = loaded.component;

@@ -298,13 +298,14 @@ export const GOALS: GoalDef[] = [
     id: 'markdown-first-call',
     name: 'first call of demo.markdown.render, empty cache (ms)',
     definition:
-      'rt.run(demo.markdown.render) on a new runtime with an empty transpile cache: transpiling the 12 MB component, compiling and instrumenting its core modules, and the call. One per round (the first round also loads the transpiler into the process)',
+      'rt.run(demo.markdown.render) on a new runtime with an empty transpile cache: transpiling the 12 MB component, compiling and instrumenting its core modules, and the call. One per round, at most 3 (1 with --quick); the first also loads the transpiler into the process',
     unit: 'ms',
     calls: 1,
     async run(env, rounds) {
       const w = workload('markdown');
       const times: number[] = [];
-      for (let i = 0; i < Math.min(rounds.rounds, 3); i++) {
+      // Seconds each: at most 3, and one in a quick run.
+      for (let i = 0; i < Math.min(rounds.rounds, env.quick ? 1 : 3); i++) {
         const cacheDir = await mkdtemp(path.join(tmpdir(), 'capsule-bench-cache-'));
         const rt = await createRuntime({ capabilitiesDir: env.ctx.capabilitiesDirs, policy: env.ctx.policy, cacheDir, pool: { minThreads: 1, maxThreads: 1 } });
         try {
@@ -330,7 +331,7 @@ export const GOALS: GoalDef[] = [
       ...(name === 'fib' ? { goal: atMost(1.1) } : {}),
       calls: name === 'fib' ? 20 : 5,
       async run(env, rounds) {
-        const pair = await fuelPair(env.ctx, workload(name));
+        const pair = await fuelPair(env.ctx, workload(name), env.cacheDir);
         if (typeof pair === 'string') return pair;
         try {
           const m = await pairWith(pair.on, pair.off, rounds);

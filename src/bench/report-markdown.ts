@@ -31,8 +31,7 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
   out.push('');
   out.push(
     'Each ratio comes from its two sides called alternately, call by call, in this process, over several rounds (which side goes first rotates each round); ' +
-      "a round's value is its subject p50 over its baseline p50 (or their difference in µs). Median and spread are over the rounds; the load average is the 1-minute figure when the row started and ended. " +
-      'Definitions: docs/benchmarks.md.',
+      "a round's value is its subject p50 over its baseline p50 (or their difference in µs). Median and spread are over the rounds; the load average is the 1-minute figure when the row started and ended.",
   );
   out.push('');
   out.push(markdownTable(GOAL_HEADERS, r.goals.map(goalCells)));
@@ -42,6 +41,10 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
     for (const g of notes) out.push(`- ${g.name}: ${g.notes}`);
     out.push('');
   }
+  out.push('Definitions:');
+  out.push('');
+  for (const g of r.goals) out.push(`- **${g.name}**${g.goal ? ` (goal ${g.goal})` : ''}: ${g.definition}.`);
+  out.push('');
   out.push('## Latency and throughput');
   out.push('');
   out.push(`![warm call latency per tier, log scale](${chartFile})`);
