@@ -142,10 +142,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
     const goals: Goal[] = [];
     const goalCache = await mkdtemp(path.join(tmpdir(), 'capsule-bench-cache-'));
     try {
-      const env = { ctx, cacheDir: goalCache, extism, rounds, quick, ...(callsPerRound ? { callsPerRound } : {}) };
+      const goalEnv = { ctx, cacheDir: goalCache, extism, rounds, quick, ...(callsPerRound ? { callsPerRound } : {}) };
       for (const def of goalDefs) {
         p?.step(`goal: ${def.name}`);
-        goals.push(await measureGoal(def, env));
+        goals.push(await measureGoal(def, goalEnv));
       }
     } finally {
       await removeCacheDir(goalCache);
