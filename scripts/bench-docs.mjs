@@ -31,6 +31,13 @@ The raw figures are in [bench/results.json](bench/results.json); the chart is [b
 Every figure below was measured in that one run; none is estimated.
 
 ## How to read it
+- **Goals.** Every ratio on this page is in the goals table, and each comes from its two sides called alternately, call by
+  call, in one process, over several rounds (which side goes first rotates each round): a round's value is its subject p50
+  over its baseline p50 (or their difference, in µs), and a row reports the median of those per-round values, their spread
+  (min–max and interquartile range) and the 1-minute load average when the row started and ended. The CLI rows spawn
+  \`node dist/cli.js ...\` and \`node -e 0\` alternately and time each child from spawn to exit. Each row's definition
+  follows the table. The latency table further down holds figures taken one subject at a time, minutes apart: they
+  describe each subject, and no ratio is made of them.
 - **Subjects.** \`inline\`, \`worker\` and \`process\` are capsule's tiers as measured here; \`vm\` is listed as unavailable
   where no VM runner is usable (as on this Linux machine: Apple Container needs macOS 26 on Apple silicon). Baselines: \`postMessage echo\` is a bare \`worker_threads\` round trip of the same value (structured clone both ways);
   \`direct\` calls the workload's own core module (taken out of capsule's compiled component) in the calling thread by the canonical

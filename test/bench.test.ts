@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBench } from '../dist/bench.js';
+import type { Goal } from '../dist/bench.js';
 import { cli, STACK_TRACE, tempDir } from './helpers.js';
 
 const finite = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
@@ -19,6 +20,7 @@ describe('capsule bench', () => {
       durationS: 0.05,
       maxSamples: 5,
       limitRepeats: 1,
+      goals: [],
       out,
     });
 
@@ -65,32 +67,27 @@ describe('capsule bench', () => {
       // The timeout really happened: no TIMEOUT can come back before its 100 ms limit.
       expect(l.overshoot!.min).toBeGreaterThanOrEqual(0);
     }
+    const l = (tier: string) => result.limits.find((x) => x.tier === tier)!;
     // The spinning guest was interrupted, not its worker killed: one thread served every echo call around it.
     expect(result.limits.find((x) => x.tier === 'worker')!.workers).toBe(1);
 
-    const ratio = (prefix: string) => result.ratios.find((r) => r.name.startsWith(prefix));
-    for (const name of [
-      'worker warm call / bare postMessage echo',
-      'capsule worker / Extism runInWorker, echo',
-      'capsule inline / Extism foreground, echo',
-      'capsule inline / direct fresh-instance call, echo',
-      'fresh core instance over the call',
-      'timeout overshoot, worker (ms, p50)',
-      'first call after a kill, worker (ms, p50)',
-      'first call after a timeout / warm call, worker',
-      'timeout overshoot, inline (ms, p99)',
-      'throughput 2 callers / 1 caller, worker, echo',
-    ]) {
-      expect(finite(ratio(name)?.value), name).toBe(true);
-    }
-    // A ratio whose inputs were not measured (no fib workload here) is null, not guessed.
-    expect(ratio('capsule worker / Extism runInWorker, fib')?.value).toBeNull();
+    // The latency table's figures are taken apart from each other: no ratio is made of them. The goals table holds every
+    // ratio, here only the timeout rows (goals: []), the ratio among them from pairs of calls around each TIMEOUT.
+    expect(result.goals.map((g) => g.id).sort()).toEqual(
+      ['after-timeout', 'timeout-overshoot-p50', 'timeout-overshoot-p99'].flatMap((id) => [`${id}-inline`, `${id}-worker`]).sort(),
+    );
+    const after = result.goals.find((g) => g.id === 'after-timeout-worker')!;
+    expect(after.paired!.rounds).toBe(1);
+    expect(after.value).toBe(after.paired!.perRound[0]);
+    expect(after.value).toBeCloseTo(l('worker').firstCallAfterKill!.p50 / l('worker').warmCall!.p50, 9);
 
     expect(result.environment.cores).toBeGreaterThan(0);
     expect(result.environment.node).toBe(process.version);
     expect(JSON.parse(readFileSync(files.json!, 'utf8'))).toEqual(JSON.parse(JSON.stringify(result)));
     const md = readFileSync(files.markdown!, 'utf8');
     expect(md).toContain('| subject | workload |');
+    expect(md).toContain('## Goals');
+    expect(md).toMatch(/\| first call after a timeout \/ warm call, worker \| \d/);
     expect(md).toMatch(/\| process \| echo \|.*(unavailable|µs|ms)/);
     const svg = readFileSync(files.svg!, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
@@ -98,18 +95,104 @@ describe('capsule bench', () => {
     expect(path.dirname(files.svg!)).toBe(out);
   }, 120_000);
 
-  it('fib measures the fuel checks off and on, interleaved, with the instrumentation time', async () => {
-    const { result } = await runBench({ tiers: ['inline'], workloads: ['fib'], peers: [], durationS: 0.05, maxSamples: 4, limitRepeats: 1, out: false });
-    const f = result.fuelCost?.find((x) => x.workload === 'fib');
-    expect(f?.status, f?.reason).toBe('ok');
-    expect(f!.off!.n).toBe(f!.on!.n);
-    expect(finite(f!.ratio) && finite(f!.instrumentMs) && finite(f!.fuelPerMs)).toBe(true);
-    expect(f!.fuelPerCall).toBeGreaterThan(1_000_000);
-    expect(result.ratios.find((r) => r.name === 'fuel checks on / off, fib')).toMatchObject({ target: '≤ 1.1' });
-  }, 120_000);
+  // Issue 11's table, row by row, and issue 10's fuel rows (its timeout rows come with --tiers: none here).
+  const GOAL_ROWS: Record<string, string | undefined> = {
+    'worker-echo': '≤ 2',
+    'worker-extism': '≤ 0.5',
+    'inline-direct': '≤ +20 µs',
+    'fresh-instance': '≤ 50 µs',
+    throughput: '≥ 1.8',
+    'cli-run': '≤ 1.8',
+    'cli-version': '≤ 1.3',
+    'fuel-fib': '≤ 1.1',
+    // The heavy rows: a 16 MiB string, the 12 MB JavaScript plugin transpiled, instrumented and run.
+    'echo-16mib': '≤ 2.5',
+    'markdown-fresh': '≤ 2',
+    'markdown-first-call': undefined,
+    'fuel-markdown': undefined,
+  };
+  const HEAVY = ['echo-16mib', 'markdown-fresh', 'markdown-first-call', 'fuel-markdown'];
+
+  /** Every row measured, each ratio one value per round from that round's own calls of both sides, their median the row's value. */
+  function expectInterleaved(goals: Goal[], rounds: number) {
+    for (const g of goals) {
+      expect(g.status, `${g.id}: ${g.reason}`).toBe('ok');
+      expect(g.definition.length, g.id).toBeGreaterThan(40);
+      expect(g.goal, g.id).toBe(GOAL_ROWS[g.id]);
+      expect(finite(g.value), g.id).toBe(true);
+      expect(g.meets === undefined, g.id).toBe(g.goal === undefined);
+      if (g.id === 'markdown-first-call') {
+        // A time with no baseline: one empty-cache first call per round, one in a quick run.
+        expect(g.unit).toBe('ms');
+        expect(g.paired).toBeUndefined();
+        expect(g.samples!.n).toBe(1);
+        continue;
+      }
+      const p = g.paired!;
+      expect(p.rounds, g.id).toBe(rounds);
+      expect(p.perRound).toHaveLength(rounds);
+      expect(p.subject.n, g.id).toBe(rounds * p.callsPerRound);
+      expect(p.baseline.n, g.id).toBe(p.subject.n);
+      expect(g.value).toBeCloseTo(((p.perRound[0] ?? 0) + (p.perRound[1] ?? 0)) / 2, 9);
+      expect(p.spread.min).toBeLessThanOrEqual(g.value!);
+      expect(p.spread.max).toBeGreaterThanOrEqual(g.value!);
+      expect(p.loadAverage.start).toHaveLength(3);
+      expect(p.loadAverage.end).toHaveLength(3);
+      if (g.unit === 'ratio') expect(p.perRound.every((x) => x > 0)).toBe(true);
+    }
+  }
+
+  it('measures the goal rows from their two sides interleaved over rounds, with median, spread and load average', async () => {
+    const { result } = await runBench({
+      tiers: [],
+      workloads: [],
+      peers: ['extism'],
+      rounds: 2,
+      callsPerRound: 1,
+      quick: true,
+      out: false,
+      goals: Object.keys(GOAL_ROWS).filter((id) => !HEAVY.includes(id)),
+    });
+    expect(result.settings.rounds).toBe(2);
+    expect(result.goals.map((g) => g.id)).toEqual([
+      'worker-echo',
+      'worker-extism',
+      'inline-direct',
+      'fresh-instance',
+      'throughput',
+      'cli-run',
+      'cli-version',
+      'fuel-fib',
+    ]);
+    expectInterleaved(result.goals, 2);
+    expect(result.goals.find((g) => g.id === 'fuel-fib')!.notes).toMatch(/fuel per call \d+/);
+    expect(result.environment.loadAverage).toHaveLength(3);
+    expect(result.environment.loadAverageAtEnd).toHaveLength(3);
+  }, 300_000);
+
+  it('measures the heavy goal rows the same way: 16 MiB echo, the markdown plugin fresh / warm, its first call, its fuel checks', async () => {
+    const { result } = await runBench({ tiers: [], workloads: [], peers: [], rounds: 2, callsPerRound: 1, quick: true, out: false, goals: HEAVY });
+    expect(result.goals.map((g) => g.id)).toEqual(['markdown-fresh', 'echo-16mib', 'markdown-first-call', 'fuel-markdown']);
+    expectInterleaved(result.goals, 2);
+  }, 600_000);
+
+  it('without the peer, its goal row says why instead of a figure', async () => {
+    const { result } = await runBench({ tiers: [], workloads: [], peers: [], goals: ['worker-extism'], rounds: 1, callsPerRound: 1, out: false });
+    expect(result.goals).toMatchObject([{ id: 'worker-extism', status: 'unavailable', reason: expect.stringMatching(/--peers none/) }]);
+    expect(result.goals[0]!.value).toBeUndefined();
+  }, 60_000);
 
   it('echo-audit measures echo with auditing off and on, interleaved, and reports the cost per call', async () => {
-    const { result } = await runBench({ tiers: ['worker'], workloads: ['echo-audit'], peers: [], durationS: 0.05, maxSamples: 6, limitRepeats: 1, out: false });
+    const { result } = await runBench({
+      tiers: ['worker'],
+      workloads: ['echo-audit'],
+      peers: [],
+      durationS: 0.05,
+      maxSamples: 6,
+      limitRepeats: 1,
+      goals: [],
+      out: false,
+    });
     const a = result.auditCost!;
     expect(a.status, a.reason).toBe('ok');
     expect(a.tier).toBe('worker');
@@ -118,7 +201,6 @@ describe('capsule bench', () => {
     // grant, link, run.start, run.end: the load line was written once, before the measured calls.
     expect(a.linesPerCall).toBe(4);
     expect(result.workloads['echo-audit']).toMatch(/interleaved/);
-    expect(finite(result.ratios.find((r) => r.name === 'auditing on / off, worker, echo')?.value)).toBe(true);
     // echo-audit alone measures only the pair: no tier rows.
     expect(result.rows).toEqual([]);
   }, 120_000);
@@ -131,6 +213,7 @@ describe('capsule bench', () => {
       durationS: 0.05,
       maxSamples: 3,
       limitRepeats: 1,
+      goals: [],
       out: false,
     });
     const runs = result.hostCallCost ?? [];
@@ -146,17 +229,44 @@ describe('capsule bench', () => {
 
   it('the CLI prints the table on stdout, progress on stderr, and refuses unknown workloads', () => {
     const out = tempDir('capsule-bench-cli-');
-    const r = cli(['bench', '--tiers', 'worker,vm', '--workloads', 'echo', '--peers', 'none', '--duration', '0.05', '--quick', '--out', out]);
+    const r = cli([
+      'bench',
+      '--tiers',
+      'worker,vm',
+      '--workloads',
+      'echo',
+      '--peers',
+      'none',
+      '--rows',
+      'cli-version',
+      '--rounds',
+      '2',
+      '--duration',
+      '0.05',
+      '--quick',
+      '--out',
+      out,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^worker\s+echo\s+\S/m);
     expect(r.stdout).toMatch(/^vm\s+echo\s.*(unavailable: |µs|ms)/m);
     expect(r.stdout).not.toContain('extism');
     expect(r.stderr).toContain('bench [');
+    expect(r.stdout).toMatch(
+      /^`node dist\/cli\.js --version` \/ `node -e 0`\s+\d+\.\d+\s+\d+\.\d+ – \d+\.\d+\s+\d+\.\d+ – \d+\.\d+\s+≤ 1\.3\s+(yes|NO)\s+2 × 1\s+\d/m,
+    );
+    expect(r.stdout).toMatch(/^first call after a timeout \/ warm call, worker\s+\d/m);
     expect(existsSync(path.join(out, 'results.json'))).toBe(true);
 
     const bad = cli(['bench', '--workloads', 'nope', '--out', out]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^capsule: USAGE: unknown workload nope/);
     expect(bad.stderr).not.toMatch(STACK_TRACE);
+    const badRows = cli(['bench', '--rows', 'nope', '--out', out]);
+    expect(badRows.status).toBe(2);
+    expect(badRows.stderr).toMatch(/^capsule: USAGE: unknown goal row nope; known: worker-echo,/);
+    const badRounds = cli(['bench', '--rounds', '0', '--out', out]);
+    expect(badRounds.status).toBe(2);
+    expect(badRounds.stderr).toMatch(/^capsule: USAGE: --rounds 0: expected a whole number/);
   }, 120_000);
 });

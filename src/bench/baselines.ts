@@ -12,7 +12,7 @@ const ECHO_WORKER = `const { parentPort } = require('node:worker_threads');
 parentPort.on('message', (m) => parentPort.postMessage(m));`;
 
 /** A worker that sends back whatever it is sent; one call in flight at a time. */
-class EchoWorker {
+export class EchoWorker {
   private pending?: (value: unknown) => void;
   private constructor(readonly worker: Worker) {
     worker.on('message', (m: unknown) => {

@@ -1,5 +1,7 @@
 // `capsule bench` end to end: every requested tier × workload, the baselines and
-// the peer measured in this one run, then ratios and the JSON/Markdown/SVG files.
+// the peer measured in this one run (figures, no ratios), the timeout runs, then
+// the goals table (goals.ts: each ratio from its two sides interleaved call by
+// call) and the JSON/Markdown/SVG files.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,24 +12,22 @@ import { coreModuleOf, directTarget, postMessageTarget } from './baselines.js';
 import { AUDIT_WORKLOAD, AUDIT_WORKLOAD_DESCRIPTION, measureAuditCost } from './audit-cost.js';
 import { capsuleTarget, probeTier, type CapsuleContext } from './capsule-target.js';
 import { capsuleVersion, environment } from './environment.js';
-import { measureFuelCost } from './fuel-cost.js';
+import { GOAL_IDS, GOALS, limitGoals, measureGoal } from './goals.js';
 import { measureLimits } from './limits.js';
 import type { Progress } from './progress.js';
 import { measure, type Target } from './measure.js';
 import { extismTarget, loadExtism } from './peers/extism.js';
-import { computeRatios, freshInstances, SUBJECTS } from './ratios.js';
+import { SUBJECTS } from './subjects.js';
 import { toMarkdown } from './report-markdown.js';
 import { toSvg } from './report-svg.js';
 import { BENCH_POLICY, CAPABILITIES_DIR, writeBenchCapabilities } from './setup.js';
 import type { Budget } from './stats.js';
-import type { AuditCost, BenchResult, FuelCost, HostCallCost, LimitRow, Missing, Row } from './types.js';
+import type { AuditCost, BenchResult, Goal, HostCallCost, LimitRow, Missing, Row } from './types.js';
 import { HOST_WORKLOAD, HOST_WORKLOAD_DESCRIPTION, measureHostCallCost } from './host-call-cost.js';
 import { WORKLOAD_NAMES, WORKLOADS, type Workload } from './workloads.js';
 import { removeCacheDir } from '../sandbox/transpile-cache.js';
 
 export const PEERS = ['extism'] as const;
-/** Workloads whose fuel-check cost is measured (issue 10: a CPU-bound WAT guest and the 12 MB JavaScript plugin). */
-const FUEL_WORKLOADS = ['fib', 'markdown'];
 /** The host-call workload's runs: the worker tier's round trip with a sync and an async function, and inline's direct call. */
 const HOST_RUNS: { tier: Tier; kind: 'sync' | 'async' }[] = [
   { tier: 'worker', kind: 'sync' },
@@ -48,6 +48,12 @@ export interface BenchOptions {
   maxSamples?: number;
   /** Timeout runs per tier; default 5, or 3 with quick. */
   limitRepeats?: number;
+  /** Rows of the goals table to measure (goals.ts GOAL_IDS); default all, [] none. The timeout rows come with --tiers. */
+  goals?: string[];
+  /** Rounds per goal row; default 10, or 3 with quick. */
+  rounds?: number;
+  /** Calls of each side per round, for every goal row (a test's few); default each row's own. */
+  callsPerRound?: number;
   /** The command line recorded with the results. */
   command?: string;
   /** Called before each step with a label and the step count. */
@@ -83,6 +89,13 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
     maxSamples: opts.maxSamples ?? 1_000_000,
   };
   const repeats = opts.limitRepeats ?? (quick ? 3 : 5);
+  const goalIds = pick('goal row', opts.goals, GOAL_IDS, GOAL_IDS);
+  const rounds = opts.rounds ?? (quick ? 3 : 10);
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new CapsuleError('USAGE', `rounds must be a whole number ≥ 1, got ${rounds}`);
+  const callsPerRound = opts.callsPerRound;
+  if (callsPerRound !== undefined && !(Number.isInteger(callsPerRound) && callsPerRound >= 1)) {
+    throw new CapsuleError('USAGE', `calls per round must be a whole number ≥ 1, got ${callsPerRound}`);
+  }
   const env = environment(capsuleVersion());
 
   const benchCaps = await mkdtemp(path.join(tmpdir(), 'capsule-bench-caps-'));
@@ -93,9 +106,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
     const extism = peers.includes('extism') ? await loadExtism() : undefined;
     const jobs = plan(ctx, tiers, workloads, extism);
     const auditTier = workloadNames.includes(AUDIT_WORKLOAD) ? (tiers.includes('worker') ? 'worker' : tiers[0]) : undefined;
-    const fuelWorkloads = workloads.filter((w) => FUEL_WORKLOADS.includes(w.name));
     const hostRuns = workloadNames.includes(HOST_WORKLOAD) ? HOST_RUNS.filter((h) => tiers.includes(h.tier)) : [];
-    p?.start(jobs.length + tiers.length * 2 + (auditTier ? 1 : 0) + fuelWorkloads.length + hostRuns.length);
+    const goalDefs = GOALS.filter((g) => goalIds.includes(g.id));
+    p?.start(jobs.length + tiers.length * 2 + (auditTier ? 1 : 0) + hostRuns.length + goalDefs.length);
 
     const rows: Row[] = [];
     const unavailable = new Map<Tier, Missing>();
@@ -120,24 +133,29 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
       const missing = unavailable.get(auditTier);
       auditCost = missing ? { tier: auditTier, ...missing } : await measureAuditCost(ctx, auditTier, budget);
     }
-    const fuelCost: FuelCost[] = [];
-    for (const w of fuelWorkloads) {
-      p?.step(`fuel checks off / on, ${w.name}`);
-      fuelCost.push(await measureFuelCost(ctx, w, budget));
-    }
     const hostCallCost: HostCallCost[] = [];
     for (const h of hostRuns) {
       p?.step(`host calls, ${h.tier} × ${h.kind} function`);
       const missing = unavailable.get(h.tier);
       hostCallCost.push(missing ? { tier: h.tier, function: h.kind, ...missing } : await measureHostCallCost(ctx, h.tier, h.kind, budget));
     }
+    const goals: Goal[] = [];
+    const goalCache = await mkdtemp(path.join(tmpdir(), 'capsule-bench-cache-'));
+    try {
+      const goalEnv = { ctx, cacheDir: goalCache, extism, rounds, quick, ...(callsPerRound ? { callsPerRound } : {}) };
+      for (const def of goalDefs) {
+        p?.step(`goal: ${def.name}`);
+        goals.push(await measureGoal(def, goalEnv));
+      }
+    } finally {
+      await removeCacheDir(goalCache);
+    }
+    goals.push(...limitGoals(limits));
     p?.done();
-
-    const freshInstance = freshInstances(rows);
     const result: BenchResult = {
       environment: { ...env, loadAverageAtEnd: environment(env.capsuleVersion).loadAverage },
       command: opts.command ?? 'runBench()',
-      settings: { tiers, workloads: workloadNames, peers, durationS, quick },
+      settings: { tiers, workloads: workloadNames, peers, goals: goalIds, rounds, durationS, quick },
       workloads: {
         ...Object.fromEntries(workloads.map((w) => [w.name, w.description])),
         ...(auditTier ? { [AUDIT_WORKLOAD]: AUDIT_WORKLOAD_DESCRIPTION } : {}),
@@ -145,11 +163,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchRun> {
       },
       rows,
       limits,
-      freshInstance,
       ...(auditCost ? { auditCost } : {}),
-      ...(fuelCost.length ? { fuelCost } : {}),
       ...(hostCallCost.length ? { hostCallCost } : {}),
-      ratios: computeRatios(rows, limits, freshInstance, auditCost, fuelCost),
+      goals,
       elapsedS: (performance.now() - started) / 1000,
     };
     return { result, files: opts.out === false ? {} : await writeResults(result, opts.out ?? './bench-results') };

@@ -2,4 +2,4 @@
 // entry (dist/bench.js) so that the library's import graph (dist/index.js) never
 // carries it.
 export { runBench, type BenchOptions, type BenchRun } from './harness.js';
-export type { BenchResult } from './types.js';
+export type { BenchResult, Goal, Paired } from './types.js';

@@ -5,6 +5,7 @@ import { createRuntime } from '../api.js';
 import { CapsuleError } from '../errors.js';
 import type { Tier } from '../policy/tier.js';
 import type { CapsuleContext } from './capsule-target.js';
+import { loadavg } from './paired.js';
 import { summarize } from './stats.js';
 import type { LimitRow } from './types.js';
 
@@ -14,6 +15,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function measureLimits(ctx: CapsuleContext, tier: Tier, repeats: number): Promise<LimitRow> {
   // The default pool, as an application gets it from createRuntime().
+  const start = loadavg();
   const rt = await createRuntime({ capabilitiesDir: ctx.capabilitiesDirs, policy: ctx.policy });
   try {
     for (let i = 0; i < 3; i++) await rt.run('bench.echo', null, { tier });
@@ -49,6 +51,7 @@ export async function measureLimits(ctx: CapsuleContext, tier: Tier, repeats: nu
       overshoot: summarize(overshoot),
       firstCallAfterKill: summarize(after),
       warmCall: summarize(warm),
+      pairs: { warm, after, loadAverage: { start, end: loadavg() } },
       ...(tier === 'worker' ? { workers: workers.size } : {}),
     };
   } finally {

@@ -1,5 +1,5 @@
 // results.md: the run as Markdown tables (what docs/benchmarks.md is made from).
-import { count, ms, ratio, ROW_HEADERS, rowCells } from './format.js';
+import { count, GOAL_HEADERS, goalCells, ms, ROW_HEADERS, rowCells } from './format.js';
 import type { BenchResult } from './types.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -27,14 +27,23 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
   out.push('');
   for (const [name, what] of Object.entries(r.workloads)) out.push(`- ${name}: ${what}`);
   out.push('');
-  out.push('## Ratios');
+  out.push('## Goals');
   out.push('');
   out.push(
-    markdownTable(
-      ['ratio', 'value', 'target', 'meets target', 'from'],
-      r.ratios.map((x) => [x.name, ratio(x.value), x.target ?? '', x.meets === undefined ? '' : x.meets ? 'yes' : 'no', x.from]),
-    ),
+    'Each ratio comes from its two sides called alternately, call by call, in this process, over several rounds (which side goes first rotates each round); ' +
+      "a round's value is its subject p50 over its baseline p50 (or their difference in µs). Median and spread are over the rounds; the load average is the 1-minute figure when the row started and ended.",
   );
+  out.push('');
+  out.push(markdownTable(GOAL_HEADERS, r.goals.map(goalCells)));
+  out.push('');
+  const notes = r.goals.filter((g) => g.notes);
+  if (notes.length) {
+    for (const g of notes) out.push(`- ${g.name}: ${g.notes}`);
+    out.push('');
+  }
+  out.push('Definitions:');
+  out.push('');
+  for (const g of r.goals) out.push(`- **${g.name}**${g.goal ? ` (goal ${g.goal})` : ''}: ${g.definition}.`);
   out.push('');
   out.push('## Latency and throughput');
   out.push('');
@@ -44,7 +53,8 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
   out.push('');
   out.push(
     'Cold first call: a new runtime with an empty transpile cache (its `stats.cache` in brackets), or a new worker / plugin for the baselines and the peer. ' +
-      'Warm: sequential calls after 3 warm-up calls. calls/s ×N: N callers in flight. Guest memory: peak linear memory of a call (`stats.memoryBytes`).',
+      'Warm: sequential calls after 3 warm-up calls. calls/s ×N: N callers in flight. Guest memory: peak linear memory of a call (`stats.memoryBytes`). ' +
+      'Each row was measured on its own, minutes apart from the others: compare rows with the goals table above, never by dividing figures of this one.',
   );
   out.push('');
   out.push('## Limits');
@@ -73,36 +83,6 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
     'A spinning guest is stopped at its next fuel check (the worker is reused: `workers` counts the threads that served the echo calls around the timeouts).',
   );
   out.push('');
-  if (r.fuelCost?.length) {
-    out.push('## Fuel checks');
-    out.push('');
-    out.push(
-      markdownTable(
-        ['workload', 'off p50', 'on p50', 'on / off', 'fuel per call', 'fuel per ms', 'instrumentation', 'core bytes', 'calls'],
-        r.fuelCost.map((f) =>
-          f.status !== 'ok'
-            ? [f.workload, `${f.status}: ${f.reason ?? ''}`, '', '', '', '', '', '', '']
-            : [
-                f.workload,
-                ms(f.off?.p50),
-                ms(f.on?.p50),
-                ratio(f.ratio ?? null),
-                count(f.fuelPerCall),
-                count(f.fuelPerMs),
-                ms(f.instrumentMs),
-                count(f.coreBytes),
-                String(f.on?.n ?? 0),
-              ],
-        ),
-      ),
-    );
-    out.push('');
-    out.push(
-      "The same component's core modules compiled without and with fuel checks, run by the same execute() on the bench's thread, alternately one call each. " +
-        'Instrumentation: the pass over the core files, paid once per component on its first load.',
-    );
-    out.push('');
-  }
   if (r.auditCost) {
     const a = r.auditCost;
     out.push('## Auditing');
@@ -154,14 +134,5 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
     );
     out.push('');
   }
-  out.push('## Fresh instance');
-  out.push('');
-  out.push(
-    markdownTable(
-      ['workload', 'direct call, reused instance p50', 'direct call, fresh instance p50', 'fresh instance over the call'],
-      r.freshInstance.map((f) => [f.workload, ms(f.reused.p50), ms(f.fresh.p50), `${count(f.overheadUs)} µs`]),
-    ),
-  );
-  out.push('');
   return out.join('\n');
 }

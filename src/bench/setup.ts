@@ -26,6 +26,11 @@ const BENCH_CAPABILITIES: Record<string, { file: string; limits: Record<string, 
     file: path.join(CAPABILITIES_DIR, 'demo.echo', 'component.wasm'),
     limits: { memoryBytes: 16 << 20, timeoutMs: 30_000, outputBytes: 8 << 20 },
   },
+  // The same component with room for a 16 MiB string in and out (its JSON is 2 bytes longer than the default 16 MiB input limit).
+  'bench.echo-big': {
+    file: path.join(CAPABILITIES_DIR, 'demo.echo', 'component.wasm'),
+    limits: { memoryBytes: 256 << 20, timeoutMs: 60_000, outputBytes: 32 << 20, inputBytes: 32 << 20 },
+  },
 };
 
 /** Writes `<dir>/<id>/capability.json` + component.wasm for each bench component that exists; returns the ids written. */

@@ -58,37 +58,8 @@ export interface LimitRow {
   warmCall?: Summary;
   /** Workers that served the echo calls of the run (1: every TIMEOUT left its worker alive). */
   workers?: number;
-}
-
-/** The fuel checks' cost: the same component's core modules with and without them, interleaved call by call. */
-export interface FuelCost {
-  workload: string;
-  status: 'ok' | Missing['status'];
-  reason?: string;
-  /** Without fuel checks, ms. */
-  off?: Summary;
-  /** With fuel checks, ms. */
-  on?: Summary;
-  /** on.p50 / off.p50. */
-  ratio?: number;
-  /** stats.fuel of one call. */
-  fuelPerCall?: number;
-  /** fuelPerCall / on.p50: the machine's rate, what FUEL_PER_MS is calibrated from. */
-  fuelPerMs?: number;
-  /** The instrumentation pass over the component's core files (what a first load pays), ms. */
-  instrumentMs?: number;
-  coreBytes?: number;
-}
-
-/** Cost of a fresh instance, measured in-thread on the workload's own core module. */
-export interface FreshInstance {
-  workload: string;
-  /** Direct call on one reused instance, ms. */
-  reused: Summary;
-  /** Direct new WebAssembly.Instance + call, ms. */
-  fresh: Summary;
-  /** fresh.p50 - reused.p50, µs. */
-  overheadUs: number;
+  /** The raw echo calls, in order: warm[i] right before the i-th TIMEOUT, after[i] right after it, ms. */
+  pairs?: { warm: number[]; after: number[]; loadAverage: Paired['loadAverage'] };
 }
 
 /** Echo with auditing off and on, interleaved call by call (bench/audit-cost.ts). */
@@ -124,16 +95,6 @@ export interface HostCallCost {
   perHostCallUs?: number;
 }
 
-export interface Ratio {
-  name: string;
-  value: number | null;
-  /** What the issue asks for, in words (e.g. "≤ 1.5"). */
-  target?: string;
-  meets?: boolean;
-  /** How it was computed, from which measured figures. */
-  from: string;
-}
-
 export interface Environment {
   node: string;
   v8: string;
@@ -153,18 +114,56 @@ export interface Environment {
 export interface BenchResult {
   environment: Environment;
   command: string;
-  settings: { tiers: string[]; workloads: string[]; peers: string[]; durationS: number; quick: boolean };
+  settings: { tiers: string[]; workloads: string[]; peers: string[]; goals: string[]; rounds: number; durationS: number; quick: boolean };
   /** What each workload runs, by name. */
   workloads: Record<string, string>;
   rows: Row[];
   limits: LimitRow[];
-  freshInstance: FreshInstance[];
-  /** The fuel checks' cost on fib and markdown, when those workloads were selected. */
-  fuelCost?: FuelCost[];
   /** Present when the `echo-audit` workload was selected. */
   auditCost?: AuditCost;
   /** Present when the `host-calls` workload was selected: worker (sync, async) and inline (sync). */
   hostCallCost?: HostCallCost[];
-  ratios: Ratio[];
+  /** Every figure with a goal (and the few reported beside them): ratios only from interleaved sides. */
+  goals: Goal[];
   elapsedS: number;
+}
+
+/** Subject and baseline interleaved call by call over rounds (bench/paired.ts). */
+export interface Paired {
+  /** Median of the per-round values. */
+  median: number;
+  /** Spread of the per-round values: min, quartiles, max. */
+  spread: { min: number; q1: number; q3: number; max: number };
+  /** One value per round: that round's subject p50 / baseline p50 (or the difference, µs). */
+  perRound: number[];
+  rounds: number;
+  callsPerRound: number;
+  /** All the subject's calls, ms. */
+  subject: Summary;
+  /** All the baseline's calls, ms. */
+  baseline: Summary;
+  /** os.loadavg() (1, 5, 15 minutes) when the pair started and ended. */
+  loadAverage: { start: number[]; end: number[] };
+}
+
+/** One row of the goals table (issue 11's table and issue 10's figures): a definition, a goal, a measured value. */
+export interface Goal {
+  id: string;
+  name: string;
+  /** What is divided by what (or subtracted, or timed), as docs/benchmarks.md defines it. */
+  definition: string;
+  /** 'ratio': subject / baseline; 'µs': subject − baseline; 'ms': a time (no baseline). */
+  unit: 'ratio' | 'µs' | 'ms';
+  /** The goal in words ("≤ 2", "≥ 1.8", "≤ +20 µs"); absent for a figure that is only reported. */
+  goal?: string;
+  status: 'ok' | Missing['status'];
+  reason?: string;
+  /** The median of the per-round values. */
+  value?: number;
+  meets?: boolean;
+  paired?: Paired;
+  /** A time with no baseline (the first call with an empty cache, a timeout's overshoot). */
+  samples?: Summary;
+  /** Side figures (fuel per call, instrumentation time...). */
+  notes?: string;
 }

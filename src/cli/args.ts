@@ -34,6 +34,8 @@ const OPTIONS = {
   peers: { type: 'string', multiple: true },
   duration: { type: 'string' },
   quick: { type: 'boolean' },
+  rows: { type: 'string', multiple: true },
+  rounds: { type: 'string' },
   lang: { type: 'string' },
   dir: { type: 'string' },
   sign: { type: 'string' },

@@ -1,7 +1,7 @@
 // `capsule bench`: what each isolation tier costs, beside the baselines and the
 // Extism peer. Progress on stderr, the tables on stdout, files in --out.
 import { runBench } from '../bench/harness.js';
-import { ms, ratio, ROW_HEADERS, rowCells } from '../bench/format.js';
+import { GOAL_HEADERS, goalCells, ms, ROW_HEADERS, rowCells } from '../bench/format.js';
 import { stderrProgress } from '../bench/progress.js';
 import type { BenchResult } from '../bench/types.js';
 import type { Tier } from '../policy/tier.js';
@@ -15,12 +15,22 @@ export async function benchCommand(a: ParsedArgs): Promise<number> {
   if (duration !== undefined && !(duration > 0 && Number.isFinite(duration))) {
     throw usage(`--duration ${String(a.values.duration)}: expected a positive number of seconds`);
   }
-  const peers = a.list('peers');
-  const listed = (name: string) => (a.list(name).length > 0 ? a.list(name) : undefined);
+  const rounds = a.values.rounds === undefined ? undefined : Number(a.values.rounds);
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) {
+    throw usage(`--rounds ${String(a.values.rounds)}: expected a whole number of rounds, 1 or more`);
+  }
+  // `none` selects nothing (e.g. `--workloads none --rows cli-version` for one goal row).
+  const listed = (name: string) => {
+    const l = a.list(name);
+    if (l.length === 0) return undefined;
+    return l.includes('none') ? [] : l;
+  };
   const { result, files } = await runBench({
     tiers: listed('tiers') as Tier[] | undefined,
     workloads: listed('workloads'),
-    peers: peers.includes('none') ? [] : peers.length > 0 ? peers : undefined,
+    peers: listed('peers'),
+    goals: listed('rows'),
+    rounds,
     durationS: duration,
     quick: a.values.quick === true,
     out: (a.values.out as string | undefined) ?? './bench-results',
@@ -45,11 +55,6 @@ function render(r: BenchResult): string {
       ? [l.tier, '–', '–', '–', `${l.status}: ${l.reason ?? ''}`]
       : [l.tier, ms(l.overshoot?.p50), ms(l.overshoot?.p99), ms(l.warmCall?.p50), ms(l.firstCallAfterKill?.p50)],
   );
-  const fuel = (r.fuelCost ?? []).map((f) =>
-    f.status !== 'ok'
-      ? [f.workload, '–', '–', '–', `${f.status}: ${f.reason ?? ''}`]
-      : [f.workload, ms(f.off?.p50), ms(f.on?.p50), (f.ratio ?? Number.NaN).toFixed(2), ms(f.instrumentMs)],
-  );
   const host = (r.hostCallCost ?? []).map((h) =>
     h.status !== 'ok'
       ? [h.tier, h.function, '–', '–', `${h.status}: ${h.reason ?? ''}`]
@@ -58,11 +63,8 @@ function render(r: BenchResult): string {
   return [
     `capsule bench · Node ${e.node} · ${e.cpuModel} · ${e.cores} cores · ${r.settings.durationS} s per measurement · ${r.elapsedS.toFixed(0)} s`,
     '',
-    table(ROW_HEADERS, r.rows.map(rowCells)),
-    '',
-    table(['tier', 'timeout overshoot p50', 'overshoot p99', 'warm call p50', 'first call after timeout p50'], limits),
-    '',
-    ...(fuel.length ? [table(['fuel checks', 'off p50', 'on p50', 'on / off', 'instrumentation'], fuel), ''] : []),
+    ...(r.rows.length ? [table(ROW_HEADERS, r.rows.map(rowCells)), ''] : []),
+    ...(limits.length ? [table(['tier', 'timeout overshoot p50', 'overshoot p99', 'warm call p50', 'first call after timeout p50'], limits), ''] : []),
     ...(host.length ? [table(['host calls', 'function', '1000 calls p50', 'none p50', 'per host call'], host), ''] : []),
     ...(r.auditCost?.status === 'ok'
       ? [
@@ -81,10 +83,10 @@ function render(r: BenchResult): string {
           '',
         ]
       : []),
-    table(
-      ['ratio', 'value', 'target', 'meets'],
-      r.ratios.map((x) => [x.name, ratio(x.value), x.target ?? '', x.meets === undefined ? '' : x.meets ? 'yes' : 'NO']),
-    ),
+    `goals: each ratio from its two sides interleaved call by call, ${r.settings.rounds} rounds; median and spread of the per-round values`,
+    table(GOAL_HEADERS, r.goals.map(goalCells)),
+    ...r.goals.filter((g) => g.notes).map((g) => `${g.name}: ${g.notes}`),
+    `load average ${e.loadAverage.join(' / ')} at start, ${(e.loadAverageAtEnd ?? []).join(' / ')} at end`,
     '',
   ].join('\n');
 }

@@ -156,9 +156,13 @@ What each tier costs, beside baselines and Extism.
 
 options:
   --tiers LIST         inline,worker,process,vm
-  --workloads LIST     echo,echo-1mib,fib,markdown,wc,echo-audit
+  --workloads LIST     echo,echo-1mib,fib,markdown,wc,echo-audit,host-calls or none
   --peers LIST         extism or none
-  --duration S         seconds per measurement
+  --rows LIST          goal rows (default all, or none): worker-echo,worker-extism,
+                       inline-direct,fresh-instance,markdown-fresh,echo-16mib,throughput,
+                       cli-run,cli-version,markdown-first-call,fuel-fib,fuel-markdown
+  --rounds N           rounds per goal row (default 10, 3 with --quick)
+  --duration S         seconds per measurement of the latency table
   --quick              a short run
   --out DIR            where to write results (default ./bench-results)
   --json               print JSON
@@ -192,8 +196,8 @@ usage:
   capsule cache [info] [--json]         the transpile cache: path, entries, bytes (and its cap)
   capsule cache clean                   remove every cache entry
   capsule bench [--tiers inline,worker,process,vm] [--workloads echo,echo-1mib,fib,markdown,wc,echo-audit]
-                [--peers extism|none] [--duration S] [--quick] [--out DIR] [--json]
-                                        what each tier costs, beside baselines and Extism
+                [--peers extism|none] [--rows LIST|none] [--rounds N] [--duration S] [--quick]
+                [--out DIR] [--json]    what each tier costs, beside baselines and Extism
   capsule help [COMMAND] | COMMAND --help | --version
 
 options:
