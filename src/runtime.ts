@@ -122,20 +122,15 @@ export class Runtime {
     readonly registry: Registry,
     readonly policy: Policy,
     private readonly compiler: ComponentCompiler,
-    private readonly opts: RuntimeOptions,
+    private readonly opts: ReadOptions,
     private readonly audit: AuditTrail,
+    runners: Runners,
   ) {
     this.loaded = new Lru(opts.cacheEntries ?? DEFAULT_MEMORY_ENTRIES);
-    this.host = (opts as ReadOptions).hostTable ?? new Map();
+    this.host = opts.hostTable;
     const a = opts.admission ?? {};
     this.admission = new Admission(a.memoryBytes ?? Math.min(totalmem() / 2, 16 * 1024 ** 3), a.queueLength ?? 1024);
-    this.runners = new Runners({
-      pool: opts.pool,
-      vm: opts.vm,
-      process: opts.process,
-      host: this.host,
-      onNote: (capability, message) => opts.logger?.({ level: 'info', message, capability, source: 'runtime' }),
-    });
+    this.runners = runners;
   }
 
   /** The audit file this runtime appends to (absolute), or undefined when auditing is off. */
@@ -149,6 +144,16 @@ export class Runtime {
     const cacheDir = opts.cacheDir ?? defaultCacheDir();
     refuseKernelPath(cacheDir, 'the cache directory', 'USAGE');
     const audit = await AuditTrail.open(opts.auditLog, (e) => auditFailed(e, opts.logger));
+    const runners = new Runners({
+      pool: opts.pool,
+      vm: opts.vm,
+      process: opts.process,
+      host: opts.hostTable,
+      onNote: (capability, message) => opts.logger?.({ level: 'info', message, capability, source: 'runtime' }),
+    });
+    // Workers asked for up front start now, so they boot (on another core) while the
+    // registry and policy are read: for `capsule run` that boot was the longest wait.
+    if (opts.pool?.minThreads) runners.worker();
     // capsule's own files can never be granted to a guest, and its install and
     // the capabilities it loads can never be written by one (docs/security.md).
     const own = [cacheDir, ...(audit.path ? [audit.path] : [])];
@@ -159,6 +164,7 @@ export class Runtime {
       [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own, readOnly)]);
       audit.opened(policy);
     } catch (e) {
+      await runners.close().catch(() => undefined);
       await audit.close().catch(() => undefined);
       throw e;
     }
@@ -168,9 +174,7 @@ export class Runtime {
       memoryEntries: opts.cacheEntries,
       onTampered: (t) => audit.cacheTampered({ stage: 'read', ...t }),
     });
-    const rt = new Runtime(registry, policy, compiler, opts, audit);
-    if (opts.pool?.minThreads) rt.runners.worker(); // start workers now, off the first call's path
-    return rt;
+    return new Runtime(registry, policy, compiler, opts, audit, runners);
   }
 
   /** Run the capability `id` with `input` (any JSON value; for command world `{ args?, stdin?, env? }`). */
@@ -469,7 +473,7 @@ function auditFailed(e: CapsuleError, logger: RuntimeOptions['logger']): void {
  * POLICY_INVALID. The policy the checks see is the policy the decisions use.
  */
 /** The options as read: the host functions already copied into a table (read once). */
-type ReadOptions = RuntimeOptions & { hostTable?: HostTable };
+type ReadOptions = RuntimeOptions & { hostTable: HostTable };
 
 function runtimeOptions(callerOpts: unknown): ReadOptions {
   const opts = snapshotOptions(callerOpts, 'createRuntime options', ['logger', 'policy', 'host']);
