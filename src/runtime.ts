@@ -26,6 +26,7 @@ import type { VmOptions } from './tiers/vm/select.js';
 import type { PoolOptions } from './tiers/worker.js';
 import { containerJob } from './container-job.js';
 import { type Plan, type PlanCall, planCall } from './plan/plan.js';
+import { PlanCache, planKey } from './plan/plan-cache.js';
 import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, runOptions } from './run-input.js';
 import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options.js';
 import { capabilityOutput, commandOutput } from './run-output.js';
@@ -117,6 +118,8 @@ export class Runtime {
   private closed = false;
   readonly admission: Admission;
   private readonly host: HostTable;
+  /** Each call's plan, made once per capability × call overrides (plan/plan-cache.ts says when it is made again). */
+  private readonly plans = new PlanCache<Loaded, { plan: Plan; host?: HostImports }>();
 
   private constructor(
     readonly registry: Registry,
@@ -304,9 +307,12 @@ export class Runtime {
     // (IMPORT_DENIED naming a missing function) is audited like any other plan refusal.
     let appHost: HostImports | undefined;
     const plan = this.audit.plan(l, () => {
-      const p = this.plan(l, opts);
-      appHost = this.appHost(l, p.decision.grants.host);
-      return p;
+      const kept = this.plans.get(l, planKey(opts), this.policy, currentHost(), (ctx) => {
+        const p = planCall(l, this.policy, ctx, opts);
+        return { plan: p, ...withHost(this.appHost(l, p.decision.grants.host)) };
+      });
+      appHost = kept.host;
+      return kept.plan;
     });
     const { decision } = plan;
     const validators = ioValidators(manifest);
