@@ -27,9 +27,9 @@ import type { PoolOptions } from './tiers/worker.js';
 import { containerJob } from './container-job.js';
 import { type Plan, type PlanCall, planCall } from './plan/plan.js';
 import { PlanCache, planKey } from './plan/plan-cache.js';
-import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, runOptions } from './run-input.js';
+import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, inputValue, runOptions } from './run-input.js';
 import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options.js';
-import { capabilityOutput, commandOutput } from './run-output.js';
+import { capabilityOutputText, commandOutput, parseOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
 import type { Permissions } from './grants/permissions.js';
@@ -299,10 +299,26 @@ export class Runtime {
   }
 
   /** Run what `load` or `loadFile` returned (lets a caller look at the manifest first). */
-  async runLoaded<T = unknown>(l: Loaded, input: unknown, callerOpts: RunOptions = {}): Promise<RunResult<T>> {
+  runLoaded<T = unknown>(l: Loaded, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
+    return this.call(l, { value: input }, opts) as Promise<RunResult<T>>;
+  }
+
+  /**
+   * Run the capability `id` with its input as JSON text, and get its output as JSON
+   * text (README: Library): for a caller that already holds text, nothing is
+   * stringified or parsed on this thread unless a schema has to check it.
+   */
+  async runText(id: string, jsonText: string, opts: RunOptions = {}): Promise<RunResult<string>> {
+    if (typeof id !== 'string') throw new CapsuleError('USAGE', `runText needs a capability id (a string), got ${shown(id)}`);
+    if (typeof jsonText !== 'string') throw new CapsuleError('USAGE', `runText needs the input as JSON text (a string), got ${shown(jsonText)}`);
+    return this.call(await this.load(id), { text: jsonText }, opts) as Promise<RunResult<string>>;
+  }
+
+  private async call(l: Loaded, input: CallInput, callerOpts: RunOptions): Promise<RunResult<unknown>> {
     const started = performance.now();
     const { manifest, component } = l;
-    const opts = runOptions<RunOptions>(callerOpts, manifest.id);
+    const id = manifest.id;
+    const opts = runOptions<RunOptions>(callerOpts, id);
     // The app's host functions are matched to the component's imports here, so a refusal
     // (IMPORT_DENIED naming a missing function) is audited like any other plan refusal.
     let appHost: HostImports | undefined;
@@ -317,13 +333,30 @@ export class Runtime {
     const { decision } = plan;
     const validators = ioValidators(manifest);
     const world = manifest.world;
-    // The input is read once, as JSON: its size is bounded before the schema check,
-    // and the schema checks exactly what the guest will get.
-    const sent = world === 'command' ? commandInput(input, manifest.id) : inputText(input, manifest.id);
-    checkInputBytes(sent, decision.limits.inputBytes, manifest.id);
-    if (validators.input) checkValue(validators.input, typeof sent === 'string' ? JSON.parse(sent) : sent, 'INPUT_INVALID', manifest.id);
-    const tier = await this.audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier, decision));
-    this.warn(manifest.id, tier);
+    const limit = decision.limits.inputBytes;
+    const asText = 'text' in input;
+    // The input is read once, as JSON: its size is bounded before anything parses or
+    // checks it, and the schema checks exactly what the guest will get.
+    let sent: string | CommandInput;
+    if (asText) checkInputBytes(input.text, limit, id);
+    if (world === 'command') {
+      sent = commandInput(asText ? inputValue(input.text, id) : input.value, id);
+      checkInputBytes(sent, limit, id);
+      checkValue(validators.input, sent, 'INPUT_INVALID', id);
+    } else {
+      sent = asText ? input.text : inputText(input.value, id);
+      if (!asText) checkInputBytes(sent, limit, id);
+      if (validators.input) checkValue(validators.input, inputValue(sent, id), 'INPUT_INVALID', id);
+    }
+    // Text nobody parsed here (no schema) is checked to be JSON in the sandbox's thread, and
+    // so is output the caller takes as text: sandbox/execute.ts.
+    const checkJson = asText && world === 'capability';
+    const textChecks = {
+      ...(checkJson && !validators.input ? { checkInputJson: true } : {}),
+      ...(checkJson && !validators.output ? { checkOutputJson: true } : {}),
+    };
+    const tier = await this.audit.escalation(id, plan.tier, () => this.resolveTier(l, plan.tier, decision));
+    this.warn(id, tier);
     const job: Job | ContainerJob = component
       ? {
           capabilityId: manifest.id,
@@ -336,6 +369,7 @@ export class Runtime {
           grants: decision.grants,
           limits: decision.limits,
           input: sent,
+          ...textChecks,
           bundle: component.bundle,
           ...withHost(appHost),
         }
@@ -345,9 +379,23 @@ export class Runtime {
       run.memoryBytes = result.memoryBytes;
       run.denials = result.denials;
       if (result.hostCalls) run.hostCalls = result.hostCalls;
-      this.forwardLogs(manifest.id, result, world);
-      const output = world === 'command' ? commandOutput(result, job) : capabilityOutput(result, job);
-      checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
+      this.forwardLogs(id, result, world);
+      let output: unknown;
+      if (world === 'command') {
+        const out = commandOutput(result, job);
+        checkValue(validators.output, out, 'OUTPUT_INVALID', id);
+        output = asText ? JSON.stringify(out) : out;
+      } else {
+        // The worker and inline tiers ran sandbox/execute.ts in this process: it held the output to outputBytes.
+        const text = capabilityOutputText(result, job, tier.tier === 'worker' || tier.tier === 'inline');
+        if (asText) {
+          if (validators.output) checkValue(validators.output, parseOutput(text, job), 'OUTPUT_INVALID', id);
+          output = text;
+        } else {
+          output = parseOutput(text, job);
+          checkValue(validators.output, output, 'OUTPUT_INVALID', id);
+        }
+      }
       const stats: RunStats = {
         tier: tier.tier,
         durationMs: performance.now() - started,
@@ -358,7 +406,7 @@ export class Runtime {
         ...(result.worker !== undefined ? { worker: result.worker } : {}),
         ...(component?.source === 'transpiled' && component.instrumentMs !== undefined ? { instrumentMs: component.instrumentMs } : {}),
       };
-      return { output: output as T, stats, denials: result.denials };
+      return { output, stats, denials: result.denials };
     });
     return result.catch(async (e: unknown) => {
       if (cacheFileProblem(e)) await this.forgetTampered(l, e as CapsuleError);
@@ -458,6 +506,9 @@ export class Runtime {
     return this.audit.flush();
   }
 }
+
+/** A call's input: a value (run), or JSON text the caller already holds (runText). */
+type CallInput = { value: unknown } | { text: string };
 
 function withHost(host: HostImports | undefined): { host?: HostImports } {
   return host ? { host } : {};

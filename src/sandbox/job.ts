@@ -81,6 +81,10 @@ export interface Job {
   limits: Limits;
   /** capability world: the JSON input text. command world: the command input. */
   input: string | CommandInput;
+  /** The input text came from the caller as text and nobody has parsed it: the sandbox checks it is JSON (runText). */
+  checkInputJson?: boolean;
+  /** The caller takes the output as text, unparsed: the sandbox checks it is JSON (runText). */
+  checkOutputJson?: boolean;
   /**
    * Set to 1 (and notified) by the worker when it starts the call, so the
    * wall-clock limit covers the guest, not the wait for a worker to be ready.
