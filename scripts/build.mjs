@@ -22,11 +22,22 @@ await build({
     index: 'src/index.ts',
     // capsule/bench: its own entry, outside the library's import graph.
     bench: 'src/bench/index.ts',
-    cli: 'src/cli/main.ts',
     worker: 'src/tiers/worker-entry.ts',
     // The job protocol's entrypoint for the process tier and inside a VM.
     'job-runner': 'src/tiers/job-entry.ts',
   },
+  external,
+  define: { __JCO_TRANSPILE_VERSION__: JSON.stringify(jcoVersion()) },
+});
+
+// The CLI on its own, split: dist/cli.js holds only argument parsing and help, and each command's
+// code is a chunk imported when that command runs (src/cli/main.ts), so `capsule --version` loads
+// almost nothing. Chunks stay at the top of dist/: code in them finds its siblings by import.meta.url.
+await build({
+  ...common,
+  entryPoints: { cli: 'src/cli/main.ts' },
+  splitting: true,
+  chunkNames: 'cli-[hash]',
   external,
   define: { __JCO_TRANSPILE_VERSION__: JSON.stringify(jcoVersion()) },
 });

@@ -34,7 +34,12 @@ export interface RunRecord {
 }
 
 export class AuditTrail {
-  constructor(private readonly log: Audit) {}
+  /** Auditing is on: with it off, no record, run id or message is built for nobody to read. */
+  private readonly on: boolean;
+
+  constructor(private readonly log: Audit) {
+    this.on = log.path !== undefined;
+  }
 
   /**
    * `auditLog` as RuntimeOptions takes it: a path, false, or undefined ($CAPSULE_AUDIT_LOG when set).
@@ -95,6 +100,7 @@ export class AuditTrail {
    * links, an escalation to a stronger tier; or the denial that stops it.
    */
   plan(l: { manifest: Manifest; component?: CompiledComponent }, plan: () => Plan): Plan {
+    if (!this.on) return plan();
     const id = l.manifest.id;
     let p: Plan;
     try {
@@ -135,7 +141,7 @@ export class AuditTrail {
    * runner, a fallback the policy named (a warning), or ESCALATION_UNAVAILABLE.
    */
   async escalation(id: string, planned: TierDecision, resolve: () => Promise<TierDecision>): Promise<TierDecision> {
-    if (planned.tier !== 'process' && planned.tier !== 'vm') return resolve();
+    if (!this.on || (planned.tier !== 'process' && planned.tier !== 'vm')) return resolve();
     const base = { event: 'escalation' as const, capability: id, tier: planned.tier, reason: planned.reason };
     try {
       const t = await resolve();
@@ -160,6 +166,7 @@ export class AuditTrail {
 
   /** Written before the job is dispatched. */
   runStart(call: RunSubject, tier: Tier): RunRecord {
+    if (!this.on) return { run: '', call, tier, started: 0 };
     const r: RunRecord = { run: randomUUID(), call, tier, started: performance.now() };
     this.record({ event: 'run.start', run: r.run, capability: call.capabilityId, digest: call.digest ?? null, tier, limits: call.limits });
     return r;
@@ -167,6 +174,7 @@ export class AuditTrail {
 
   /** Written in a finally: a limit line first when a limit stopped the call, then the end line. */
   runEnd(r: RunRecord): void {
+    if (!this.on) return;
     const durationMs = Math.round((performance.now() - r.started) * 1000) / 1000;
     const base = { run: r.run, capability: r.call.capabilityId, tier: r.tier };
     const end = r.error === undefined ? { outcome: 'ok' } : failure(r.error);

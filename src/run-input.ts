@@ -5,6 +5,8 @@ import { types } from 'node:util';
 import { oneLineMessage, shown, snapshotOptions } from './api-options.js';
 import { checkCallGrants } from './grants/per-call.js';
 import { CapsuleError } from './errors.js';
+import { parseJson } from './json-text.js';
+import { bytesOver } from './utf8-size.js';
 import type { CommandInput } from './sandbox/job.js';
 import type { Manifest } from './registry/manifest.js';
 import type { CompiledComponent } from './sandbox/compile.js';
@@ -114,6 +116,15 @@ export function inputText(input: unknown, id: string): string {
   return text;
 }
 
+/** Input text parsed (for a schema, or a command's input given as text); not JSON is INPUT_INVALID with where and why. */
+export function inputValue(text: string, id: string): unknown {
+  try {
+    return parseJson(text);
+  } catch (e) {
+    throw new CapsuleError('INPUT_INVALID', `${id}: input is not JSON text: ${oneLineMessage(e)}`);
+  }
+}
+
 /** Command-world input as plain data, read once (see inputText), then checked. */
 export function commandInput(input: unknown, id: string): CommandInput {
   if (input === undefined || input === null) return {};
@@ -127,7 +138,13 @@ export function commandInput(input: unknown, id: string): CommandInput {
  * check costs time in proportion to the input (same measure as the runners').
  */
 export function checkInputBytes(sent: string | CommandInput, limit: number, id: string): void {
-  const size =
-    typeof sent === 'string' ? Buffer.byteLength(sent) : Buffer.byteLength(sent.stdin ?? '') + Buffer.byteLength(JSON.stringify({ ...sent, stdin: undefined }));
-  if (size > limit) throw new CapsuleError('INPUT_TOO_LARGE', `${id}: input is ${size} bytes, over the limit of ${limit}`);
+  let size: number | undefined;
+  if (typeof sent === 'string') size = bytesOver(sent, limit);
+  else {
+    // stdin counts as its bytes, the rest (args, env) as its JSON text.
+    const rest = Buffer.byteLength(JSON.stringify({ ...sent, stdin: undefined }));
+    const stdin = bytesOver(sent.stdin ?? '', limit - rest);
+    size = stdin === undefined ? undefined : stdin + rest;
+  }
+  if (size !== undefined) throw new CapsuleError('INPUT_TOO_LARGE', `${id}: input is ${size} bytes, over the limit of ${limit}`);
 }

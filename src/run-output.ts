@@ -1,6 +1,8 @@
 // What a call's result becomes for the caller: the checks between a tier's
 // JobResult and RunResult.output (errors, size caps, JSON). The input cap is in run-input.ts.
 import { CapsuleError, messageOf } from './errors.js';
+import { parseJson } from './json-text.js';
+import { bytesOver } from './utf8-size.js';
 import type { Job, JobResult } from './sandbox/job.js';
 
 /** What the checks need of the call: a component's Job or a container capability's. */
@@ -28,14 +30,24 @@ function tooLarge(job: Call, bytes: number, r?: JobResult): CapsuleError {
   );
 }
 
-export function capabilityOutput(r: JobResult, job: Call): unknown {
+/**
+ * A capability's output text, held to outputBytes. `counted`: the sandbox code in this
+ * process (worker or inline tier, sandbox/execute.ts) already held it to the limit, so
+ * it is not counted again; a result from another process (process, vm tier) is.
+ */
+export function capabilityOutputText(r: JobResult, job: Call, counted: boolean): string {
   const error = failed(r);
   if (error) throw error;
   const text = r.outcome.ok ? r.outcome.value : '';
-  const size = Buffer.byteLength(text);
-  if (size > job.limits.outputBytes) throw tooLarge(job, size, r);
+  const size = counted ? undefined : bytesOver(text, job.limits.outputBytes);
+  if (size !== undefined) throw tooLarge(job, size, r);
+  return text;
+}
+
+/** The output text parsed, for run(); not JSON is OUTPUT_INVALID with where and why. */
+export function parseOutput(text: string, job: Call): unknown {
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch (e) {
     throw new CapsuleError('OUTPUT_INVALID', `${job.capabilityId}: output is not JSON text: ${messageOf(e)}`);
   }

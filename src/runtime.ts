@@ -27,9 +27,10 @@ import type { VmOptions } from './tiers/vm/select.js';
 import type { PoolOptions } from './tiers/worker.js';
 import { containerJob } from './container-job.js';
 import { type Plan, type PlanCall, planCall } from './plan/plan.js';
-import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, runOptions } from './run-input.js';
+import { PlanCache, planKey } from './plan/plan-cache.js';
+import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, inputValue, runOptions } from './run-input.js';
 import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options.js';
-import { capabilityOutput, commandOutput } from './run-output.js';
+import { capabilityOutputText, commandOutput, parseOutput } from './run-output.js';
 
 export type { CommandOutput } from './run-output.js';
 import type { Permissions } from './grants/permissions.js';
@@ -118,25 +119,22 @@ export class Runtime {
   private closed = false;
   readonly admission: Admission;
   private readonly host: HostTable;
+  /** Each call's plan, made once per capability × call overrides (plan/plan-cache.ts says when it is made again). */
+  private readonly plans = new PlanCache<Loaded, { plan: Plan; host?: HostImports }>();
 
   private constructor(
     readonly registry: Registry,
     readonly policy: Policy,
     private readonly compiler: ComponentCompiler,
-    private readonly opts: RuntimeOptions,
+    private readonly opts: ReadOptions,
     private readonly audit: AuditTrail,
+    runners: Runners,
   ) {
     this.loaded = new Lru(opts.cacheEntries ?? DEFAULT_MEMORY_ENTRIES);
-    this.host = (opts as ReadOptions).hostTable ?? new Map();
+    this.host = opts.hostTable;
     const a = opts.admission ?? {};
     this.admission = new Admission(a.memoryBytes ?? Math.min(totalmem() / 2, 16 * 1024 ** 3), a.queueLength ?? 1024);
-    this.runners = new Runners({
-      pool: opts.pool,
-      vm: opts.vm,
-      process: opts.process,
-      host: this.host,
-      onNote: (capability, message) => opts.logger?.({ level: 'info', message, capability, source: 'runtime' }),
-    });
+    this.runners = runners;
   }
 
   /** The audit file this runtime appends to (absolute), or undefined when auditing is off. */
@@ -150,6 +148,16 @@ export class Runtime {
     const cacheDir = opts.cacheDir ?? defaultCacheDir();
     refuseKernelPath(cacheDir, 'the cache directory', 'USAGE');
     const audit = await AuditTrail.open(opts.auditLog, (e) => auditFailed(e, opts.logger));
+    const runners = new Runners({
+      pool: opts.pool,
+      vm: opts.vm,
+      process: opts.process,
+      host: opts.hostTable,
+      onNote: (capability, message) => opts.logger?.({ level: 'info', message, capability, source: 'runtime' }),
+    });
+    // Workers asked for up front start now, so they boot (on another core) while the
+    // registry and policy are read: for `capsule run` that boot was the longest wait.
+    if (opts.pool?.minThreads) runners.worker();
     // capsule's own files can never be granted to a guest, and its install and
     // the capabilities it loads can never be written by one (docs/security.md).
     const own = [cacheDir, ...(audit.path ? [audit.path] : [])];
@@ -160,6 +168,7 @@ export class Runtime {
       [registry, policy] = await Promise.all([Registry.scan(dirs), loadPolicy(opts.policy, opts.extraGrants, own, readOnly)]);
       audit.opened(policy);
     } catch (e) {
+      await runners.close().catch(() => undefined);
       await audit.close().catch(() => undefined);
       throw e;
     }
@@ -169,9 +178,7 @@ export class Runtime {
       memoryEntries: opts.cacheEntries,
       onTampered: (t) => audit.cacheTampered({ stage: 'read', ...t }),
     });
-    const rt = new Runtime(registry, policy, compiler, opts, audit);
-    if (opts.pool?.minThreads) rt.runners.worker(); // start workers now, off the first call's path
-    return rt;
+    return new Runtime(registry, policy, compiler, opts, audit, runners);
   }
 
   /** Run the capability `id` with `input` (any JSON value; for command world `{ args?, stdin?, env? }`). */
@@ -300,28 +307,64 @@ export class Runtime {
   }
 
   /** Run what `load` or `loadFile` returned (lets a caller look at the manifest first). */
-  async runLoaded<T = unknown>(l: Loaded, input: unknown, callerOpts: RunOptions = {}): Promise<RunResult<T>> {
+  runLoaded<T = unknown>(l: Loaded, input: unknown, opts: RunOptions = {}): Promise<RunResult<T>> {
+    return this.call(l, { value: input }, opts) as Promise<RunResult<T>>;
+  }
+
+  /**
+   * Run the capability `id` with its input as JSON text, and get its output as JSON
+   * text (README: Library): for a caller that already holds text, nothing is
+   * stringified or parsed on this thread unless a schema has to check it.
+   */
+  async runText(id: string, jsonText: string, opts: RunOptions = {}): Promise<RunResult<string>> {
+    if (typeof id !== 'string') throw new CapsuleError('USAGE', `runText needs a capability id (a string), got ${shown(id)}`);
+    if (typeof jsonText !== 'string') throw new CapsuleError('USAGE', `runText needs the input as JSON text (a string), got ${shown(jsonText)}`);
+    return this.call(await this.load(id), { text: jsonText }, opts) as Promise<RunResult<string>>;
+  }
+
+  private async call(l: Loaded, input: CallInput, callerOpts: RunOptions): Promise<RunResult<unknown>> {
     const started = performance.now();
     const { manifest, component } = l;
-    const opts = runOptions<RunOptions>(callerOpts, manifest.id);
+    const id = manifest.id;
+    const opts = runOptions<RunOptions>(callerOpts, id);
     // The app's host functions are matched to the component's imports here, so a refusal
     // (IMPORT_DENIED naming a missing function) is audited like any other plan refusal.
     let appHost: HostImports | undefined;
     const plan = this.audit.plan(l, () => {
-      const p = this.plan(l, opts);
-      appHost = this.appHost(l, p.decision.grants.host);
-      return p;
+      const kept = this.plans.get(l, planKey(opts), this.policy, currentHost(), (ctx) => {
+        const p = planCall(l, this.policy, ctx, opts);
+        return { plan: p, ...withHost(this.appHost(l, p.decision.grants.host)) };
+      });
+      appHost = kept.host;
+      return kept.plan;
     });
     const { decision } = plan;
     const validators = ioValidators(manifest);
     const world = manifest.world;
-    // The input is read once, as JSON: its size is bounded before the schema check,
-    // and the schema checks exactly what the guest will get.
-    const sent = world === 'command' ? commandInput(input, manifest.id) : inputText(input, manifest.id);
-    checkInputBytes(sent, decision.limits.inputBytes, manifest.id);
-    if (validators.input) checkValue(validators.input, typeof sent === 'string' ? JSON.parse(sent) : sent, 'INPUT_INVALID', manifest.id);
-    const tier = await this.audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier, decision));
-    this.warn(manifest.id, tier);
+    const limit = decision.limits.inputBytes;
+    const asText = 'text' in input;
+    // The input is read once, as JSON: its size is bounded before anything parses or
+    // checks it, and the schema checks exactly what the guest will get.
+    let sent: string | CommandInput;
+    if (asText) checkInputBytes(input.text, limit, id);
+    if (world === 'command') {
+      sent = commandInput(asText ? inputValue(input.text, id) : input.value, id);
+      checkInputBytes(sent, limit, id);
+      checkValue(validators.input, sent, 'INPUT_INVALID', id);
+    } else {
+      sent = asText ? input.text : inputText(input.value, id);
+      if (!asText) checkInputBytes(sent, limit, id);
+      if (validators.input) checkValue(validators.input, inputValue(sent, id), 'INPUT_INVALID', id);
+    }
+    // Text nobody parsed here (no schema) is checked to be JSON in the sandbox's thread, and
+    // so is output the caller takes as text: sandbox/execute.ts.
+    const checkJson = asText && world === 'capability';
+    const textChecks = {
+      ...(checkJson && !validators.input ? { checkInputJson: true } : {}),
+      ...(checkJson && !validators.output ? { checkOutputJson: true } : {}),
+    };
+    const tier = await this.audit.escalation(id, plan.tier, () => this.resolveTier(l, plan.tier, decision));
+    this.warn(id, tier);
     const job: Job | ContainerJob = component
       ? {
           capabilityId: manifest.id,
@@ -334,6 +377,7 @@ export class Runtime {
           grants: decision.grants,
           limits: decision.limits,
           input: sent,
+          ...textChecks,
           bundle: component.bundle,
           ...withHost(appHost),
         }
@@ -343,9 +387,23 @@ export class Runtime {
       run.memoryBytes = result.memoryBytes;
       run.denials = result.denials;
       if (result.hostCalls) run.hostCalls = result.hostCalls;
-      this.forwardLogs(manifest.id, result, world);
-      const output = world === 'command' ? commandOutput(result, job) : capabilityOutput(result, job);
-      checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
+      this.forwardLogs(id, result, world);
+      let output: unknown;
+      if (world === 'command') {
+        const out = commandOutput(result, job);
+        checkValue(validators.output, out, 'OUTPUT_INVALID', id);
+        output = asText ? JSON.stringify(out) : out;
+      } else {
+        // The worker and inline tiers ran sandbox/execute.ts in this process: it held the output to outputBytes.
+        const text = capabilityOutputText(result, job, tier.tier === 'worker' || tier.tier === 'inline');
+        if (asText) {
+          if (validators.output) checkValue(validators.output, parseOutput(text, job), 'OUTPUT_INVALID', id);
+          output = text;
+        } else {
+          output = parseOutput(text, job);
+          checkValue(validators.output, output, 'OUTPUT_INVALID', id);
+        }
+      }
       const stats: RunStats = {
         tier: tier.tier,
         durationMs: performance.now() - started,
@@ -356,7 +414,7 @@ export class Runtime {
         ...(result.worker !== undefined ? { worker: result.worker } : {}),
         ...(component?.source === 'transpiled' && component.instrumentMs !== undefined ? { instrumentMs: component.instrumentMs } : {}),
       };
-      return { output: output as T, stats, denials: result.denials };
+      return { output, stats, denials: result.denials };
     });
     return result.catch(async (e: unknown) => {
       if (cacheFileProblem(e)) await this.forgetTampered(l, e as CapsuleError);
@@ -457,6 +515,9 @@ export class Runtime {
   }
 }
 
+/** A call's input: a value (run), or JSON text the caller already holds (runText). */
+type CallInput = { value: unknown } | { text: string };
+
 function withHost(host: HostImports | undefined): { host?: HostImports } {
   return host ? { host } : {};
 }
@@ -477,7 +538,7 @@ function auditFailed(e: CapsuleError, logger: RuntimeOptions['logger']): void {
  * POLICY_INVALID. The policy the checks see is the policy the decisions use.
  */
 /** The options as read: the host functions already copied into a table (read once). */
-type ReadOptions = RuntimeOptions & { hostTable?: HostTable };
+type ReadOptions = RuntimeOptions & { hostTable: HostTable };
 
 function runtimeOptions(callerOpts: unknown): ReadOptions {
   const opts = snapshotOptions(callerOpts, 'createRuntime options', ['logger', 'policy', 'host']);

@@ -26,7 +26,8 @@ export async function runCommand(a: ParsedArgs): Promise<number> {
     extraGrants: flagGrants(a, id),
     auditLog: a.values.audit as string | undefined,
     fileRequest: isFile ? flagPermissions(a) : undefined,
-    pool: { minThreads: 1, maxThreads: 1 },
+    // One call, then exit: no spare worker (it would boot on the second core while this call's worker does).
+    pool: { minThreads: 1, maxThreads: 1, spare: 0 },
     logger: printGuestLog,
   });
   try {

@@ -15,6 +15,8 @@ import { FuelMeter } from './fuel-meter.js';
 import { callLimits, FUEL_EXPORT, FUEL_IMPORT, HIDDEN_EXPORT, PAGE, tableCap } from './limits/index.js';
 import type { SpareInstance } from './spare.js';
 import { readCachedFile } from './transpile-cache.js';
+import { parseJson } from '../json-text.js';
+import { bytesOver } from '../utf8-size.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
 
 type Instantiate = (
@@ -93,6 +95,8 @@ export function glueHash(job: Pick<Job, 'bundle'>): string | undefined {
 
 /** `spare`: an instance made ahead for this component (sandbox/spare.ts), used when it fits the call. */
 export async function execute(job: Job, spare?: SpareInstance): Promise<JobResult> {
+  const notJson = uncheckedInput(job);
+  if (notJson) return refusedBeforeGuest(notJson);
   if (job.directAbi) return executeDirect(job, job.directAbi, spare);
   const command = job.world === 'command' ? commandInput(job.input) : undefined;
   const logs: LogRecord[] = [];
@@ -241,14 +245,43 @@ function callCapability(exports: Record<string, unknown>, input: string, job: Jo
   return checkOutputSize(value, job);
 }
 
-/** Measured here, in the sandbox's thread, so an oversized value is never copied to the caller. */
+/**
+ * Measured here, in the sandbox's thread, so an oversized value is never copied to the
+ * caller; the only count of its bytes. A caller who takes the output as text (runText)
+ * has it checked to be JSON here too, so the main thread need not parse it.
+ */
 function checkOutputSize(value: string, job: Job): JobOutcome {
   const limit = job.limits.outputBytes;
-  if (value.length > limit || Buffer.byteLength(value) > limit) {
-    const size = Buffer.byteLength(value);
+  const size = bytesOver(value, limit);
+  if (size !== undefined) {
     return { ok: false, error: { code: 'OUTPUT_TOO_LARGE', message: `${job.capabilityId}: output is ${size} bytes, over the limit of ${limit}` } };
   }
+  if (job.checkOutputJson) {
+    const why = jsonProblem(value);
+    if (why !== undefined) return { ok: false, error: { code: 'OUTPUT_INVALID', message: `${job.capabilityId}: output is not JSON text: ${why}` } };
+  }
   return { ok: true, value };
+}
+
+/** Input text nobody has parsed yet (runText without an input schema) is checked to be JSON before the guest gets it. */
+function uncheckedInput(job: Job): JobOutcome | undefined {
+  if (!job.checkInputJson || typeof job.input !== 'string') return undefined;
+  const why = jsonProblem(job.input);
+  return why === undefined ? undefined : { ok: false, error: { code: 'INPUT_INVALID', message: `${job.capabilityId}: input is not JSON text: ${why}` } };
+}
+
+/** Why `text` is not JSON (line, column, reason), or undefined when it is. */
+function jsonProblem(text: string): string | undefined {
+  try {
+    parseJson(text);
+    return undefined;
+  } catch (e) {
+    return messageOf(e);
+  }
+}
+
+function refusedBeforeGuest(outcome: JobOutcome): JobResult {
+  return { outcome, stdout: '', stderr: '', truncated: false, logs: [], denials: [], memoryBytes: 0 };
 }
 
 function callCommand(exports: Record<string, unknown>): JobOutcome {

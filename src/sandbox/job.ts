@@ -81,6 +81,10 @@ export interface Job {
   limits: Limits;
   /** capability world: the JSON input text. command world: the command input. */
   input: string | CommandInput;
+  /** The input text came from the caller as text and nobody has parsed it: the sandbox checks it is JSON (runText). */
+  checkInputJson?: boolean;
+  /** The caller takes the output as text, unparsed: the sandbox checks it is JSON (runText). */
+  checkOutputJson?: boolean;
   /**
    * Written with Atomics by the thread that waits for the call (INTERRUPT_TIMEOUT or
    * INTERRUPT_ABORT): the guest traps at its next refuel (sandbox/fuel-meter.ts).
