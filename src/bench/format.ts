@@ -65,5 +65,5 @@ export function goalCells(g: Goal): string[] {
     ];
   }
   const s = g.samples;
-  return [g.name, v(g.value), s ? `${v(s.min)} – ${v(s.max)}` : '', '', g.goal ?? '', meets, s ? `${s.n} runs` : '', ''];
+  return [g.name, v(g.value), s ? `${v(s.min)} – ${v(s.max)}` : '', '', g.goal ?? '', meets, s ? `${s.n} run${s.n === 1 ? '' : 's'}` : '', ''];
 }

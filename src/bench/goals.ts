@@ -49,7 +49,6 @@ export interface GoalDef {
 const atMost = (x: number, text = `≤ ${x}`) => ({ text, meets: (v: number) => v <= x });
 const atLeast = (x: number) => ({ text: `≥ ${x}`, meets: (v: number) => v >= x });
 
-const SMALL = { hello: 'world', n: [1, 2, 3], ok: true };
 const BIG = 16 << 20;
 
 function workload(name: string): Workload {
@@ -57,6 +56,9 @@ function workload(name: string): Workload {
   if (!w) throw new Error(`no workload ${name}`);
   return w;
 }
+
+/** The echo workload's small JSON value ({ hello: 'world', ... }). */
+const SMALL = workload('echo').input();
 
 async function withRuntime<T>(env: GoalEnv, fn: (rt: Runtime) => Promise<T>): Promise<T> {
   // Two threads at most, so two callers can use both cores; one started up front, as `capsule run` does.
