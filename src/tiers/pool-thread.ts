@@ -31,8 +31,10 @@ export class PoolThread {
   spareKey?: string;
   private call?: { id: number; end: (e: CallEnd) => void };
   private error?: Error;
+  private readonly events: ThreadEvents;
 
   constructor(file: string, start: Omit<WorkerStart, 'slot'>, heapMb: number, events: ThreadEvents) {
+    this.events = events;
     this.worker = new Worker(file, {
       workerData: { ...start, slot: this.slot.buffer } satisfies WorkerStart,
       resourceLimits: { maxOldGenerationSizeMb: heapMb },
@@ -53,6 +55,8 @@ export class PoolThread {
       this.error = e;
     });
     this.worker.on('exit', (code) => {
+      // Killed already: its call was settled and the pool told then.
+      if (this.dead) return;
       this.dead = true;
       this.settle({ type: 'exit', code, ...(this.error ? { error: this.error } : {}) });
       events.gone(this, this.error ? this.error.message : `exit code ${code}`);
@@ -70,6 +74,20 @@ export class PoolThread {
     this.worker.postMessage(message, transfer);
   }
 
+  /**
+   * Ends the thread. Its call settles at once (as an exit) and the pool hears it gone
+   * at once: a loaded machine can take a long time to wind a thread down, and
+   * neither the caller nor the replacement waits for that.
+   */
+  kill(): void {
+    if (this.dead) return;
+    this.dead = true;
+    void this.worker.terminate();
+    this.settle({ type: 'exit', code: 1 });
+    this.events.gone(this, 'terminated');
+  }
+
+  /** Ends the thread and waits until it has (closing the pool). */
   terminate(): Promise<number> {
     return this.worker.terminate();
   }

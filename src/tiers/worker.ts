@@ -208,13 +208,13 @@ export class WorkerRunner implements TierRunner {
       if (stopped !== undefined) return;
       stopped = why;
       clearTimeout(timer);
-      if (why === 'start-timeout') return void thread.terminate();
+      if (why === 'start-timeout') return thread.kill();
       // Also read before the guest's first instruction (sandbox/execute.ts): a call cut before it started stops there.
       thread.slot.setInterrupt(why === 'aborted' ? INTERRUPT_ABORT : INTERRUPT_TIMEOUT);
       bridge?.cancel();
       timer = setTimeout(() => {
         terminated = true;
-        void thread.terminate();
+        thread.kill();
       }, INTERRUPT_GRACE_MS);
     };
     // The call's one timer: it reads the slot, so the call's clock runs from the start the worker reported.
@@ -227,7 +227,7 @@ export class WorkerRunner implements TierRunner {
           // The spare it was making ran on past its own bound: the call goes to another thread.
           killedForSpare = true;
           if (spareOf) this.noSpares.add(spareOf);
-          return void thread.terminate();
+          return thread.kill();
         }
         if (waited >= START_DEADLINE_MS) return stop('start-timeout');
         timer = setTimeout(tick, Math.max(1, Math.min(limitMs, (spareBound ?? limitMs) - waited, START_DEADLINE_MS - waited)));
@@ -300,7 +300,7 @@ export class WorkerRunner implements TierRunner {
   /** A ready thread with no call: to the first waiting call, or the idle list. */
   private free(t: PoolThread): void {
     if (t.dead || t.busy || !t.ready) return;
-    if (t.retire || this.closed) return void t.terminate();
+    if (t.retire || this.closed) return t.kill();
     const waiter = this.waiting.shift();
     if (waiter) waiter.give(t);
     else if (!this.idle.includes(t)) this.idle.push(t);
@@ -311,7 +311,7 @@ export class WorkerRunner implements TierRunner {
     const at = this.idle.indexOf(t);
     if (at >= 0) {
       this.idle.splice(at, 1);
-      void t.terminate();
+      t.kill();
     }
   }
 
