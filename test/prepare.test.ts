@@ -13,6 +13,7 @@ function catalog(): string {
   return root;
 }
 
+// Each test starts several CLI processes: minutes at load average 30 on the 2-core machine.
 describe('capsule prepare', () => {
   it('without ids prepares every capability; the next prepare and the first run find them in the cache', () => {
     const caps = catalog();
@@ -34,7 +35,7 @@ describe('capsule prepare', () => {
     const run = cli(['run', 'demo.echo', '--capabilities', caps, '--input', '{"a":1}', '--json'], { env });
     expect(run.status).toBe(0);
     expect((JSON.parse(run.stdout) as { stats: { cache: string } }).stats.cache).toBe('disk');
-  });
+  }, 240_000);
 
   it('reports an unknown id and a component that fails its digest, prepares the rest, exits 1', () => {
     const caps = catalog();
@@ -50,7 +51,7 @@ describe('capsule prepare', () => {
     expect(r.stderr).toMatch(/\ncapsule: \[3\/3\] demo\.echo: transpiled now, /);
     expect(r.stderr).not.toMatch(STACK_TRACE);
     expect(r.stdout).toBe('prepared 1 of 3 capabilities (1 transpiled now, 0 already prepared)\n');
-  });
+  }, 240_000);
 
   // The transpile of the 16 MB markdown plugin takes seconds (2–9 s measured), far past the 1 s
   // threshold; a piped run never shows the line, however slow the load.
