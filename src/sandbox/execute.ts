@@ -109,6 +109,7 @@ export async function execute(job: Job): Promise<JobResult> {
     outputCap: job.limits.outputBytes,
     timeoutMs: job.limits.timeoutMs,
     budget,
+    fetch: job.fetch,
   });
   const hostCalls: HostCallCounts = {};
   const call = job.hostCall ?? (job.hostPort ? remoteHostCall(job.hostPort) : undefined);

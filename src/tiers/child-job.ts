@@ -3,8 +3,9 @@
 // newline-delimited messages come back on stdout. The guest's clock starts at the
 // child's "started" message; starting has its own bound. Either running out kills
 // the whole process group.
-import { CapsuleError } from '../errors.js';
+import { CapsuleError, messageOf } from '../errors.js';
 import type { Job, JobResult, WireJob, WireMessage } from '../sandbox/job.js';
+import { answerFetch } from '../sandbox/net/relay.js';
 import { describeExit, type Exit, spawnGroup } from './exec.js';
 import { CallDeadline } from './deadline.js';
 
@@ -17,6 +18,11 @@ export interface ChildJob {
   startTimeoutMs: number;
   /** How the child is named in messages: `its child process`, `container capsule-x-1`. */
   what: string;
+  /**
+   * The child has no network: its HTTP requests come over the job channel and are sent
+   * here, under the call's net grant (sandbox/net/relay.ts). stdin stays open for the answers.
+   */
+  netViaParent?: boolean;
 }
 
 /** Room for the result's JSON escaping and logs beyond the guest's capped output. */
@@ -25,14 +31,21 @@ const PROTOCOL_SLACK_BYTES = 16 * 1024 * 1024;
 export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): Promise<JobResult> {
   if (signal?.aborted) throw aborted(job);
   let result: JobResult | undefined;
+  const relay = c.netViaParent ? { allowed: job.grants.net, timeoutMs: job.limits.timeoutMs } : undefined;
   const child = spawnGroup(c.command, c.args, {
-    input: JSON.stringify(c.wire),
+    input: relay ? `${JSON.stringify({ ...c.wire, netVia: 'parent' })}\n` : JSON.stringify(c.wire),
+    keepInputOpen: relay !== undefined,
     env: c.env ?? {},
     maxStdoutBytes: 4 * job.limits.outputBytes + PROTOCOL_SLACK_BYTES,
     onLine: (line) => {
       const message = parseMessage(line);
       if (message?.type === 'started') deadline.started();
       else if (message?.type === 'result') result = message.result;
+      else if (message?.type === 'fetch' && relay) {
+        answerFetch(relay, message.req).then(child.write, (e: unknown) => {
+          child.write(`${JSON.stringify({ ok: false, code: 'internal-error', message: messageOf(e) })}\n`);
+        });
+      }
     },
   });
   const deadline = new CallDeadline(c.startTimeoutMs, job.limits.timeoutMs, () => child.kill(), signal);

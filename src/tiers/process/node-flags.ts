@@ -12,16 +12,20 @@ export function permissionFlag(flags: ReadonlySet<string> = process.allowedNodeE
 export interface NodeChild {
   /** The job runner script. */
   entry: string;
-  /** The only paths the child may read (the runner's directory and the component bundle). */
+  /** The only paths the child may read (the runner's directory, the component bundle, granted paths). */
   readPaths: string[];
+  /** The only paths the child may write (writable grants). */
+  writePaths?: string[];
   /** The call's memory limit. */
   memoryBytes: number;
   permission?: PermissionFlag;
 }
 
-/** Node's own arguments for a process-tier child: no writes, no child processes, no workers, no addons. */
+/** Node's own arguments for a process-tier child: writes only where granted; no child processes, workers or addons. */
 export function nodeArgs(c: NodeChild): string[] {
-  const permission = c.permission ? [c.permission, ...c.readPaths.map((p) => `--allow-fs-read=${p}`)] : [];
+  const permission = c.permission
+    ? [c.permission, ...c.readPaths.map((p) => `--allow-fs-read=${p}`), ...(c.writePaths ?? []).map((p) => `--allow-fs-write=${p}`)]
+    : [];
   return [...permission, ...limitFlags(c.memoryBytes), '--no-warnings', c.entry];
 }
 
