@@ -40,7 +40,11 @@ async function main(): Promise<void> {
     const wire = JSON.parse(stdin.next() ?? '') as WireJob;
     const job = await fromWire(wire);
     // No network of its own here: each HTTP request goes to the parent (sandbox/net/relay.ts).
-    if (wire.netVia === 'parent') job.fetch = childFetch((line) => writeLine(line), () => stdin.next());
+    if (wire.netVia === 'parent')
+      job.fetch = childFetch(
+        (line) => writeLine(line),
+        () => stdin.next(),
+      );
     send({ type: 'started' });
     result = namedMemoryLimit(await execute(job));
   } catch (e) {

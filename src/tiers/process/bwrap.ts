@@ -56,8 +56,14 @@ export interface BwrapCommand {
 
 export function bwrapArgs(c: BwrapCommand): string[] {
   const binds = c.readOnly.flatMap((p) => ['--ro-bind', p, p]);
-  const granted = (c.grants ?? []).flatMap((b) => [b.writable ? '--bind' : '--ro-bind', b.path, b.path]);
+  const granted = (c.grants ?? []).flatMap((b) => {
+    if (b.hide === 'dir') return ['--tmpfs', b.path];
+    if (b.hide === 'file') return ['--ro-bind', '/dev/null', b.path];
+    return [b.writable ? '--bind' : '--ro-bind', b.path, b.path];
+  });
   const links = (c.symlinks ?? []).flatMap((l) => ['--symlink', l.target, l.at]);
+  // Last, once every mount point below them exists (the bundle may live in a hidden cache).
+  const sealed = (c.grants ?? []).flatMap((b) => (b.hide === 'dir' ? ['--remount-ro', b.path] : []));
   return [
     '--unshare-all',
     '--die-with-parent',
@@ -73,9 +79,12 @@ export function bwrapArgs(c: BwrapCommand): string[] {
     '--tmpfs',
     '/tmp',
     ...(c.system ?? systemBinds()),
-    ...binds,
+    // Granted paths before capsule's own files: a writable grant around the bundle or the
+    // runner (a cache under a granted directory) must not make them writable in here.
     ...granted,
     ...links,
+    ...binds,
+    ...sealed,
     '--chdir',
     '/',
     '--',

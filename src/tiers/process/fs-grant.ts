@@ -4,18 +4,23 @@
 // flags. Both name real paths, since capsule's WASI inside the child opens what
 // lies below each preopen's real path; a preopen reached through a symlink gets
 // that symlink again inside the sandbox, so it resolves where it did when granted.
+// Blocked paths named literally (credentials, capsule's own files) are hidden too.
 // The rules themselves (blocked globs, `..`, links, read-only) stay with capsule's
-// WASI, which runs inside the child as in every tier.
-import { realpathSync } from 'node:fs';
+// WASI, which runs inside the child as in every tier: Node's flags cannot carve a
+// path out of a grant, nor bubblewrap match a glob.
+import { realpathSync, statSync } from 'node:fs';
 import { type FsGrant, within } from '../../grants/fs.js';
 
+/** One mount over a granted path: bound (read-only or writable), or hidden (a blocked path: emptied, read-only). */
 export interface Bind {
   path: string;
   writable: boolean;
+  /** A blocked path inside a grant: an empty read-only directory or /dev/null takes its place. */
+  hide?: 'dir' | 'file';
 }
 
 export interface ChildFs {
-  /** In mount order: a path below another comes after it. */
+  /** In mount order: a path below another comes after it; protected and blocked paths last. */
   binds: Bind[];
   /** `at` (a granted preopen) is a symlink to `target` on the host, and will be one inside. */
   symlinks: { target: string; at: string }[];
@@ -27,28 +32,42 @@ export interface ChildFs {
   unsafe: string[];
 }
 
-const realOf = (p: string): string | undefined => {
-  try {
-    return realpathSync(p);
-  } catch {
-    return undefined; // not there: the guest does not see it in any tier
-  }
+/** What the rules need to know of the host's disk (asked here, passed in by tests). */
+export interface Disk {
+  /** Real path, or undefined when it does not exist. */
+  real(p: string): string | undefined;
+  isDir(p: string): boolean;
+}
+
+const hostDisk: Disk = {
+  real(p) {
+    try {
+      return realpathSync(p);
+    } catch {
+      return undefined; // not there: the guest does not see it in any tier
+    }
+  },
+  isDir: (p) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true,
 };
 
 const depth = (p: string) => p.split('/').length;
 
-export function childFs(grant: FsGrant, real: (p: string) => string | undefined = realOf): ChildFs {
+export function childFs(grant: FsGrant, disk: Disk = hostDisk): ChildFs {
+  const real = (p: string) => disk.real(p);
   const resolved = (paths: string[] = []) => paths.flatMap((p) => (real(p) ? [real(p) as string] : []));
   const writable = [...new Set(resolved(grant.write))];
   // A read grant inside a writable one adds nothing (writing covers reading below it).
   const readOnly = [...new Set(resolved(grant.read))].filter((r) => !writable.some((w) => within(w, r)));
   // Protected paths inside a writable grant (policy noWrite): read-only again, mounted over it.
   const protectedBelow = [...new Set(resolved(grant.readOnlyPaths))].filter((r) => writable.some((w) => within(w, r)));
-  const binds = [
-    ...[...writable.map((path) => ({ path, writable: true })), ...readOnly.map((path) => ({ path, writable: false }))].sort(
-      (a, b) => depth(a.path) - depth(b.path),
-    ),
+  // Blocked paths (credentials, capsule's cache, audit log, policy) inside a bound grant: not there at all.
+  const bound = [...writable, ...readOnly];
+  const blocked = [...new Set(resolved(grant.blockedPaths))].filter((r) => bound.some((b) => within(b, r) && b !== r));
+  const byDepth = (a: Bind, b: Bind) => depth(a.path) - depth(b.path);
+  const binds: Bind[] = [
+    ...[...writable.map((path) => ({ path, writable: true })), ...readOnly.map((path) => ({ path, writable: false }))].sort(byDepth),
     ...protectedBelow.map((path) => ({ path, writable: false })),
+    ...blocked.map((path): Bind => ({ path, writable: false, hide: disk.isDir(path) ? 'dir' : 'file' })).sort(byDepth),
   ];
   const symlinks = grant.preopens.flatMap((at) => {
     const target = grant.preopenReal?.[at] ?? real(at);
