@@ -26,11 +26,7 @@ export interface NodeChild {
 /** Node's own arguments for a process-tier child: writes only where granted; no child processes, workers or addons. */
 export function nodeArgs(c: NodeChild): string[] {
   const permission = c.permission
-    ? [
-        c.permission,
-        ...outermost(c.readPaths).map((p) => `--allow-fs-read=${p}`),
-        ...outermost(c.writePaths ?? []).map((p) => `--allow-fs-write=${p}`),
-      ]
+    ? [c.permission, ...outermost(c.readPaths).map((p) => `--allow-fs-read=${p}`), ...outermost(c.writePaths ?? []).map((p) => `--allow-fs-write=${p}`)]
     : [];
   return [...permission, ...limitFlags(c.memoryBytes), '--no-warnings', c.entry];
 }
