@@ -4,8 +4,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WireFetchReply } from '../src/sandbox/job.js';
+import path from 'node:path';
+import type { Job, WireFetchReply, WireJob } from '../src/sandbox/job.js';
 import { answerFetch } from '../src/sandbox/net/relay.js';
+import { runChildJob } from '../src/tiers/child-job.js';
+import { CapsuleError } from '../src/errors.js';
+import { ROOT } from './helpers.js';
 
 describe('answerFetch: the parent checks each request of the child again', () => {
   let granted: http.Server;
@@ -44,6 +48,39 @@ describe('answerFetch: the parent checks each request of the child again', () =>
     expect(await ask(`${otherBase}/stolen`)).toMatchObject({ ok: false, code: 'HTTP-request-denied' });
     expect(await ask('not a url')).toMatchObject({ ok: false, code: 'HTTP-request-URI-invalid' });
     expect(hits.slice(before)).toEqual([]);
+  });
+
+  describe('over the job channel (runChildJob, a child speaking the protocol by hand)', () => {
+    const child = path.join(ROOT, 'test', 'probes', 'relay-child.mjs');
+    const job = () =>
+      ({
+        capabilityId: 'relay.fake',
+        grants: { net: [base] },
+        limits: { memoryBytes: 64 << 20, timeoutMs: 20_000, outputBytes: 1 << 20, inputBytes: 1 << 20 },
+      }) as unknown as Job;
+    const run = (mode: string, urls: string[]) =>
+      runChildJob(job(), {
+        command: process.execPath,
+        args: [child, mode, ...urls],
+        wire: {} as WireJob,
+        startTimeoutMs: 20_000,
+        what: 'its child process',
+        netViaParent: true,
+      });
+
+    it('answers each request in turn; an ungranted one is refused', async () => {
+      const r = await run('polite', [`${base}/one`, `${otherBase}/no`, `${base}/two`]);
+      expect(r.outcome).toEqual({ ok: true, value: JSON.stringify(['hello /one', 'HTTP-request-denied', 'hello /two']) });
+    });
+
+    it('a child asking again before its answer (it would make the parent hold many responses) is killed: INTERNAL', async () => {
+      const before = hits.length;
+      const e = await run('greedy', [`${base}/a`, `${base}/b`, `${base}/c`]).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(CapsuleError);
+      expect((e as CapsuleError).code).toBe('INTERNAL');
+      expect((e as CapsuleError).message).toMatch(/sent an HTTP request before its last one was answered, and was killed/);
+      expect(hits.slice(before).length).toBeLessThanOrEqual(1);
+    });
   });
 
   it('a child asking for a bigger body than the cap gets the cap', async () => {

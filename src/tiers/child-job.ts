@@ -31,6 +31,8 @@ const PROTOCOL_SLACK_BYTES = 16 * 1024 * 1024;
 export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): Promise<JobResult> {
   if (signal?.aborted) throw aborted(job);
   let result: JobResult | undefined;
+  let fetching = false;
+  let brokeProtocol = false;
   const relay = c.netViaParent ? { allowed: job.grants.net, timeoutMs: job.limits.timeoutMs } : undefined;
   const child = spawnGroup(c.command, c.args, {
     input: relay ? `${JSON.stringify({ ...c.wire, netVia: 'parent' })}\n` : JSON.stringify(c.wire),
@@ -42,9 +44,22 @@ export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): 
       if (message?.type === 'started') deadline.started();
       else if (message?.type === 'result') result = message.result;
       else if (message?.type === 'fetch' && relay) {
-        answerFetch(relay, message.req).then(child.write, (e: unknown) => {
-          child.write(`${JSON.stringify({ ok: false, code: 'internal-error', message: messageOf(e) })}\n`);
-        });
+        // A child waits for each answer: a second request before the first is answered (and
+        // read) is a child that no longer follows the protocol, which could otherwise have
+        // the parent hold many responses at once. It is killed.
+        if (fetching) {
+          brokeProtocol = true;
+          child.kill();
+          return;
+        }
+        fetching = true;
+        const answered = () => {
+          fetching = false;
+        };
+        answerFetch(relay, message.req).then(
+          (line) => child.write(line, answered),
+          (e: unknown) => child.write(`${JSON.stringify({ ok: false, code: 'internal-error', message: messageOf(e) })}\n`, answered),
+        );
       }
     },
   });
@@ -57,6 +72,9 @@ export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): 
   }
   const stopped = deadline.stopped;
   if (stopped === 'aborted') throw aborted(job);
+  if (brokeProtocol) {
+    throw new CapsuleError('INTERNAL', `${job.capabilityId}: ${c.what} sent an HTTP request before its last one was answered, and was killed`);
+  }
   // A result that arrived just before the kill is still the guest's answer.
   if (result) return result;
   if (stopped === 'timeout') {

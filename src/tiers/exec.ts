@@ -32,8 +32,8 @@ export interface Spawned {
   done: Promise<Exit>;
   /** SIGKILL the whole process group; safe to call more than once or after exit. */
   kill(): void;
-  /** Writes to the child's stdin (only with keepInputOpen); ignored once it has exited. */
-  write(text: string): void;
+  /** Writes to the child's stdin (only with keepInputOpen); ignored once it has exited. `flushed`: when the pipe took it all. */
+  write(text: string, flushed?: () => void): void;
 }
 
 const STDERR_TAIL = 8 * 1024;
@@ -103,8 +103,8 @@ export function spawnGroup(command: string, args: string[], o: SpawnOptions = {}
     if (o.input !== undefined) child.stdin.write(o.input);
   } else if (o.input !== undefined) child.stdin.end(o.input);
   else child.stdin.end();
-  const write = (text: string) => {
-    if (!exited && child.stdin.writable) child.stdin.write(text);
+  const write = (text: string, flushed?: () => void) => {
+    if (!exited && child.stdin.writable) child.stdin.write(text, () => flushed?.());
   };
   return { done, kill, write };
 }
