@@ -22,7 +22,8 @@ const readLine = () => {
 readLine(); // the job
 send({ type: 'started' });
 if (mode === 'greedy') {
-  for (const url of urls) send(fetchLine(url));
+  // All in one write (under PIPE_BUF: one chunk), so the parent sees the second before it can answer the first.
+  writeSync(1, urls.map((url) => `${JSON.stringify(fetchLine(url))}\n`).join(''));
   setInterval(() => {}, 1000); // waits to be killed
 } else {
   const bodies = urls.map((url) => {
