@@ -49,8 +49,18 @@ function seen(out: CommandOutput): Map<string, string> {
   return m;
 }
 
-async function attack(args: string[]): Promise<Map<string, string>> {
-  const r = await rt.run<CommandOutput>('hostile.fs', { args });
+/** Each protection is tried in the tier the grant gives (worker), and in the process tier with and without bubblewrap. */
+const TIERS = [
+  { name: 'the worker tier' },
+  { name: 'the process tier (bubblewrap where it works)', tier: 'process' as const },
+  { name: 'the process tier, Node permission flags only', tier: 'process' as const, bwrap: 'off' as const },
+];
+type Where = (typeof TIERS)[number];
+let flagsOnly: Runtime;
+
+async function attack(where: Where, args: string[]): Promise<Map<string, string>> {
+  const r = await ('bwrap' in where ? flagsOnly : rt).run<CommandOutput>('hostile.fs', { args }, 'tier' in where ? { tier: where.tier } : {});
+  expect(r.stats.tier).toBe(where.tier ?? 'worker');
   return seen(r.output);
 }
 
@@ -103,145 +113,159 @@ beforeAll(async () => {
   // The credentials and start-up files are found below $HOME, as capsule sees it.
   process.env.HOME = home;
   rt = await createRuntime({ capabilitiesDir: caps, policy: policyFile, cacheDir: cache, auditLog: audit, pool: { minThreads: 1, maxThreads: 1 } });
+  flagsOnly = await createRuntime({ capabilitiesDir: caps, policy: policyFile, cacheDir: cache, auditLog: audit, process: { bwrap: 'off' } });
 });
 
 afterAll(async () => {
   await rt?.close();
+  await flagsOnly?.close();
   process.env.HOME = savedHome;
 });
 
-describe('protections hold under directory names with glob syntax (class 5)', () => {
-  it('blocked entries naming such directories block them; their neighbours stay readable', async () => {
-    const args = NAMES.flatMap((n) => ['read', path.join(tmp, 'blk', n, 'secret.txt'), 'read', path.join(tmp, 'open', n, 'ok.txt')]);
-    const s = await attack(args);
-    for (const n of NAMES) {
-      expect(s.get(`read ${path.join(tmp, 'blk', n, 'secret.txt')}`), n).toBe('err EACCES');
-      expect(s.get(`read ${path.join(tmp, 'open', n, 'ok.txt')}`), n).toBe('ok fine');
-    }
+describe.each(TIERS)('in $name', (where) => {
+  describe('protections hold under directory names with glob syntax (class 5)', () => {
+    it('blocked entries naming such directories block them; their neighbours stay readable', async () => {
+      const args = NAMES.flatMap((n) => ['read', path.join(tmp, 'blk', n, 'secret.txt'), 'read', path.join(tmp, 'open', n, 'ok.txt')]);
+      const s = await attack(where, args);
+      for (const n of NAMES) {
+        expect(s.get(`read ${path.join(tmp, 'blk', n, 'secret.txt')}`), n).toBe('err EACCES');
+        expect(s.get(`read ${path.join(tmp, 'open', n, 'ok.txt')}`), n).toBe('ok fine');
+      }
+    });
+
+    it('relative blocked entries anchored at a policy directory with such a name hold, and the policy file is unreadable', async () => {
+      const s = await attack(where, [
+        'read',
+        `${policyDir}/rel/x.txt`,
+        'read',
+        `${policyDir}/a.key`,
+        'read',
+        policyFile,
+        'write',
+        policyFile,
+        '{}',
+        'read',
+        `${policyDir}/plain.txt`,
+        'mv',
+        `${policyDir}/sub`,
+        `${policyDir}/sub2`,
+        'mv',
+        `${policyDir}/a.key`,
+        `${policyDir}/a.txt`,
+      ]);
+      // A directory where the anchored glob may match below cannot be moved; nor can a blocked file.
+      expect(s.get(`mv ${policyDir}/sub`)).toBe('err EACCES');
+      expect(s.get(`mv ${policyDir}/a.key`)).toBe('err EACCES');
+      expect(s.get(`read ${policyDir}/rel/x.txt`)).toBe('err EACCES');
+      expect(s.get(`read ${policyDir}/a.key`)).toBe('err EACCES');
+      expect(s.get(`read ${policyFile}`)).toBe('err EACCES');
+      expect(s.get(`write ${policyFile}`)).toBe('err EACCES');
+      expect(s.get(`read ${policyDir}/plain.txt`)).toBe('ok fine');
+    });
+
+    it('the audit log in such a directory cannot be read or written', async () => {
+      expect(existsSync(audit)).toBe(true);
+      const before = readFileSync(audit, 'utf8');
+      const s = await attack(where, ['read', audit, 'write', audit, 'forged', 'ls', path.dirname(audit)]);
+      expect(s.get(`read ${audit}`)).toBe('err EACCES');
+      expect(s.get(`write ${audit}`)).toBe('err EACCES');
+      expect(readFileSync(audit, 'utf8').startsWith(before)).toBe(true);
+    });
+
+    it('chained: with write granted on the cache directory’s parent, the guest cannot rewrite cached glue', async () => {
+      await attack(where, ['ls', tmp]); // makes sure the component is transpiled into the cache
+      const entries = readdirSync(cache, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+      expect(entries.length).toBeGreaterThan(0);
+      const glue = path.join(cache, entries[0] as string);
+      const original = readFileSync(glue, 'utf8');
+      const s = await attack(where, [
+        'write',
+        glue,
+        'PWNED',
+        'append',
+        glue,
+        'PWNED',
+        'read',
+        glue,
+        'rm',
+        glue,
+        'mv',
+        glue,
+        `${tmp}/stolen.js`,
+        'ls',
+        cache,
+        'mkdir',
+        `${cache}/x`,
+        'mv',
+        cache,
+        `${tmp}/moved`,
+      ]);
+      expect(s.get(`write ${glue}`)).toBe('err EACCES');
+      expect(s.get(`append ${glue}`)).toBe('err EACCES');
+      expect(s.get(`read ${glue}`)).toBe('err EACCES');
+      expect(s.get(`rm ${glue}`)).toBe('err EACCES');
+      expect(s.get(`mv ${glue}`)).toBe('err EACCES');
+      expect(s.get(`ls ${cache}`)).toBe('err EACCES');
+      expect(s.get(`mkdir ${cache}/x`)).toBe('err EACCES');
+      expect(s.get(`mv ${cache}`)).toBe('err EACCES');
+      expect(readFileSync(glue, 'utf8')).toBe(original);
+    });
   });
 
-  it('relative blocked entries anchored at a policy directory with such a name hold, and the policy file is unreadable', async () => {
-    const s = await attack([
-      'read',
-      `${policyDir}/rel/x.txt`,
-      'read',
-      `${policyDir}/a.key`,
-      'read',
-      policyFile,
-      'write',
-      policyFile,
-      '{}',
-      'read',
-      `${policyDir}/plain.txt`,
-      'mv',
-      `${policyDir}/sub`,
-      `${policyDir}/sub2`,
-      'mv',
-      `${policyDir}/a.key`,
-      `${policyDir}/a.txt`,
-    ]);
-    // A directory where the anchored glob may match below cannot be moved; nor can a blocked file.
-    expect(s.get(`mv ${policyDir}/sub`)).toBe('err EACCES');
-    expect(s.get(`mv ${policyDir}/a.key`)).toBe('err EACCES');
-    expect(s.get(`read ${policyDir}/rel/x.txt`)).toBe('err EACCES');
-    expect(s.get(`read ${policyDir}/a.key`)).toBe('err EACCES');
-    expect(s.get(`read ${policyFile}`)).toBe('err EACCES');
-    expect(s.get(`write ${policyFile}`)).toBe('err EACCES');
-    expect(s.get(`read ${policyDir}/plain.txt`)).toBe('ok fine');
-  });
+  describe('credentials, start-up files and capsule’s own files under a broad grant (class 8)', () => {
+    it('credentials in well-known places under $HOME are unreadable', async () => {
+      const files = CREDENTIALS;
+      const s = await attack(
+        where,
+        files.flatMap((f) => ['read', path.join(home, f)]),
+      );
+      for (const f of files) expect(s.get(`read ${path.join(home, f)}`), f).toBe('err EACCES');
+    });
 
-  it('the audit log in such a directory cannot be read or written', async () => {
-    expect(existsSync(audit)).toBe(true);
-    const before = readFileSync(audit, 'utf8');
-    const s = await attack(['read', audit, 'write', audit, 'forged', 'ls', path.dirname(audit)]);
-    expect(s.get(`read ${audit}`)).toBe('err EACCES');
-    expect(s.get(`write ${audit}`)).toBe('err EACCES');
-    expect(readFileSync(audit, 'utf8').startsWith(before)).toBe(true);
-  });
+    it('shell start-up files stay readable but can never be written', async () => {
+      const files = ['.bashrc', '.profile', '.zshrc', '.bash_profile', '.config/fish/config.fish'];
+      const s = await attack(where, [
+        ...files.flatMap((f) => ['write', path.join(home, f), 'evil']),
+        'write',
+        `${home}/.zprofile`,
+        'evil',
+        'read',
+        `${home}/.bashrc`,
+      ]);
+      for (const f of files) {
+        expect(s.get(`write ${path.join(home, f)}`), f).toBe('err EPERM');
+        expect(readFileSync(path.join(home, f), 'utf8')).toBe('ORIGINAL');
+      }
+      expect(s.get(`write ${home}/.zprofile`)).toBe('err EPERM');
+      expect(existsSync(`${home}/.zprofile`)).toBe(false);
+      expect(s.get(`read ${home}/.bashrc`)).toBe('ok ORIGINAL');
+    });
 
-  it('chained: with write granted on the cache directory’s parent, the guest cannot rewrite cached glue', async () => {
-    await attack(['ls', tmp]); // makes sure the component is transpiled into the cache
-    const entries = readdirSync(cache, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
-    expect(entries.length).toBeGreaterThan(0);
-    const glue = path.join(cache, entries[0] as string);
-    const original = readFileSync(glue, 'utf8');
-    const s = await attack([
-      'write',
-      glue,
-      'PWNED',
-      'append',
-      glue,
-      'PWNED',
-      'read',
-      glue,
-      'rm',
-      glue,
-      'mv',
-      glue,
-      `${tmp}/stolen.js`,
-      'ls',
-      cache,
-      'mkdir',
-      `${cache}/x`,
-      'mv',
-      cache,
-      `${tmp}/moved`,
-    ]);
-    expect(s.get(`write ${glue}`)).toBe('err EACCES');
-    expect(s.get(`append ${glue}`)).toBe('err EACCES');
-    expect(s.get(`read ${glue}`)).toBe('err EACCES');
-    expect(s.get(`rm ${glue}`)).toBe('err EACCES');
-    expect(s.get(`mv ${glue}`)).toBe('err EACCES');
-    expect(s.get(`ls ${cache}`)).toBe('err EACCES');
-    expect(s.get(`mkdir ${cache}/x`)).toBe('err EACCES');
-    expect(s.get(`mv ${cache}`)).toBe('err EACCES');
-    expect(readFileSync(glue, 'utf8')).toBe(original);
-  });
-});
-
-describe('credentials, start-up files and capsule’s own files under a broad grant (class 8)', () => {
-  it('credentials in well-known places under $HOME are unreadable', async () => {
-    const files = CREDENTIALS;
-    const s = await attack(files.flatMap((f) => ['read', path.join(home, f)]));
-    for (const f of files) expect(s.get(`read ${path.join(home, f)}`), f).toBe('err EACCES');
-  });
-
-  it('shell start-up files stay readable but can never be written', async () => {
-    const files = ['.bashrc', '.profile', '.zshrc', '.bash_profile', '.config/fish/config.fish'];
-    const s = await attack([...files.flatMap((f) => ['write', path.join(home, f), 'evil']), 'write', `${home}/.zprofile`, 'evil', 'read', `${home}/.bashrc`]);
-    for (const f of files) {
-      expect(s.get(`write ${path.join(home, f)}`), f).toBe('err EPERM');
-      expect(readFileSync(path.join(home, f), 'utf8')).toBe('ORIGINAL');
-    }
-    expect(s.get(`write ${home}/.zprofile`)).toBe('err EPERM');
-    expect(existsSync(`${home}/.zprofile`)).toBe(false);
-    expect(s.get(`read ${home}/.bashrc`)).toBe('ok ORIGINAL');
-  });
-
-  it('the capabilities directory in use cannot be written (no planted or edited capability)', async () => {
-    const m = path.join(caps, 'hostile.fs', 'capability.json');
-    const before = readFileSync(m, 'utf8');
-    const s = await attack([
-      'write',
-      m,
-      '{}',
-      'mkdir',
-      `${caps}/evil`,
-      'write',
-      `${caps}/evil.json`,
-      'x',
-      'mv',
-      `${caps}/hostile.fs`,
-      `${tmp}/gone`,
-      'read',
-      m,
-    ]);
-    expect(s.get(`write ${m}`)).toBe('err EPERM');
-    expect(s.get(`mkdir ${caps}/evil`)).toBe('err EPERM');
-    expect(s.get(`write ${caps}/evil.json`)).toBe('err EPERM');
-    expect(s.get(`mv ${caps}/hostile.fs`)).toBe('err EPERM');
-    expect(s.get(`read ${m}`)).toMatch(/^ok /);
-    expect(readFileSync(m, 'utf8')).toBe(before);
+    it('the capabilities directory in use cannot be written (no planted or edited capability)', async () => {
+      const m = path.join(caps, 'hostile.fs', 'capability.json');
+      const before = readFileSync(m, 'utf8');
+      const s = await attack(where, [
+        'write',
+        m,
+        '{}',
+        'mkdir',
+        `${caps}/evil`,
+        'write',
+        `${caps}/evil.json`,
+        'x',
+        'mv',
+        `${caps}/hostile.fs`,
+        `${tmp}/gone`,
+        'read',
+        m,
+      ]);
+      expect(s.get(`write ${m}`)).toBe('err EPERM');
+      expect(s.get(`mkdir ${caps}/evil`)).toBe('err EPERM');
+      expect(s.get(`write ${caps}/evil.json`)).toBe('err EPERM');
+      expect(s.get(`mv ${caps}/hostile.fs`)).toBe('err EPERM');
+      expect(s.get(`read ${m}`)).toMatch(/^ok /);
+      expect(readFileSync(m, 'utf8')).toBe(before);
+    });
   });
 });
 

@@ -1,11 +1,14 @@
 // The network half of the attack suite, plus the host-function caps: outgoing
 // HTTP only to granted hosts (redirects re-checked, bodies capped), no sockets,
 // and capsule:host/log capped. Servers listen on 127.0.0.1 and are
-// started and stopped here.
+// started and stopped here. The HTTP half runs in the worker tier, then in the
+// process tier (whose child has no network: the parent sends its requests), under
+// bubblewrap where it works here and with Node's permission flags alone.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Denial, type GuestLog, type Runtime } from '../dist/index.js';
+import { probeBwrap } from '../src/tiers/process/bwrap.js';
 import { fixture, manifest, tempDir, writeCapability, failure } from './helpers.js';
 
 let server: http.Server;
@@ -13,6 +16,19 @@ let other: http.Server;
 let base: string;
 let otherBase: string;
 let rt: Runtime;
+let flagsOnly: Runtime;
+let bwrapHere: boolean;
+
+interface Variant {
+  name: string;
+  tier?: 'process';
+  bwrap?: 'off';
+}
+const VARIANTS: Variant[] = [
+  { name: 'the worker tier' },
+  { name: 'the process tier (bubblewrap where it works)', tier: 'process' },
+  { name: 'the process tier, Node permission flags only', tier: 'process', bwrap: 'off' },
+];
 const logs: GuestLog[] = [];
 const hits: string[] = [];
 
@@ -43,74 +59,87 @@ beforeAll(async () => {
   net('attack.slow', [base], { limits: { timeoutMs: 2000 } }); // long enough to reach the wait under load
   writeCapability(caps, 'attack.nonet', manifest('attack.nonet', { securityLevel: 'pure' }), fixture('attack-net'));
   writeCapability(caps, 'attack.log', manifest('attack.log', { permissions: { host: ['capsule:host/log'] } }), fixture('attack-log'));
-  rt = await createRuntime({
+  const options = {
     capabilitiesDir: caps,
     policy: { grants: [{ capabilities: 'attack.*', net: { outbound: [base] }, host: ['capsule:host/log'] }] },
     pool: { minThreads: 1, maxThreads: 1 },
-    logger: (r) => logs.push(r),
-  });
+    logger: (r: GuestLog) => logs.push(r),
+  };
+  rt = await createRuntime(options);
+  flagsOnly = await createRuntime({ ...options, process: { bwrap: 'off' } });
+  bwrapHere = (await probeBwrap()).available;
 });
 
 afterAll(async () => {
   await rt.close();
+  await flagsOnly.close();
   server.close();
   other.close();
 });
 
-describe('outgoing HTTP', () => {
-  it('a granted host answers', async () => {
-    const r = await rt.run('attack.net', { url: `${base}/hello` });
-    expect(r.output).toEqual({ status: 200, body: 'hello /hello', bytes: 12 });
-    expect(r.denials).toEqual([]);
+describe.each(VARIANTS)('in $name', (v) => {
+  /** One call in this variant's tier, checking the process tier's layers are the ones expected here. */
+  async function run(id: string, input: unknown) {
+    const r = await (v.bwrap === 'off' ? flagsOnly : rt).run(id, input, v.tier ? { tier: v.tier } : {});
+    if (v.tier) expect(r.stats.tierDecision.runner).toBe(bwrapHere && v.bwrap !== 'off' ? 'bwrap+node-permissions' : 'node-permissions');
+    return r;
+  }
+
+  describe('outgoing HTTP', () => {
+    it('a granted host answers', async () => {
+      const r = await run('attack.net', { url: `${base}/hello` });
+      expect(r.output).toEqual({ status: 200, body: 'hello /hello', bytes: 12 });
+      expect(r.denials).toEqual([]);
+    });
+
+    it('a redirect inside the grant is followed', async () => {
+      const r = await run('attack.net', { url: `${base}/redirect-inside` });
+      expect(r.output).toMatchObject({ status: 200, body: 'hello /hello' });
+    });
+
+    it('an ungranted host is refused before any connection (HTTP-request-denied)', async () => {
+      const before = hits.length;
+      const e = await failure(run('attack.net', { url: `${otherBase}/x` }));
+      expect(e.code).toBe('CAPABILITY_ERROR');
+      expect(e.message).toBe('HTTP-request-denied');
+      expect((e.details?.denials as Denial[] | undefined)?.[0]).toMatchObject({ kind: 'net', target: `${otherBase}/x`, reason: 'host not granted' });
+      expect(hits.slice(before).filter((h) => h.startsWith('other'))).toEqual([]);
+    });
+
+    it('a redirect to an ungranted host is refused, and the other host is never contacted', async () => {
+      const before = hits.length;
+      const e = await failure(run('attack.net', { url: `${base}/redirect-outside` }));
+      expect(e.message).toBe('HTTP-request-denied');
+      expect((e.details?.denials as Denial[] | undefined)?.[0]?.target).toBe(`${otherBase}/stolen`);
+      expect(hits.slice(before)).toEqual(['granted /redirect-outside']);
+    });
+
+    it('a response body over the cap is an error, not a truncated success', async () => {
+      const e = await failure(run('attack.net', { url: `${base}/big` }));
+      expect(e.message).toBe('HTTP-response-body-size');
+    });
+
+    it('a capability with no net grant gets HTTP-request-denied', async () => {
+      const e = await failure(run('attack.nonet', { url: `${base}/hello` }));
+      expect(e.message).toBe('HTTP-request-denied');
+      expect((e.details?.denials as Denial[] | undefined)?.[0]?.reason).toBe('no network access is granted');
+    });
+
+    it('a wall-clock TIMEOUT still ends a guest waiting on a request that never answers', async () => {
+      const e = await failure(run('attack.slow', { url: `${base}/hang` }));
+      expect(e.code).toBe('TIMEOUT');
+      expect(hits).toContain('granted /hang'); // the guest was waiting on the request when it was stopped
+      // The replacement worker serves the next call.
+      expect((await run('attack.net', { url: `${base}/after` })).output).toMatchObject({ body: 'hello /after' });
+    });
   });
 
-  it('a redirect inside the grant is followed', async () => {
-    const r = await rt.run('attack.net', { url: `${base}/redirect-inside` });
-    expect(r.output).toMatchObject({ status: 200, body: 'hello /hello' });
-  });
-
-  it('an ungranted host is refused before any connection (HTTP-request-denied)', async () => {
-    const before = hits.length;
-    const e = await failure(rt.run('attack.net', { url: `${otherBase}/x` }));
-    expect(e.code).toBe('CAPABILITY_ERROR');
-    expect(e.message).toBe('HTTP-request-denied');
-    expect((e.details?.denials as Denial[] | undefined)?.[0]).toMatchObject({ kind: 'net', target: `${otherBase}/x`, reason: 'host not granted' });
-    expect(hits.slice(before).filter((h) => h.startsWith('other'))).toEqual([]);
-  });
-
-  it('a redirect to an ungranted host is refused, and the other host is never contacted', async () => {
-    const before = hits.length;
-    const e = await failure(rt.run('attack.net', { url: `${base}/redirect-outside` }));
-    expect(e.message).toBe('HTTP-request-denied');
-    expect((e.details?.denials as Denial[] | undefined)?.[0]?.target).toBe(`${otherBase}/stolen`);
-    expect(hits.slice(before)).toEqual(['granted /redirect-outside']);
-  });
-
-  it('a response body over the cap is an error, not a truncated success', async () => {
-    const e = await failure(rt.run('attack.net', { url: `${base}/big` }));
-    expect(e.message).toBe('HTTP-response-body-size');
-  });
-
-  it('a capability with no net grant gets HTTP-request-denied', async () => {
-    const e = await failure(rt.run('attack.nonet', { url: `${base}/hello` }));
-    expect(e.message).toBe('HTTP-request-denied');
-    expect((e.details?.denials as Denial[] | undefined)?.[0]?.reason).toBe('no network access is granted');
-  });
-
-  it('a wall-clock TIMEOUT still ends a guest waiting on a request that never answers', async () => {
-    const e = await failure(rt.run('attack.slow', { url: `${base}/hang` }));
-    expect(e.code).toBe('TIMEOUT');
-    expect(hits).toContain('granted /hang'); // the guest was waiting on the request when it was stopped
-    // The replacement worker serves the next call.
-    expect((await rt.run('attack.net', { url: `${base}/after` })).output).toMatchObject({ body: 'hello /after' });
-  });
-});
-
-describe('sockets stay denied, even with net granted', () => {
-  it('creating a TCP socket fails with access-denied', async () => {
-    const e = await failure(rt.run('attack.net', { socket: 'tcp' }));
-    expect(e.code).toBe('CAPABILITY_ERROR');
-    expect(e.message).toBe('access-denied');
+  describe('sockets stay denied, even with net granted', () => {
+    it('creating a TCP socket fails with access-denied', async () => {
+      const e = await failure(run('attack.net', { socket: 'tcp' }));
+      expect(e.code).toBe('CAPABILITY_ERROR');
+      expect(e.message).toBe('access-denied');
+    });
   });
 });
 

@@ -2,13 +2,16 @@
 // process, under bubblewrap where it works): the same fixtures give the same answers
 // as in the worker tier, and the limits hold.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapsuleError, createRuntime, type Runtime } from '../dist/index.js';
+import { CapsuleError, type CommandOutput, createRuntime, type Runtime } from '../dist/index.js';
+import type { FsGrant } from '../src/grants/fs.js';
+import { childFs } from '../src/tiers/process/fs-grant.js';
 import { ProcessRunner } from '../src/tiers/process/process-tier.js';
-import { corpus, fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
+import { corpus, failure, fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
 
 let rt: Runtime;
 let plain: Runtime;
@@ -50,33 +53,74 @@ async function outcome(r: Runtime, id: string, input: unknown, tier: 'worker' | 
   }
 }
 
-describe('grants the process tier cannot honour are refused before the call', () => {
-  // Before: the call ran, and inside the child a granted read failed ("Capabilities
-  // insufficient") or a fetch trapped on a raw permission error: the grant was dropped silently.
-  const cases: [string, Record<string, unknown>, Record<string, unknown>, RegExp][] = [
-    ['fs', { fs: { read: ['DATA'] } }, { fs: { read: ['DATA'] } }, /the process tier cannot honour fs grants \(.+\)/],
+describe('grants are honoured in the process tier', () => {
+  // Before: such a call was refused (ESCALATION_UNAVAILABLE "the process tier cannot honour
+  // fs grants"), since inside the child a granted read failed and a fetch had no network.
+  let caps: string;
+  let data: string;
+  let server: http.Server;
+  let base: string;
+  let granted: Runtime;
+  let grantedFlagsOnly: Runtime;
+  beforeAll(async () => {
+    caps = tempDir('capsule-esc-grants-');
+    data = tempDir('capsule-esc-data-');
+    writeFileSync(path.join(data, 'a.txt'), 'granted');
+    server = http.createServer((req, res) => res.end(`hello ${req.url}`));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const permissions = { fs: { read: [data] }, net: { outbound: [base] }, env: ['ESC_GRANTED'] };
+    writeCapability(caps, 'esc.fs', manifest('esc.fs', { world: 'command', securityLevel: 'sandboxed', permissions }), fixture('attack-fs'));
+    writeCapability(caps, 'esc.net', manifest('esc.net', { securityLevel: 'sandboxed', permissions }), fixture('attack-net'));
+    const policy = { grants: [{ capabilities: 'esc.*', fs: { read: [data] }, net: { outbound: [base] }, env: ['ESC_GRANTED'] }] };
+    process.env.ESC_GRANTED = 'visible';
+    granted = await createRuntime({ capabilitiesDir: caps, policy });
+    grantedFlagsOnly = await createRuntime({ capabilitiesDir: caps, policy, process: { bwrap: 'off' } });
+  });
+  afterAll(async () => {
+    delete process.env.ESC_GRANTED;
+    await granted.close();
+    await grantedFlagsOnly.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const each = () =>
     [
-      'net',
-      { net: { outbound: ['https://api.example.com'] } },
-      { net: { outbound: ['https://api.example.com'] } },
-      /the process tier cannot honour net grants \(https:\/\/api\.example\.com/,
-    ],
-  ];
-  it.each(cases)('%s grants: ESCALATION_UNAVAILABLE naming them; the worker tier runs the same call', async (kind, permissions, grant, message) => {
-    const caps = tempDir('capsule-esc-grants-');
-    const data = tempDir('capsule-esc-data-');
-    const fill = (o: Record<string, unknown>) => JSON.parse(JSON.stringify(o).replaceAll('DATA', data)) as Record<string, unknown>;
-    const id = `esc.granted-${kind}`;
-    writeCapability(caps, id, manifest(id, { securityLevel: 'sandboxed', permissions: fill(permissions) }), fixture('counter'));
-    const granted = await createRuntime({ capabilitiesDir: caps, policy: { grants: [{ capabilities: id, ...fill(grant) }] } });
+      ['bubblewrap where it works', granted],
+      ['Node permission flags only', grantedFlagsOnly],
+    ] as const;
+
+  it('a granted read and the granted env variable work, with and without bubblewrap', async () => {
+    for (const [how, r] of each()) {
+      const { output, stats } = await r.run<CommandOutput>('esc.fs', { args: ['read', `${data}/a.txt`, 'env', 'ESC_GRANTED'] }, { tier: 'process' });
+      expect(stats.tier, how).toBe('process');
+      expect(output.stdout, how).toBe(`read ${data}/a.txt ok granted\nenv ESC_GRANTED ok visible\n`);
+    }
+  });
+
+  it('a granted fetch (server on 127.0.0.1) works through the parent, with and without bubblewrap', async () => {
+    for (const [how, r] of each()) {
+      const { output, stats } = await r.run('esc.net', { url: `${base}/hi` }, { tier: 'process' });
+      expect(stats.tier, how).toBe('process');
+      expect(output, how).toEqual({ status: 200, body: 'hello /hi', bytes: 9 });
+    }
+  });
+
+  it('a granted path that resolves to a name with `*` (a wildcard to Node) is refused, not widened', async () => {
+    const real = path.join(data, 'st*r');
+    mkdirSync(real);
+    const link = path.join(data, 'star-link');
+    symlinkSync(real, link);
+    const id = 'esc.star';
+    const own = tempDir('capsule-esc-star-');
+    writeCapability(own, id, manifest(id, { world: 'command', securityLevel: 'sandboxed', permissions: { fs: { read: [link] } } }), fixture('attack-fs'));
+    const r = await createRuntime({ capabilitiesDir: own, policy: { grants: [{ capabilities: id, fs: { read: [link] } }] } });
     try {
-      const e = await granted.run(id, {}, { tier: 'process' }).catch((x: unknown) => x);
-      expect(e).toBeInstanceOf(CapsuleError);
-      expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
-      expect((e as CapsuleError).message).toMatch(message);
-      expect((await granted.run(id, {}, { tier: 'worker' })).output).toEqual({ count: 1 });
+      const e = await failure(r.run(id, { args: ['ls', link] }, { tier: 'process' }));
+      expect(e.code).toBe('ESCALATION_UNAVAILABLE');
+      expect(e.message).toMatch(/cannot pass .*st\*r.* to Node's permission model/);
+      expect((await r.run<CommandOutput>(id, { args: ['ls', link] }, { tier: 'worker' })).output.stdout).toBe(`ls ${link} ok \n`);
     } finally {
-      await granted.close();
+      await r.close();
     }
   });
 });
@@ -240,5 +284,86 @@ describe('what a process-tier child can reach', () => {
     const r = await tryEscape(runner, port);
     expect(r).toMatchObject({ readOwnDir: 'allowed', readEtc: 'ERR_ACCESS_DENIED', writeTmp: 'ERR_ACCESS_DENIED', spawn: 'ERR_ACCESS_DENIED', env: 'PWD' }); // bwrap sets PWD=/ and nothing else
     expect(r.connect).toBe('ECONNREFUSED');
+  });
+});
+
+describe('what the outer layers alone let through for a call with fs grants', () => {
+  // capsule's WASI refuses all of these first; this is what is left if it did not.
+  const probe = path.join(ROOT, 'test', 'probes', 'grant-layers.mjs');
+  let t: string;
+  let grant: FsGrant;
+  let bundle: string;
+  beforeAll(() => {
+    t = tempDir('capsule-esc-layers-');
+    for (const d of ['ro', 'rw/secret', 'rw/cache/bundle', 'files', 'outside']) mkdirSync(path.join(t, d), { recursive: true });
+    for (const f of ['ro/r.txt', 'rw/w.txt', 'rw/.bashrc', 'rw/secret/key', 'rw/cache/bundle/glue.js', 'files/one.txt', 'files/two.txt', 'outside/o.txt']) {
+      writeFileSync(path.join(t, f), 'ORIGINAL');
+    }
+    const at = (p: string) => path.join(t, p);
+    bundle = at('rw/cache/bundle');
+    grant = {
+      preopens: [at('ro'), at('rw'), at('files')],
+      read: [at('ro'), at('files/one.txt')],
+      write: [at('rw')],
+      blocked: [],
+      blockedPaths: [at('rw/secret'), at('rw/cache')],
+      readOnlyPaths: [at('rw/.bashrc')],
+    };
+  });
+  const attempts = () =>
+    [
+      ['read', 'ro/r.txt'],
+      ['write', 'ro/new'],
+      ['read', 'files/one.txt'],
+      ['read', 'files/two.txt'],
+      ['write', 'rw/new'],
+      ['write', 'rw/.bashrc'],
+      ['read', 'rw/secret/key'],
+      ['write', 'rw/cache/bundle/glue.js'],
+      ['read', 'outside/o.txt'],
+      ['read', '/etc/hostname'],
+    ].map(([op, p]) => [op, path.isAbsolute(p as string) ? p : path.join(t, p as string)]);
+  const run = (runner: ProcessRunner) => {
+    const { command, args } = runner.command(probe, [bundle], 64 << 20, childFs(grant));
+    const r = spawnSync(command, [...args, JSON.stringify(attempts())], { encoding: 'utf8', env: {}, timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    const seen = JSON.parse(r.stdout) as Record<string, string>;
+    return (op: string, p: string) => seen[`${op} ${path.isAbsolute(p) ? p : path.join(t, p)}`];
+  };
+  const unchanged = () => {
+    for (const f of ['rw/.bashrc', 'rw/cache/bundle/glue.js']) expect(readFileSync(path.join(t, f), 'utf8'), f).toBe('ORIGINAL');
+    expect(existsSync(path.join(t, 'ro/new'))).toBe(false);
+  };
+
+  it.skipIf(!existsSync('/usr/bin/bwrap'))(
+    'bubblewrap binds exactly the granted paths: read-only ones, protected files and the bundle cannot be written, blocked ones are not there',
+    async () => {
+      const seen = run(await ProcessRunner.create());
+      expect(seen('read', 'ro/r.txt')).toBe('allowed');
+      expect(seen('write', 'ro/new')).toMatch(/EROFS|ERR_ACCESS_DENIED/);
+      expect(seen('read', 'files/one.txt')).toBe('allowed');
+      expect(seen('read', 'files/two.txt')).toBe('ENOENT'); // a granted file's neighbour is not bound
+      expect(seen('write', 'rw/new')).toBe('allowed');
+      expect(seen('write', 'rw/.bashrc')).toBe('EROFS');
+      expect(seen('read', 'rw/secret/key')).toBe('ENOENT'); // an empty directory in its place
+      expect(seen('write', 'rw/cache/bundle/glue.js')).toBe('EROFS');
+      expect(seen('read', 'outside/o.txt')).toMatch(/ENOENT|ERR_ACCESS_DENIED/);
+      expect(seen('read', '/etc/hostname')).toMatch(/ENOENT|ERR_ACCESS_DENIED/);
+      unchanged();
+    },
+  );
+
+  it('Node permission flags alone: reads and writes only inside the granted paths (finer rules are the WASI’s)', async () => {
+    const seen = run(await ProcessRunner.create({ bwrap: 'off' }));
+    expect(seen('read', 'ro/r.txt')).toBe('allowed');
+    expect(seen('write', 'ro/new')).toBe('ERR_ACCESS_DENIED');
+    expect(seen('write', 'rw/new')).toBe('allowed');
+    expect(seen('read', 'outside/o.txt')).toBe('ERR_ACCESS_DENIED');
+    expect(seen('read', '/etc/hostname')).toBe('ERR_ACCESS_DENIED');
+    // Node's flags cannot carve a path out of a grant: here only capsule's WASI (tested by the attack suites) stands.
+    expect(seen('read', 'files/two.txt')).toBe('allowed');
+    expect(seen('write', 'rw/.bashrc')).toBe('allowed');
+    writeFileSync(path.join(t, 'rw/.bashrc'), 'ORIGINAL');
+    writeFileSync(path.join(t, 'rw/cache/bundle/glue.js'), 'ORIGINAL');
   });
 });

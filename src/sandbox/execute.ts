@@ -115,6 +115,7 @@ export async function execute(job: Job, spare?: SpareInstance): Promise<JobResul
     outputCap: job.limits.outputBytes,
     timeoutMs: job.limits.timeoutMs,
     budget,
+    fetch: job.fetch,
   });
   const hostCalls: HostCallCounts = {};
   const call = job.hostCall ?? (job.hostPort ? remoteHostCall(job.hostPort) : undefined);

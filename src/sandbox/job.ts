@@ -3,6 +3,7 @@ import type { ErrorData } from '../errors.js';
 import type { FsGrant } from '../grants/fs.js';
 import type { DirectAbi } from './direct-abi.js';
 import type { TableDecl } from './limits/census.js';
+import type { FetchRequest, FetchResult } from './net/sync-fetch.js';
 
 /**
  * A Job is everything a tier needs to run one call, as plain data, so the
@@ -108,7 +109,18 @@ export interface Job {
   hostCall?: HostCall;
   /** Worker tier: the port and wake-up slot to the app's host functions on the main thread (sandbox/host/remote.ts). */
   hostPort?: HostPort;
+  /**
+   * How one HTTP request (one hop) leaves this side; default: this process's own fetch
+   * (sandbox/net/sync-fetch.ts). A process-tier child has no network and no worker
+   * threads: it sends each request to its parent instead (sandbox/net/relay.ts).
+   */
+  fetch?: SyncFetch;
+  /** Set by a tier whose parent answers the child's HTTP requests over the job channel (`parent`). */
+  netVia?: 'parent';
 }
+
+/** One HTTP request, sent and answered synchronously (the guest is blocked in a wasm call). */
+export type SyncFetch = (req: FetchRequest) => FetchResult;
 
 /** One imported function of an app interface, as the component declares it. */
 export interface HostFuncShape {
@@ -171,17 +183,26 @@ export interface BundleRef {
  * A Job as JSON, for a child process or a VM. Compiled WebAssembly.Modules cannot
  * cross a process boundary, so the other side compiles the bundle's core files itself.
  */
-export interface WireJob extends Omit<Job, 'modules' | 'glueUrl' | 'bundle' | 'hostCall' | 'hostPort'> {
+export interface WireJob extends Omit<Job, 'modules' | 'glueUrl' | 'bundle' | 'hostCall' | 'hostPort' | 'fetch'> {
   bundle: BundleRef;
 }
 
-/** What a child process or VM writes on stdout, one JSON message per line. */
 /**
  * The job protocol, newline-delimited JSON on stdout: `ready` first, as soon as the
  * entrypoint runs (before the job is read: a runner that never sees it knows the
- * start failed, not the guest), `started` once compiled, then the `result`.
+ * start failed, not the guest), `started` once compiled, then the `result`. `fetch`:
+ * an HTTP request for the parent to send (only when the job's netVia is `parent`);
+ * the parent answers with one WireFetchReply line on the child's stdin.
  */
-export type WireMessage = { type: 'ready' } | { type: 'started' } | { type: 'result'; result: JobResult };
+export type WireMessage = { type: 'ready' } | { type: 'started' } | { type: 'result'; result: JobResult } | { type: 'fetch'; req: WireFetchRequest };
+
+/** A FetchRequest as JSON: the body in base64. */
+export interface WireFetchRequest extends Omit<FetchRequest, 'body'> {
+  body?: string;
+}
+
+/** A FetchResult as JSON: the body in base64. */
+export type WireFetchReply = { ok: true; status: number; headers: [string, string][]; body: string } | { ok: false; code: string; message: string };
 
 export interface CommandInput {
   args?: string[];

@@ -12,7 +12,7 @@ export function toWire(job: Job, bundleDir?: string): WireJob {
   if (!job.bundle) {
     throw new CapsuleError('INTERNAL', `${job.capabilityId}: the job has no bundle directory, so it cannot leave this process`);
   }
-  const { modules: _modules, glueUrl: _glueUrl, bundle, hostCall: _hostCall, hostPort: _hostPort, ...rest } = job;
+  const { modules: _modules, glueUrl: _glueUrl, bundle, hostCall: _hostCall, hostPort: _hostPort, fetch: _fetch, ...rest } = job;
   return { ...rest, bundle: { ...bundle, dir: bundleDir ?? bundle.dir } };
 }
 

@@ -3,8 +3,9 @@
 // newline-delimited messages come back on stdout. The guest's clock starts at the
 // child's "started" message; starting has its own bound. Either running out kills
 // the whole process group.
-import { CapsuleError } from '../errors.js';
+import { CapsuleError, messageOf } from '../errors.js';
 import type { Job, JobResult, WireJob, WireMessage } from '../sandbox/job.js';
+import { answerFetch } from '../sandbox/net/relay.js';
 import { describeExit, type Exit, spawnGroup } from './exec.js';
 import { CallDeadline } from './deadline.js';
 
@@ -23,6 +24,10 @@ export interface ChildJob {
    * an exit is described like any other.
    */
   startFailure?: (exit: Exit) => CapsuleError;
+   * The child has no network: its HTTP requests come over the job channel and are sent
+   * here, under the call's net grant (sandbox/net/relay.ts). stdin stays open for the answers.
+   */
+  netViaParent?: boolean;
 }
 
 /** Room for the result's JSON escaping and logs beyond the guest's capped output. */
@@ -34,8 +39,12 @@ export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): 
   let ready = false;
   /** The first stdout line before the `ready` handshake, if any (a CLI's own words, or not the job runner). */
   let beforeReady: string | undefined;
+  let fetching = false;
+  let brokeProtocol = false;
+  const relay = c.netViaParent ? { allowed: job.grants.net, timeoutMs: job.limits.timeoutMs } : undefined;
   const child = spawnGroup(c.command, c.args, {
-    input: JSON.stringify(c.wire),
+    input: relay ? `${JSON.stringify({ ...c.wire, netVia: 'parent' })}\n` : JSON.stringify(c.wire),
+    keepInputOpen: relay !== undefined,
     env: c.env ?? {},
     maxStdoutBytes: 4 * job.limits.outputBytes + PROTOCOL_SLACK_BYTES,
     onLine: (line) => {
@@ -44,6 +53,24 @@ export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): 
       else if (!ready) beforeReady ??= line.slice(0, 200);
       else if (message?.type === 'started') deadline.started();
       else if (message?.type === 'result') result = message.result;
+      else if (message?.type === 'fetch' && relay) {
+        // A child waits for each answer: a second request before the first is answered (and
+        // read) is a child that no longer follows the protocol, which could otherwise have
+        // the parent hold many responses at once. It is killed.
+        if (fetching) {
+          brokeProtocol = true;
+          child.kill();
+          return;
+        }
+        fetching = true;
+        const answered = () => {
+          fetching = false;
+        };
+        answerFetch(relay, message.req).then(
+          (line) => child.write(line, answered),
+          (e: unknown) => child.write(`${JSON.stringify({ ok: false, code: 'internal-error', message: messageOf(e) })}\n`, answered),
+        );
+      }
     },
   });
   const deadline = new CallDeadline(c.startTimeoutMs, job.limits.timeoutMs, () => child.kill(), signal);
@@ -55,6 +82,9 @@ export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): 
   }
   const stopped = deadline.stopped;
   if (stopped === 'aborted') throw aborted(job);
+  if (brokeProtocol) {
+    throw new CapsuleError('INTERNAL', `${job.capabilityId}: ${c.what} sent an HTTP request before its last one was answered, and was killed`);
+  }
   // A result that arrived just before the kill is still the guest's answer.
   if (result) return result;
   if (stopped === 'timeout') {

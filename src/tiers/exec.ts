@@ -17,6 +17,8 @@ export interface Exit {
 
 export interface SpawnOptions {
   input?: string;
+  /** Leave stdin open after `input` (the caller writes more with `write`, e.g. replies to the child). */
+  keepInputOpen?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Kill the group once stdout exceeds this many bytes. */
   maxStdoutBytes?: number;
@@ -30,6 +32,8 @@ export interface Spawned {
   done: Promise<Exit>;
   /** SIGKILL the whole process group; safe to call more than once or after exit. */
   kill(): void;
+  /** Writes to the child's stdin (only with keepInputOpen); ignored once it has exited. `flushed`: when the pipe took it all. */
+  write(text: string, flushed?: () => void): void;
 }
 
 const STDERR_TAIL = 8 * 1024;
@@ -95,9 +99,14 @@ export function spawnGroup(command: string, args: string[], o: SpawnOptions = {}
       resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: err, overflow });
     });
   });
-  if (o.input !== undefined) child.stdin.end(o.input);
+  if (o.keepInputOpen) {
+    if (o.input !== undefined) child.stdin.write(o.input);
+  } else if (o.input !== undefined) child.stdin.end(o.input);
   else child.stdin.end();
-  return { done, kill };
+  const write = (text: string, flushed?: () => void) => {
+    if (!exited && child.stdin.writable) child.stdin.write(text, () => flushed?.());
+  };
+  return { done, kill, write };
 }
 
 export interface BoundedExit extends Exit {

@@ -1,22 +1,19 @@
 // The entrypoint of a child process or VM (bundled as dist/job-runner.js): reads
-// one WireJob as JSON on stdin, runs it with the same sandbox code as every other
+// one WireJob as a JSON line on stdin, runs it with the same sandbox code as every other
 // tier, and writes newline-delimited JSON on stdout: {"type":"ready"} at once (the
 // handshake: a parent that never sees it knows the process or container never
 // started), {"type":"started"} once the job is compiled (the parent starts the
-// guest's clock then), then the result.
+// guest's clock then), then the result. With netVia `parent`, stdin stays open:
+// each {"type":"fetch"} line the child writes is answered by one line from the parent.
 import { CapsuleError, messageOf } from '../errors.js';
 import { execute } from '../sandbox/execute.js';
 import type { JobResult, WireJob, WireMessage } from '../sandbox/job.js';
+import { childFetch } from '../sandbox/net/relay.js';
 import { fromWire } from '../sandbox/wire.js';
+import { StdinLines, writeLine } from './job-channel.js';
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(message: WireMessage): Promise<void> {
-  return new Promise((resolve) => process.stdout.write(`${JSON.stringify(message)}\n`, () => resolve()));
+function send(message: WireMessage): void {
+  writeLine(`${JSON.stringify(message)}\n`);
 }
 
 function failure(e: unknown): JobResult {
@@ -38,17 +35,24 @@ function namedMemoryLimit(r: JobResult): JobResult {
 }
 
 async function main(): Promise<void> {
-  await send({ type: 'ready' });
+  send({ type: 'ready' });
   let result: JobResult;
   try {
-    const wire = JSON.parse(await readStdin()) as WireJob;
+    const stdin = new StdinLines();
+    const wire = JSON.parse(stdin.next() ?? '') as WireJob;
     const job = await fromWire(wire);
-    await send({ type: 'started' });
+    // No network of its own here: each HTTP request goes to the parent (sandbox/net/relay.ts).
+    if (wire.netVia === 'parent')
+      job.fetch = childFetch(
+        (line) => writeLine(line),
+        () => stdin.next(),
+      );
+    send({ type: 'started' });
     result = namedMemoryLimit(await execute(job));
   } catch (e) {
     result = failure(e);
   }
-  await send({ type: 'result', result });
+  send({ type: 'result', result });
 }
 
 await main();

@@ -4,7 +4,7 @@ import type { Grants, Job, JobResult, Limits } from '../sandbox/job.js';
 export interface TierRunner {
   /**
    * What of a call's grants or limits this tier cannot honour, in words ("the process tier
-   * cannot honour fs grants (/data)"), or undefined when it honours them all. Asked when
+   * cannot pass /x/st*r to Node's permission model"), or undefined when it honours them all. Asked when
    * the tier is decided, before anything runs: a grant or limit is refused up front (or the
    * policy's fallback taken), never dropped silently inside the guest. `native`: a container
    * capability, which has no capsule WASI inside to apply per-host or per-path rules, and no

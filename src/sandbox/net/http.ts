@@ -5,6 +5,7 @@
 // bodies are capped. No incoming requests (capsule serves nothing).
 import type { CallBudget } from '../call-budget.js';
 import type { DenialLog } from '../denial-log.js';
+import type { SyncFetch } from '../job.js';
 import { Pollable } from '../wasi/streams.js';
 import {
   Fields,
@@ -77,11 +78,14 @@ export interface HttpOptions {
   timeoutMs: number;
   /** What the call may hold outside linear memory: header fields, bodies, responses. */
   budget: CallBudget;
+  /** Sends one request (one hop); default fetchSync. The rules above are applied here, whoever sends it. */
+  fetch?: SyncFetch;
 }
 
 export function httpInterfaces(o: HttpOptions): Record<string, object> {
   // The classes the glue constructs (`new fields()`...) are bound to this call's budget.
   const budget = o.budget;
+  const fetchOne = o.fetch ?? fetchSync;
   class CallFields extends Fields {
     constructor() {
       super(budget);
@@ -120,7 +124,7 @@ export function httpInterfaces(o: HttpOptions): Record<string, object> {
       .filter(([k]) => k !== 'host')
       .map(([k, v]): [string, string] => [k, dec.decode(v)]);
     for (let hop = 0; ; hop++) {
-      const r: FetchResult = fetchSync({ url: url.href, method, headers, body, timeoutMs: o.timeoutMs, maxResponseBytes: MAX_RESPONSE_BODY });
+      const r: FetchResult = fetchOne({ url: url.href, method, headers, body, timeoutMs: o.timeoutMs, maxResponseBytes: MAX_RESPONSE_BODY });
       if (!r.ok) return { tag: 'err', val: { tag: r.code } };
       const location = r.headers.find(([k]) => k === 'location')?.[1];
       if (r.status >= 300 && r.status < 400 && location !== undefined) {

@@ -103,3 +103,26 @@ export function fetchSync(req: FetchRequest): FetchResult {
     port1.close();
   }
 }
+
+/**
+ * The same request on the same helper, without blocking: for a parent answering a
+ * process-tier child's request (sandbox/net/relay.ts) on its main thread.
+ */
+export function fetchAsync(req: FetchRequest): Promise<FetchResult> {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  return new Promise<FetchResult>((resolve) => {
+    const timer = setTimeout(() => finish({ ok: false, code: 'HTTP-response-timeout', message: 'no answer in time' }), req.timeoutMs + 1000);
+    function finish(r: FetchResult): void {
+      clearTimeout(timer);
+      port1.close();
+      resolve(r);
+    }
+    port1.once('message', (m: FetchResult) => finish(m));
+    try {
+      getHelper().postMessage({ req, flag: flag.buffer, port: port2 }, [port2]);
+    } catch (e) {
+      finish({ ok: false, code: 'internal-error', message: `the fetch helper is gone: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  });
+}

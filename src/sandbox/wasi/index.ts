@@ -3,7 +3,7 @@
 // is deny-by-default and its state belongs to this call alone.
 import type { CallBudget } from '../call-budget.js';
 import { DenialLog } from '../denial-log.js';
-import type { Grants } from '../job.js';
+import type { Grants, SyncFetch } from '../job.js';
 import { cliInterfaces } from './cli.js';
 import { clockInterfaces } from './clocks.js';
 import { deniedInterface } from './denied.js';
@@ -35,6 +35,8 @@ export interface WasiOptions {
   timeoutMs: number;
   /** What the call may hold outside linear memory (call-budget.ts). */
   budget: CallBudget;
+  /** How an HTTP request leaves (default: this process's own fetch). */
+  fetch?: SyncFetch;
 }
 
 export function createWasi(o: WasiOptions): WasiCall {
@@ -55,7 +57,7 @@ export function createWasi(o: WasiOptions): WasiCall {
     }),
     ...filesystem.interfaces,
     ...socketInterfaces(),
-    ...httpInterfaces({ allowed: o.grants.net, denials, timeoutMs: o.timeoutMs, budget: o.budget }),
+    ...httpInterfaces({ allowed: o.grants.net, denials, timeoutMs: o.timeoutMs, budget: o.budget, fetch: o.fetch }),
     ...(o.grants.clocks ? clockInterfaces() : deniedAll(clockInterfaces(), 'clocks are not granted')),
     ...(o.grants.random ? randomInterfaces(o.budget) : deniedAll(randomInterfaces(o.budget), 'random is not granted')),
   };

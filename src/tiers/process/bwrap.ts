@@ -1,11 +1,13 @@
 // bubblewrap for the process tier: a new user/pid/net/ipc/uts/cgroup namespace,
 // read-only binds of only the system directories Node needs plus the runner and
-// the component bundle, fresh /proc, /dev and /tmp, no environment, no capabilities.
+// the component bundle, fresh /proc, /dev and /tmp, no environment, no capabilities;
+// then the call's granted paths (read-only unless granted writable).
 import { lstatSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { runBounded } from '../exec.js';
 import type { Probe } from '../probe.js';
 import { which } from '../which.js';
+import type { Bind } from './fs-grant.js';
 
 /** System directories a dynamically linked node needs (bound read-only, or recreated as symlinks). */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64'];
@@ -43,6 +45,10 @@ export function systemBinds(dirs = SYSTEM_DIRS): string[] {
 export interface BwrapCommand {
   /** Host paths bound read-only at the same place (runner, bundle, node's install prefix). */
   readOnly: string[];
+  /** The call's fs grant: real host paths bound at the same place, in order (process/fs-grant.ts). */
+  grants?: Bind[];
+  /** Symlinks recreated inside (a preopen granted through a symlink). */
+  symlinks?: { target: string; at: string }[];
   /** The command to run inside, argv[0] an absolute path. */
   command: string[];
   system?: string[];
@@ -50,6 +56,14 @@ export interface BwrapCommand {
 
 export function bwrapArgs(c: BwrapCommand): string[] {
   const binds = c.readOnly.flatMap((p) => ['--ro-bind', p, p]);
+  const granted = (c.grants ?? []).flatMap((b) => {
+    if (b.hide === 'dir') return ['--tmpfs', b.path];
+    if (b.hide === 'file') return ['--ro-bind', '/dev/null', b.path];
+    return [b.writable ? '--bind' : '--ro-bind', b.path, b.path];
+  });
+  const links = (c.symlinks ?? []).flatMap((l) => ['--symlink', l.target, l.at]);
+  // Last, once every mount point below them exists (the bundle may live in a hidden cache).
+  const sealed = (c.grants ?? []).flatMap((b) => (b.hide === 'dir' ? ['--remount-ro', b.path] : []));
   return [
     '--unshare-all',
     '--die-with-parent',
@@ -65,7 +79,12 @@ export function bwrapArgs(c: BwrapCommand): string[] {
     '--tmpfs',
     '/tmp',
     ...(c.system ?? systemBinds()),
+    // Granted paths before capsule's own files: a writable grant around the bundle or the
+    // runner (a cache under a granted directory) must not make them writable in here.
+    ...granted,
+    ...links,
     ...binds,
+    ...sealed,
     '--chdir',
     '/',
     '--',

@@ -1,7 +1,9 @@
 // The process tier: each call in a fresh child process running dist/job-runner.js,
-// with Node's permission model (reads only the runner and the bundle; no writes,
-// child processes, workers or addons) and, where bubblewrap works, inside a bwrap
-// sandbox. A timeout or abort SIGKILLs the child's process group.
+// with Node's permission model (reads only the runner, the bundle and the granted
+// paths; writes only the writable grants; no child processes, workers or addons)
+// and, where bubblewrap works, inside a bwrap sandbox with no network, where only
+// the granted paths are bound. Its HTTP requests go to the parent over the job
+// channel. A timeout or abort SIGKILLs the child's process group.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Grants, Job, JobResult } from '../../sandbox/job.js';
@@ -10,10 +12,13 @@ import { runChildJob } from '../child-job.js';
 import type { Probe } from '../probe.js';
 import type { TierRunner } from '../tier-runner.js';
 import { bwrapArgs, nodePrefix, probeBwrap } from './bwrap.js';
+import { type ChildFs, childFs } from './fs-grant.js';
 import { nodeArgs, type PermissionFlag, permissionFlag } from './node-flags.js';
 
 // Bundled layout: dist/job-runner.js sits beside the file holding this code.
 export const JOB_RUNNER_FILE = fileURLToPath(new URL('./job-runner.js', import.meta.url));
+
+const PROC_FDS = '/proc/self/fd';
 
 export interface ProcessTierOptions {
   /** Use bubblewrap when it works here (`auto`, the default) or never (`off`). */
@@ -33,7 +38,7 @@ export async function probeProcessSandbox(opts: ProcessTierOptions = {}): Promis
   const permission = permissionFlag();
   const bwrap: Probe = opts.bwrap === 'off' ? { available: false, reason: 'bwrap off (process.bwrap: off)' } : await probeBwrap();
   const notes = [
-    permission ? `node ${permission} (reads: runner and bundle only)` : `node ${process.version} has no permission model`,
+    permission ? `node ${permission} (reads: runner, bundle and granted paths only)` : `node ${process.version} has no permission model`,
     bwrap.available ? `bubblewrap ${bwrap.version}` : `no bubblewrap: ${bwrap.reason}`,
   ];
   const sandbox: ProcessSandbox = { permission, bwrap: bwrap.available ? bwrap.path : undefined, notes };
@@ -55,40 +60,47 @@ export class ProcessRunner implements TierRunner {
   }
 
   /**
-   * The child reads only the runner and the bundle, and Node's permission model gives it
-   * no worker threads (capsule's HTTP client runs in one): a granted path or host would
-   * fail inside the guest ("Capabilities insufficient", a raw permission error), so such
-   * a call is refused here instead.
+   * Grants are honoured: granted paths are bound and allowed to Node (process/fs-grant.ts)
+   * and capsule's WASI in the child applies the rest of the fs rules; HTTP goes through
+   * the parent under the same allowlist (sandbox/net/relay.ts). Refused: a granted path
+   * that resolves to a name Node's permission flags would read as a pattern.
    */
   cannotHonour({ grants }: { grants: Grants }): string | undefined {
-    const kinds = [
-      grants.fs.preopens.length > 0 ? `fs grants (${grants.fs.preopens.join(', ')})` : '',
-      grants.net.length > 0 ? `net grants (${grants.net.join(', ')})` : '',
-    ].filter((k) => k !== '');
-    return kinds.length > 0 ? `the process tier cannot honour ${kinds.join(' or ')}` : undefined;
+    const { unsafe } = childFs(grants.fs);
+    if (unsafe.length > 0) {
+      return `the process tier cannot pass ${unsafe.join(', ')} to Node's permission model (a * there is a wildcard, which would grant more)`;
+    }
+    return undefined;
   }
 
   run(job: Job, signal?: AbortSignal): Promise<JobResult> {
     const wire = toWire(job);
-    const { command, args } = this.command(this.entry, [wire.bundle.dir], job.limits.memoryBytes);
+    const { command, args } = this.command(this.entry, [wire.bundle.dir], job.limits.memoryBytes, childFs(job.grants.fs));
     return runChildJob(
       job,
-      { command, args, env: {}, wire, startTimeoutMs: this.opts.startTimeoutMs ?? 30_000, what: 'its child process' },
+      { command, args, env: {}, wire, startTimeoutMs: this.opts.startTimeoutMs ?? 30_000, what: 'its child process', netViaParent: true },
       signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal,
     );
   }
 
   /**
    * The child's command line: `node` with permission flags reading only the entry's
-   * directory and `readPaths`, inside bwrap when available. Public so tests can run
-   * their own probe script under exactly the same sandbox.
+   * directory, `readPaths` and the granted paths (writing only the writable ones), inside
+   * bwrap when available. Public so tests can run their own probe script under exactly
+   * the same sandbox.
    */
-  command(entry: string, readPaths: string[], memoryBytes: number): { command: string; args: string[] } {
+  command(entry: string, readPaths: string[], memoryBytes: number, fs?: ChildFs): { command: string; args: string[] } {
     const reads = [path.dirname(entry), ...readPaths];
-    const node = [process.execPath, ...nodeArgs({ entry, readPaths: reads, memoryBytes, permission: this.sandbox.permission })];
+    // capsule's WASI checks where an opened descriptor really is (/proc/self/fd): a denied readlink would skip that check.
+    const granted = fs && fs.read.length > 0 ? [...fs.read, PROC_FDS] : [];
+    const node = [
+      process.execPath,
+      ...nodeArgs({ entry, readPaths: [...reads, ...granted], writePaths: fs?.write, memoryBytes, permission: this.sandbox.permission }),
+    ];
     if (!this.sandbox.bwrap) return { command: process.execPath, args: node.slice(1) };
     const prefix = nodePrefix();
-    return { command: this.sandbox.bwrap, args: bwrapArgs({ readOnly: [...reads, ...(prefix ? [prefix] : [])], command: node }) };
+    const readOnly = [...reads, ...(prefix ? [prefix] : [])];
+    return { command: this.sandbox.bwrap, args: bwrapArgs({ readOnly, grants: fs?.binds, symlinks: fs?.symlinks, command: node }) };
   }
 
   async close(): Promise<void> {
