@@ -24,6 +24,7 @@ export interface ChildJob {
    * an exit is described like any other.
    */
   startFailure?: (exit: Exit) => CapsuleError;
+  /**
    * The child has no network: its HTTP requests come over the job channel and are sent
    * here, under the call's net grant (sandbox/net/relay.ts). stdin stays open for the answers.
    */
