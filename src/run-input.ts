@@ -58,7 +58,7 @@ export function fileManifest(file: string, c: CompiledComponent, request: Permis
 }
 
 const TIERS = ['inline', 'worker', 'process', 'vm'];
-const NUMERIC_OPTIONS = ['timeoutMs', 'cpuMs', 'fuel', 'memoryLimitBytes', 'outputBytes', 'inputBytes'] as const;
+const NUMERIC_OPTIONS = ['timeoutMs', 'cpuMs', 'fuel', 'memoryLimitBytes', 'outputBytes', 'inputBytes', 'writeBytes', 'files', 'openFiles'] as const;
 
 /**
  * A caller's run options, read once into plain data and checked before anything
@@ -69,8 +69,11 @@ export function runOptions<T extends object>(opts: unknown, id: string): T {
   const o = snapshotOptions(opts, `${id}: run options`, []);
   for (const key of NUMERIC_OPTIONS) {
     const v = o[key];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
-      throw new CapsuleError('USAGE', `${id}: option ${key} must be a positive number, got ${shown(v)}`);
+    // Zero bytes written or files created is a real limit (nothing may be); zero time or memory is not.
+    const least = key === 'writeBytes' || key === 'files' ? 0 : Number.MIN_VALUE;
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= least)) {
+      const what = least === 0 ? 'a number of at least 0' : 'a positive number';
+      throw new CapsuleError('USAGE', `${id}: option ${key} must be ${what}, got ${shown(v)}`);
     }
   }
   if (o.tier !== undefined && !TIERS.includes(o.tier as string)) {

@@ -59,6 +59,9 @@ export interface CapsuleCapabilityManifest {
     fuel?: number;
     outputBytes?: number;
     inputBytes?: number;
+    writeBytes?: number;
+    files?: number;
+    openFiles?: number;
   };
   isolation?: 'auto' | 'inline' | 'worker' | 'process' | 'vm';
 }
@@ -107,6 +110,9 @@ export interface CapsulePolicy {
     fuel?: number;
     outputBytes?: number;
     inputBytes?: number;
+    writeBytes?: number;
+    files?: number;
+    openFiles?: number;
   };
   trustedKeys?: {
     id: string;

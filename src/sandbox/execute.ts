@@ -14,6 +14,7 @@ import { linkImports } from './linker.js';
 import { FuelMeter } from './fuel-meter.js';
 import { callLimits, FUEL_EXPORT, FUEL_IMPORT, HIDDEN_EXPORT, PAGE, tableCap } from './limits/index.js';
 import { readCachedFile } from './transpile-cache.js';
+import { diskLimits } from './wasi/fs-quota.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
 
 type Instantiate = (
@@ -109,6 +110,7 @@ export async function execute(job: Job): Promise<JobResult> {
     outputCap: job.limits.outputBytes,
     timeoutMs: job.limits.timeoutMs,
     budget,
+    disk: diskLimits(job.limits),
   });
   const hostCalls: HostCallCounts = {};
   const call = job.hostCall ?? (job.hostPort ? remoteHostCall(job.hostPort) : undefined);
