@@ -2,7 +2,7 @@
 // object so runtime.ts needs only a call per point. The audit layer below
 // only chains and writes; this file knows what a load, a plan and a run are.
 import { randomUUID } from 'node:crypto';
-import { type Audit, type AuditEvent, openAudit } from './audit/index.js';
+import { type Audit, type AuditEvent, openAudit, severityOf } from './audit/index.js';
 import { CapsuleError, messageOf } from './errors.js';
 import type { Plan } from './plan/plan.js';
 import type { Policy } from './policy/policy.js';
@@ -16,7 +16,8 @@ const LIMIT_CODES = new Set(['TIMEOUT', 'MEMORY_LIMIT', 'CPU_LIMIT', 'OUTPUT_TOO
 /** Long messages are cut so one line stays readable and small. */
 const MAX_MESSAGE = 1000;
 
-export type RunSubject = Pick<Job, 'capabilityId' | 'limits'> & { digest?: string };
+/** A container capability's job names its image (`name@sha256:…` when pinned). */
+export type RunSubject = Pick<Job, 'capabilityId' | 'limits'> & { digest?: string; image?: string };
 
 export interface RunRecord {
   run: string;
@@ -34,7 +35,16 @@ export interface RunRecord {
 }
 
 export class AuditTrail {
-  constructor(private readonly log: Audit) {}
+  constructor(
+    private readonly log: Audit,
+    /** Who the records are on behalf of (the runtime's or the call's `principal`); none: the field is left out. */
+    readonly principal?: string,
+  ) {}
+
+  /** The same trail, recording on behalf of `principal` (the runtime's when the call names none). */
+  as(principal: string | undefined): AuditTrail {
+    return principal === undefined || principal === this.principal ? this : new AuditTrail(this.log, principal);
+  }
 
   /**
    * `auditLog` as RuntimeOptions takes it: a path, false, or undefined ($CAPSULE_AUDIT_LOG when set).
@@ -161,14 +171,22 @@ export class AuditTrail {
   /** Written before the job is dispatched. */
   runStart(call: RunSubject, tier: Tier): RunRecord {
     const r: RunRecord = { run: randomUUID(), call, tier, started: performance.now() };
-    this.record({ event: 'run.start', run: r.run, capability: call.capabilityId, digest: call.digest ?? null, tier, limits: call.limits });
+    this.record({
+      event: 'run.start',
+      run: r.run,
+      capability: call.capabilityId,
+      digest: call.digest ?? null,
+      tier,
+      limits: call.limits,
+      ...imageOf(call),
+    });
     return r;
   }
 
   /** Written in a finally: a limit line first when a limit stopped the call, then the end line. */
   runEnd(r: RunRecord): void {
     const durationMs = Math.round((performance.now() - r.started) * 1000) / 1000;
-    const base = { run: r.run, capability: r.call.capabilityId, tier: r.tier };
+    const base = { run: r.run, capability: r.call.capabilityId, tier: r.tier, ...imageOf(r.call) };
     const end = r.error === undefined ? { outcome: 'ok' } : failure(r.error);
     if (LIMIT_CODES.has(end.outcome)) this.record({ event: 'limit', ...base, code: end.outcome, limits: r.call.limits });
     // At most 64 lines (the call's list is capped), then one summary line for the rest.
@@ -181,9 +199,19 @@ export class AuditTrail {
     this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory, ...host });
   }
 
+  /** Every line says how much it matters (audit/severity.ts) and, when known, on whose behalf. */
   private record(e: AuditEvent): void {
-    this.log.record(e);
+    const { event, ...fields } = e;
+    const principal = this.principal === undefined ? {} : { principal: this.principal };
+    this.log.record({ event, severity: severityOf(e), ...principal, ...fields });
   }
+}
+
+/** A container capability's image and, when pinned (`…@sha256:<hex>`), its digest. */
+function imageOf(call: RunSubject): { image?: string; imageDigest?: string } {
+  if (call.image === undefined) return {};
+  const pin = /@(sha256:[0-9a-f]{64})$/.exec(call.image);
+  return { image: call.image, ...(pin ? { imageDigest: pin[1] } : {}) };
 }
 
 function failure(e: unknown): { outcome: string; message: string; details?: Record<string, unknown> } {

@@ -58,6 +58,13 @@ export function fileManifest(file: string, c: CompiledComponent, request: Permis
 }
 
 const TIERS = ['inline', 'worker', 'process', 'vm'];
+
+/** A principal is written on audit lines and matched by `audit query`: a short printable name. */
+export const PRINCIPAL_WANTED = 'a string of 1 to 256 characters without control characters';
+export function isPrincipal(v: unknown): v is string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  return typeof v === 'string' && v.length >= 1 && v.length <= 256 && !/[\u0000-\u001f\u007f-\u009f]/.test(v);
+}
 const NUMERIC_OPTIONS = ['timeoutMs', 'cpuMs', 'fuel', 'memoryLimitBytes', 'outputBytes', 'inputBytes', 'writeBytes', 'files', 'openFiles'] as const;
 
 /**
@@ -75,6 +82,9 @@ export function runOptions<T extends object>(opts: unknown, id: string): T {
       const what = least === 0 ? 'a number of at least 0' : 'a positive number';
       throw new CapsuleError('USAGE', `${id}: option ${key} must be ${what}, got ${shown(v)}`);
     }
+  }
+  if (o.principal !== undefined && !isPrincipal(o.principal)) {
+    throw new CapsuleError('USAGE', `${id}: option principal must be ${PRINCIPAL_WANTED}, got ${shown(o.principal)}`);
   }
   if (o.tier !== undefined && !TIERS.includes(o.tier as string)) {
     throw new CapsuleError('USAGE', `${id}: option tier must be one of ${TIERS.join(', ')}, got ${shown(o.tier)}`);

@@ -26,7 +26,7 @@ import type { VmOptions } from './tiers/vm/select.js';
 import type { PoolOptions } from './tiers/worker.js';
 import { containerJob } from './container-job.js';
 import { type Plan, type PlanCall, planCall } from './plan/plan.js';
-import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, runOptions } from './run-input.js';
+import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, isPrincipal, PRINCIPAL_WANTED, runOptions } from './run-input.js';
 import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options.js';
 import { capabilityOutput, commandOutput } from './run-output.js';
 
@@ -46,6 +46,8 @@ export interface RuntimeOptions {
   fileRequest?: Permissions;
   /** Audit log path, or false; default $CAPSULE_AUDIT_LOG when set, else off (README: Audit). */
   auditLog?: string | false;
+  /** Who this runtime's calls act for (a tenant, a service), written on every audit line; a call's `principal` wins. */
+  principal?: string;
   pool?: PoolOptions;
   /** Runtime-wide memory budget and wait queue for calls (see README: Limits). */
   admission?: AdmissionOptions;
@@ -77,6 +79,8 @@ export interface GuestLog extends LogRecord {
 
 export interface RunOptions extends CallOverrides {
   signal?: AbortSignal;
+  /** Who this call acts for (e.g. the end user), written on its audit lines instead of the runtime's. */
+  principal?: string;
   tier?: Tier;
 }
 
@@ -148,7 +152,7 @@ export class Runtime {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
     const cacheDir = opts.cacheDir ?? defaultCacheDir();
     refuseKernelPath(cacheDir, 'the cache directory', 'USAGE');
-    const audit = await AuditTrail.open(opts.auditLog, (e) => auditFailed(e, opts.logger));
+    const audit = (await AuditTrail.open(opts.auditLog, (e) => auditFailed(e, opts.logger))).as(opts.principal);
     // capsule's own files can never be granted to a guest, and its install and
     // the capabilities it loads can never be written by one (docs/security.md).
     const own = [cacheDir, ...(audit.path ? [audit.path] : [])];
@@ -296,10 +300,11 @@ export class Runtime {
     const started = performance.now();
     const { manifest, component } = l;
     const opts = runOptions<RunOptions>(callerOpts, manifest.id);
+    const audit = this.audit.as(opts.principal);
     // The app's host functions are matched to the component's imports here, so a refusal
     // (IMPORT_DENIED naming a missing function) is audited like any other plan refusal.
     let appHost: HostImports | undefined;
-    const plan = this.audit.plan(l, () => {
+    const plan = audit.plan(l, () => {
       const p = this.plan(l, opts);
       appHost = this.appHost(l, p.decision.grants.host);
       return p;
@@ -312,7 +317,7 @@ export class Runtime {
     const sent = world === 'command' ? commandInput(input, manifest.id) : inputText(input, manifest.id);
     checkInputBytes(sent, decision.limits.inputBytes, manifest.id);
     if (validators.input) checkValue(validators.input, typeof sent === 'string' ? JSON.parse(sent) : sent, 'INPUT_INVALID', manifest.id);
-    const tier = await this.audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier, decision));
+    const tier = await audit.escalation(manifest.id, plan.tier, () => this.resolveTier(l, plan.tier, decision));
     this.warn(manifest.id, tier);
     const job: Job | ContainerJob = component
       ? {
@@ -330,7 +335,7 @@ export class Runtime {
           ...withHost(appHost),
         }
       : containerJob(manifest, decision, sent as CommandInput);
-    const result = this.dispatch(job, tier.tier, opts.signal, async (run) => {
+    const result = this.dispatch(audit, job, tier.tier, opts.signal, async (run) => {
       const result = await this.runners.run(tier.tier, job, opts.signal);
       run.memoryBytes = result.memoryBytes;
       run.denials = result.denials;
@@ -386,8 +391,14 @@ export class Runtime {
    * dispatched, a reservation of what it can hold (admission control, reservationFor), and a
    * run.end line whatever happens.
    */
-  private async dispatch<R>(subject: RunSubject, tier: Tier, signal: AbortSignal | undefined, body: (run: RunRecord) => Promise<R>): Promise<R> {
-    const run = this.audit.runStart(subject, tier);
+  private async dispatch<R>(
+    audit: AuditTrail,
+    subject: RunSubject,
+    tier: Tier,
+    signal: AbortSignal | undefined,
+    body: (run: RunRecord) => Promise<R>,
+  ): Promise<R> {
+    const run = audit.runStart(subject, tier);
     try {
       const release = await this.admission.acquire(reservationFor(subject.limits), subject.capabilityId, signal);
       try {
@@ -399,7 +410,7 @@ export class Runtime {
       run.error = e;
       throw e;
     } finally {
-      this.audit.runEnd(run);
+      audit.runEnd(run);
     }
   }
 
@@ -495,6 +506,7 @@ function runtimeOptions(callerOpts: unknown): ReadOptions {
   strings('cacheDir', isString, 'a directory');
   strings('auditLog', (v) => isString(v) || v === false, 'a file path or false');
   strings('logger', (v) => typeof v === 'function', 'a function');
+  strings('principal', isPrincipal, PRINCIPAL_WANTED);
   const logger = opts.logger as RuntimeOptions['logger'];
   return {
     ...(opts as RuntimeOptions),
