@@ -82,10 +82,10 @@ beforeAll(async () => {
 
   const rt = await createRuntime({ capabilitiesDir: caps, policy, auditLog: log, principal: 'tenant-a', pool: { minThreads: 1, maxThreads: 1 } });
   try {
-    const escape = await rt.run('hostile.fs', {
+    const escaping = await rt.run('hostile.fs', {
       args: ['read', `${data}/../outside/secret.txt`, 'symlink', '/etc/passwd', `${data}/l`, 'link', `${data}/a`, `${data}/b`],
     });
-    expect(escape.denials.length).toBeGreaterThan(0);
+    expect(escaping.denials.length).toBeGreaterThan(0);
     await rt.run('hostile.disk', 'wfill.bin', { principal: 'alice' });
     expect((await failure(rt.run('hostile.spin', {}, { principal: 'alice' }))).code).toBe('TIMEOUT');
     expect((await failure(rt.run('hostile.membomb', {}))).code).toBe('MEMORY_LIMIT');
