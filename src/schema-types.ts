@@ -143,7 +143,19 @@ export interface CapsulePolicy {
     config?: boolean | string[];
   };
   /**
+   * Per security level: how long a grant that names no expiresAt or ttlSeconds lasts for a capability of that level, counted from when the runtime loaded the policy (null: no end). Defaults: pure none, controlled 3600, sandboxed 600, full 600.
+   */
+  levels?: {
+    pure?: LevelDefaults;
+    controlled?: LevelDefaults;
+    sandboxed?: LevelDefaults;
+    full?: LevelDefaults;
+  };
+  /**
    * A fs/env/net request that no grant covers: refuse the capability at load (default), or drop the request and run without it (inspect reports it).
    */
   onUngranted?: 'refuse' | 'drop';
+}
+export interface LevelDefaults {
+  ttlSeconds?: number | null;
 }

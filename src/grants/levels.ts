@@ -20,6 +20,21 @@ export const LEVELS: Record<SecurityLevel, LevelCeiling> = {
   full: { fsRead: true, fsWrite: true, env: true, net: true },
 };
 
+/**
+ * How long a policy grant that names no `expiresAt` or `ttlSeconds` lasts for a
+ * capability of each level, from when the runtime loaded the policy (seed CCOS:
+ * a controlled context expires after an hour, a sandboxed one after 10 minutes;
+ * `full`, which CCOS leaves open, takes the sandboxed lifetime, as the most
+ * dangerous level should not outlive it). null: no end. A policy's
+ * `levels.<level>.ttlSeconds` replaces these.
+ */
+export const LEVEL_TTL_SECONDS: Record<SecurityLevel, number | null> = {
+  pure: null,
+  controlled: 3600,
+  sandboxed: 600,
+  full: 600,
+};
+
 /** The weakest level whose ceiling allows `p` (used for a bare .wasm run with --allow-* flags). */
 export function levelFor(p: Permissions): SecurityLevel {
   if (p.fs?.write?.length || p.net?.outbound?.length) return 'sandboxed';

@@ -7,6 +7,7 @@ import type { Grants, Limits } from '../sandbox/job.js';
 import { intersectHost } from '../grants/interfaces.js';
 import { grantedSwitch, type HostView, intersectPermissions } from '../grants/intersect.js';
 import { checkLevel } from '../grants/levels.js';
+import type { SecurityLevel } from '../grants/permissions.js';
 import { applyCallGrants, type CallGrants } from '../grants/per-call.js';
 import { isExpired, type NumberedGrant } from './expiry.js';
 import { matchesAny } from './id-glob.js';
@@ -72,9 +73,9 @@ export interface DecideContext extends HostView {
 /** Which policy grants count; by default those not expired at `ctx.now`. */
 export type GrantFilter = (g: NumberedGrant) => boolean;
 export const unexpiredAt =
-  (now: number): GrantFilter =>
+  (now: number, level: SecurityLevel): GrantFilter =>
   (g) =>
-    !isExpired(g, now);
+    !isExpired(g, now, level);
 
 export function grantsFor(policy: Policy, id: string, applies: GrantFilter): PolicyGrant[] {
   return policy.grants.filter((g) => applies(g) && matchesAny(g.grant.capabilities, id)).map((g) => g.grant);
@@ -85,7 +86,7 @@ export function decide(
   policy: Policy,
   ctx: DecideContext,
   call: CallOverrides = {},
-  applies: GrantFilter = unexpiredAt(ctx.now),
+  applies: GrantFilter = unexpiredAt(ctx.now, m.securityLevel ?? 'pure'),
 ): Decision {
   const policyGrants = grantsFor(policy, m.id, applies);
   // The call's own grants join the policy's for this call only; the request still bounds them.
