@@ -1,9 +1,10 @@
 // What the runtime writes to the audit log at each decision point, as one
 // object so runtime.ts needs only a call per point. The audit layer below
 // only chains and writes; this file knows what a load, a plan and a run are.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type Audit, type AuditEvent, openAudit, severityOf } from './audit/index.js';
 import { CapsuleError, messageOf } from './errors.js';
+import type { AuditDepth } from './grants/levels.js';
 import type { Plan } from './plan/plan.js';
 import type { Policy } from './policy/policy.js';
 import type { Tier, TierDecision } from './policy/tier.js';
@@ -32,6 +33,21 @@ export interface RunRecord {
   hostCalls?: Record<string, number>;
   /** What the call threw, if it did. */
   error?: unknown;
+  /** Sizes and digests of what went in and out, as deep as the level's audit asks (grants/levels.ts). */
+  io?: CallEvidence;
+}
+
+export type CallEvidence = { inputBytes: number; outputBytes: number; inputSha256?: string; outputSha256?: string };
+
+/** What a call's run.end line records of its input and output at `depth`: nothing, sizes, or sizes and SHA-256. */
+export function callEvidence(depth: AuditDepth, input: unknown, output: unknown): CallEvidence | undefined {
+  if (depth === 'minimal') return undefined;
+  const text = (v: unknown) => Buffer.from(typeof v === 'string' ? v : (JSON.stringify(v) ?? ''), 'utf8');
+  const [i, o] = [text(input), text(output)];
+  const sizes = { inputBytes: i.length, outputBytes: o.length };
+  if (depth === 'standard') return sizes;
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  return { ...sizes, inputSha256: sha(i), outputSha256: sha(o) };
 }
 
 export class AuditTrail {
@@ -196,7 +212,7 @@ export class AuditTrail {
     }
     const memory = r.memoryBytes === undefined ? {} : { memoryBytes: r.memoryBytes };
     const host = r.hostCalls === undefined ? {} : { hostCalls: r.hostCalls };
-    this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory, ...host });
+    this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory, ...host, ...(r.io ?? {}) });
   }
 
   /** Every line says how much it matters (audit/severity.ts) and, when known, on whose behalf. */

@@ -14,7 +14,8 @@ import { checkValue, ioValidators, type Manifest } from './registry/manifest.js'
 import { checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
 import { type Tool, toolOf } from './tool-catalog.js';
-import { AuditTrail, type RunRecord, type RunSubject } from './run-audit.js';
+import { AuditTrail, callEvidence, type RunRecord, type RunSubject } from './run-audit.js';
+import { auditDepth } from './grants/levels.js';
 import { Lru } from './lru.js';
 import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defaultCacheDir } from './sandbox/compile.js';
 import { cacheMaxBytesFromEnv } from './sandbox/transpile-cache.js';
@@ -343,6 +344,7 @@ export class Runtime {
       this.forwardLogs(manifest.id, result, world);
       const output = world === 'command' ? commandOutput(result, job) : capabilityOutput(result, job);
       checkValue(validators.output, output, 'OUTPUT_INVALID', manifest.id);
+      run.io = callEvidence(auditDepth(this.policy.doc.levels, manifest.securityLevel ?? 'pure'), sent, output);
       const stats: RunStats = {
         tier: tier.tier,
         durationMs: performance.now() - started,

@@ -143,7 +143,7 @@ export interface CapsulePolicy {
     config?: boolean | string[];
   };
   /**
-   * Per security level: how long a grant that names no expiresAt or ttlSeconds lasts for a capability of that level, counted from when the runtime loaded the policy (null: no end). Defaults: pure none, controlled 3600, sandboxed 600, full 600.
+   * Per security level: how long a grant that names no expiresAt or ttlSeconds lasts for a capability of that level, counted from when the runtime loaded the policy (null: no end; defaults: pure none, controlled 3600, sandboxed 600, full 600), and how much its calls' run.end lines record (audit; defaults: pure minimal, controlled standard, sandboxed and full comprehensive).
    */
   levels?: {
     pure?: LevelDefaults;
@@ -158,4 +158,5 @@ export interface CapsulePolicy {
 }
 export interface LevelDefaults {
   ttlSeconds?: number | null;
+  audit?: 'minimal' | 'standard' | 'comprehensive';
 }

@@ -4,6 +4,7 @@
 // escape, a disk filler, a spinner, a memory bomb, a denied provider, an unsigned
 // manifest where a signature is required), and the chain still verifies with
 // lines written before `severity` existed at its start.
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +111,23 @@ describe('every line', () => {
     expect(ends.find((r) => r.capability === 'hostile.membomb')).toMatchObject({ principal: 'tenant-a', outcome: 'MEMORY_LIMIT' });
     expect(fresh.find((r) => r.event === 'load' && r.outcome === 'PROVIDER_DENIED')).toMatchObject({ severity: 'critical' });
     expect(fresh.find((r) => r.event === 'runtime.open')).toMatchObject({ severity: 'info', principal: 'tenant-a' });
+  });
+
+  it("records as much of a call's input and output as its level's audit depth says", () => {
+    const ends = query('--kind', 'run.end');
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+    // sandboxed: comprehensive (sizes and SHA-256 of exactly what went in and came out)
+    expect(ends.find((r) => r.capability === 'hostile.disk')).toMatchObject({
+      inputBytes: '"wfill.bin"'.length,
+      inputSha256: sha('"wfill.bin"'),
+      outputBytes: '[8192,23]'.length,
+      outputSha256: sha('[8192,23]'),
+    });
+    // pure: minimal
+    const counter = ends.find((r) => r.capability === 'plain.counter');
+    expect(counter).toBeDefined();
+    expect(counter?.inputBytes).toBeUndefined();
+    expect(counter?.inputSha256).toBeUndefined();
   });
 
   it('old lines (no severity) keep verifying, and a query works their severity out', () => {
