@@ -215,11 +215,14 @@ export class AuditTrail {
     this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory, ...host, ...(r.io ?? {}) });
   }
 
-  /** Every line says how much it matters (audit/severity.ts) and, when known, on whose behalf. */
+  /**
+   * Every line says how much it matters (audit/severity.ts) and, when known, on
+   * whose behalf: added after the event's own fields, so a line reads as before
+   * up to them.
+   */
   private record(e: AuditEvent): void {
-    const { event, ...fields } = e;
     const principal = this.principal === undefined ? {} : { principal: this.principal };
-    this.log.record({ event, severity: severityOf(e), ...principal, ...fields });
+    this.log.record({ ...e, severity: severityOf(e), ...principal });
   }
 }
 

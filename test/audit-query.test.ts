@@ -144,6 +144,24 @@ describe('every line', () => {
   });
 });
 
+describe('principal', () => {
+  it('must be 1 to 256 printable characters, for the runtime and for a call (USAGE)', async () => {
+    for (const principal of ['', 'x'.repeat(257), 'alice\nseverity=info', 7]) {
+      const e = await failure(createRuntime({ capabilitiesDir: root, policy: { grants: [] }, auditLog: false, principal: principal as string }));
+      expect(e.code).toBe('USAGE');
+      expect(e.message).toContain('principal');
+    }
+    const rt = await createRuntime({ capabilitiesDir: path.join(root, 'caps'), policy: { grants: [{ capabilities: 'plain.*' }] }, auditLog: false });
+    try {
+      const e = await failure(rt.run('plain.counter', {}, { principal: 'bob\u0000' }));
+      expect(e.code).toBe('USAGE');
+      expect(e.message).toContain('option principal must be');
+    } finally {
+      await rt.close();
+    }
+  });
+});
+
 describe('capsule audit query', () => {
   it('filters by principal', () => {
     const alice = query('--principal', 'alice');
@@ -213,6 +231,9 @@ describe('capsule audit report', () => {
 
     const text = cli(['audit', 'report', log, '--since', '1h']);
     expect(text.status).toBe(0);
+    const lines = text.stdout.split('\n');
+    expect(lines[0]).toMatch(/^audit report: .*audit\.jsonl \(since \d{4}-/);
+    expect(lines[2]).toBe('calls: 6 (ok 4, failed 2) (worker 6)');
     expect(text.stdout).toContain('calls: 6 (ok 4, failed 2)');
     expect(text.stdout).toContain('fallbacks to a weaker tier: 1');
     expect(text.stdout).toContain('signature refusals: 1');

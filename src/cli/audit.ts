@@ -69,22 +69,27 @@ function query(file: string, f: AuditFilter): number {
 
 function report(file: string, f: AuditFilter, json: boolean): number {
   const s = summarize(readAuditRecords(file).filter((r) => matches(r, f)));
-  process.stdout.write(json ? `${JSON.stringify(s, null, 2)}\n` : escapeControls(reportText(file, f, s)));
+  // Each line escaped on its own: the text quotes guest-chosen names (principals, outcomes), never its own newlines.
+  const text = () => `${reportLines(file, f, s).map(escapeControls).join('\n')}\n`;
+  process.stdout.write(json ? `${JSON.stringify(s, null, 2)}\n` : text());
   return 0;
 }
 
-function reportText(file: string, f: AuditFilter, s: AuditSummary): string {
+function reportLines(file: string, f: AuditFilter, s: AuditSummary): string[] {
   const by = (m: Record<string, number>) => {
     const parts = Object.entries(m)
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .map(([k, n]) => `${k} ${n}`);
     return parts.length ? ` (${parts.join(', ')})` : '';
   };
-  const since = f.since === undefined ? 'the start' : new Date(f.since).toISOString();
-  const until = f.until === undefined ? 'the end' : new Date(f.until).toISOString();
+  const window = [
+    f.since === undefined ? '' : `since ${new Date(f.since).toISOString()}`,
+    f.until === undefined ? '' : `until ${new Date(f.until).toISOString()}`,
+  ];
+  const asked = window.filter(Boolean).join(', ');
   return [
-    `audit report: ${file}`,
-    `period: ${since} to ${until}; ${s.lines} lines${s.from ? `, ${s.from} to ${s.to}` : ''}`,
+    `audit report: ${file}${asked ? ` (${asked})` : ''}`,
+    `lines: ${s.lines}${s.from ? `, from ${s.from} to ${s.to}` : ''}`,
     `calls: ${s.calls.total} (ok ${s.calls.ok}, failed ${s.calls.failed})${by(s.calls.byTier)}`,
     `outcomes:${by(s.calls.byOutcome) || ' none'}`,
     `denials: ${s.denials.total} (at plan ${s.denials.plan})${by(s.denials.byKind)}`,
@@ -97,8 +102,7 @@ function reportText(file: string, f: AuditFilter, s: AuditSummary): string {
     `transpile cache tampered: ${s.cacheTampered}`,
     `severity: info ${s.bySeverity.info}, warning ${s.bySeverity.warning}, critical ${s.bySeverity.critical}`,
     `calls by principal:${by(s.byPrincipal) || ' none'}`,
-    '',
-  ].join('\n');
+  ];
 }
 
 function filterOf(a: ParsedArgs): AuditFilter {
