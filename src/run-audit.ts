@@ -1,9 +1,10 @@
 // What the runtime writes to the audit log at each decision point, as one
 // object so runtime.ts needs only a call per point. The audit layer below
 // only chains and writes; this file knows what a load, a plan and a run are.
-import { randomUUID } from 'node:crypto';
-import { type Audit, type AuditEvent, openAudit } from './audit/index.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { type Audit, type AuditEvent, openAudit, severityOf } from './audit/index.js';
 import { CapsuleError, messageOf } from './errors.js';
+import type { AuditDepth } from './grants/levels.js';
 import type { Plan } from './plan/plan.js';
 import type { Policy } from './policy/policy.js';
 import type { Tier, TierDecision } from './policy/tier.js';
@@ -16,7 +17,8 @@ const LIMIT_CODES = new Set(['TIMEOUT', 'MEMORY_LIMIT', 'CPU_LIMIT', 'OUTPUT_TOO
 /** Long messages are cut so one line stays readable and small. */
 const MAX_MESSAGE = 1000;
 
-export type RunSubject = Pick<Job, 'capabilityId' | 'limits'> & { digest?: string };
+/** A container capability's job names its image (`name@sha256:…` when pinned). */
+export type RunSubject = Pick<Job, 'capabilityId' | 'limits'> & { digest?: string; image?: string };
 
 export interface RunRecord {
   run: string;
@@ -31,14 +33,41 @@ export interface RunRecord {
   hostCalls?: Record<string, number>;
   /** What the call threw, if it did. */
   error?: unknown;
+  /** Sizes and digests of what went in and out, as deep as the level's audit asks (grants/levels.ts). */
+  io?: CallEvidence;
+}
+
+export type CallEvidence = { inputBytes: number; outputBytes: number; inputSha256?: string; outputSha256?: string };
+
+/**
+ * What a call's run.end line records of its input and output at `depth`: nothing, sizes, or
+ * sizes and SHA-256. A string is taken as the JSON text itself (what crossed to the guest).
+ */
+export function callEvidence(depth: AuditDepth, input: unknown, output: unknown): CallEvidence | undefined {
+  if (depth === 'minimal') return undefined;
+  const text = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
+  const [i, o] = [text(input), text(output)];
+  const sizes = { inputBytes: Buffer.byteLength(i, 'utf8'), outputBytes: Buffer.byteLength(o, 'utf8') };
+  if (depth === 'standard') return sizes;
+  const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+  return { ...sizes, inputSha256: sha(i), outputSha256: sha(o) };
 }
 
 export class AuditTrail {
   /** Auditing is on: with it off, no record, run id or message is built for nobody to read. */
-  private readonly on: boolean;
+  readonly on: boolean;
 
-  constructor(private readonly log: Audit) {
+  constructor(
+    private readonly log: Audit,
+    /** Who the records are on behalf of (the runtime's or the call's `principal`); none: the field is left out. */
+    readonly principal?: string,
+  ) {
     this.on = log.path !== undefined;
+  }
+
+  /** The same trail, recording on behalf of `principal` (the runtime's when the call names none). */
+  as(principal: string | undefined): AuditTrail {
+    return principal === undefined || principal === this.principal ? this : new AuditTrail(this.log, principal);
   }
 
   /**
@@ -168,7 +197,15 @@ export class AuditTrail {
   runStart(call: RunSubject, tier: Tier): RunRecord {
     if (!this.on) return { run: '', call, tier, started: 0 };
     const r: RunRecord = { run: randomUUID(), call, tier, started: performance.now() };
-    this.record({ event: 'run.start', run: r.run, capability: call.capabilityId, digest: call.digest ?? null, tier, limits: call.limits });
+    this.record({
+      event: 'run.start',
+      run: r.run,
+      capability: call.capabilityId,
+      digest: call.digest ?? null,
+      tier,
+      limits: call.limits,
+      ...imageOf(call),
+    });
     return r;
   }
 
@@ -176,7 +213,7 @@ export class AuditTrail {
   runEnd(r: RunRecord): void {
     if (!this.on) return;
     const durationMs = Math.round((performance.now() - r.started) * 1000) / 1000;
-    const base = { run: r.run, capability: r.call.capabilityId, tier: r.tier };
+    const base = { run: r.run, capability: r.call.capabilityId, tier: r.tier, ...imageOf(r.call) };
     const end = r.error === undefined ? { outcome: 'ok' } : failure(r.error);
     if (LIMIT_CODES.has(end.outcome)) this.record({ event: 'limit', ...base, code: end.outcome, limits: r.call.limits });
     // At most 64 lines (the call's list is capped), then one summary line for the rest.
@@ -186,12 +223,25 @@ export class AuditTrail {
     }
     const memory = r.memoryBytes === undefined ? {} : { memoryBytes: r.memoryBytes };
     const host = r.hostCalls === undefined ? {} : { hostCalls: r.hostCalls };
-    this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory, ...host });
+    this.record({ event: 'run.end', ...base, ...end, durationMs, ...memory, ...host, ...(r.io ?? {}) });
   }
 
+  /**
+   * Every line says how much it matters (audit/severity.ts) and, when known, on
+   * whose behalf: added after the event's own fields, so a line reads as before
+   * up to them.
+   */
   private record(e: AuditEvent): void {
-    this.log.record(e);
+    const principal = this.principal === undefined ? {} : { principal: this.principal };
+    this.log.record({ ...e, severity: severityOf(e), ...principal });
   }
+}
+
+/** A container capability's image and, when pinned (`…@sha256:<hex>`), its digest. */
+function imageOf(call: RunSubject): { image?: string; imageDigest?: string } {
+  if (call.image === undefined) return {};
+  const pin = /@(sha256:[0-9a-f]{64})$/.exec(call.image);
+  return { image: call.image, ...(pin ? { imageDigest: pin[1] } : {}) };
 }
 
 function failure(e: unknown): { outcome: string; message: string; details?: Record<string, unknown> } {

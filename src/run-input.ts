@@ -60,7 +60,14 @@ export function fileManifest(file: string, c: CompiledComponent, request: Permis
 }
 
 const TIERS = ['inline', 'worker', 'process', 'vm'];
-const NUMERIC_OPTIONS = ['timeoutMs', 'cpuMs', 'fuel', 'memoryLimitBytes', 'outputBytes', 'inputBytes'] as const;
+
+/** A principal is written on audit lines and matched by `audit query`: a short printable name. */
+export const PRINCIPAL_WANTED = 'a string of 1 to 256 characters without control characters';
+export function isPrincipal(v: unknown): v is string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  return typeof v === 'string' && v.length >= 1 && v.length <= 256 && !/[\u0000-\u001f\u007f-\u009f]/.test(v);
+}
+const NUMERIC_OPTIONS = ['timeoutMs', 'cpuMs', 'fuel', 'memoryLimitBytes', 'outputBytes', 'inputBytes', 'writeBytes', 'files', 'openFiles'] as const;
 
 /**
  * A caller's run options, read once into plain data and checked before anything
@@ -71,9 +78,15 @@ export function runOptions<T extends object>(opts: unknown, id: string): T {
   const o = snapshotOptions(opts, `${id}: run options`, []);
   for (const key of NUMERIC_OPTIONS) {
     const v = o[key];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
-      throw new CapsuleError('USAGE', `${id}: option ${key} must be a positive number, got ${shown(v)}`);
+    // Zero bytes written or files created is a real limit (nothing may be); zero time or memory is not.
+    const least = key === 'writeBytes' || key === 'files' ? 0 : Number.MIN_VALUE;
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= least)) {
+      const what = least === 0 ? 'a number of at least 0' : 'a positive number';
+      throw new CapsuleError('USAGE', `${id}: option ${key} must be ${what}, got ${shown(v)}`);
     }
+  }
+  if (o.principal !== undefined && !isPrincipal(o.principal)) {
+    throw new CapsuleError('USAGE', `${id}: option principal must be ${PRINCIPAL_WANTED}, got ${shown(o.principal)}`);
   }
   if (o.tier !== undefined && !TIERS.includes(o.tier as string)) {
     throw new CapsuleError('USAGE', `${id}: option tier must be one of ${TIERS.join(', ')}, got ${shown(o.tier)}`);

@@ -15,7 +15,8 @@ import { checkValue, ioValidators, type Manifest } from './registry/manifest.js'
 import { checkContainerProvenance, checkProvider, checkSignature, readVerified } from './registry/provenance.js';
 import { Registry } from './registry/registry.js';
 import { type Tool, toolOf } from './tool-catalog.js';
-import { AuditTrail, type RunRecord, type RunSubject } from './run-audit.js';
+import { AuditTrail, callEvidence, type RunRecord, type RunSubject } from './run-audit.js';
+import { auditDepth } from './grants/levels.js';
 import { Lru } from './lru.js';
 import { type CompiledComponent, ComponentCompiler, DEFAULT_MEMORY_ENTRIES, defaultCacheDir } from './sandbox/compile.js';
 import { cacheMaxBytesFromEnv } from './sandbox/transpile-cache.js';
@@ -28,7 +29,7 @@ import type { PoolOptions } from './tiers/worker.js';
 import { containerJob } from './container-job.js';
 import { type Plan, type PlanCall, planCall } from './plan/plan.js';
 import { PlanCache, planKey } from './plan/plan-cache.js';
-import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, inputValue, runOptions } from './run-input.js';
+import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, inputValue, isPrincipal, PRINCIPAL_WANTED, runOptions } from './run-input.js';
 import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options.js';
 import { capabilityOutputText, commandOutput, parseOutput } from './run-output.js';
 
@@ -48,6 +49,8 @@ export interface RuntimeOptions {
   fileRequest?: Permissions;
   /** Audit log path, or false; default $CAPSULE_AUDIT_LOG when set, else off (README: Audit). */
   auditLog?: string | false;
+  /** Who this runtime's calls act for (a tenant, a service), written on every audit line; a call's `principal` wins. */
+  principal?: string;
   pool?: PoolOptions;
   /** Runtime-wide memory budget and wait queue for calls (see README: Limits). */
   admission?: AdmissionOptions;
@@ -79,6 +82,8 @@ export interface GuestLog extends LogRecord {
 
 export interface RunOptions extends CallOverrides {
   signal?: AbortSignal;
+  /** Who this call acts for (e.g. the end user), written on its audit lines instead of the runtime's. */
+  principal?: string;
   tier?: Tier;
 }
 
@@ -147,7 +152,7 @@ export class Runtime {
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
     const cacheDir = opts.cacheDir ?? defaultCacheDir();
     refuseKernelPath(cacheDir, 'the cache directory', 'USAGE');
-    const audit = await AuditTrail.open(opts.auditLog, (e) => auditFailed(e, opts.logger));
+    const audit = (await AuditTrail.open(opts.auditLog, (e) => auditFailed(e, opts.logger))).as(opts.principal);
     const runners = new Runners({
       pool: opts.pool,
       vm: opts.vm,
@@ -327,10 +332,11 @@ export class Runtime {
     const { manifest, component } = l;
     const id = manifest.id;
     const opts = runOptions<RunOptions>(callerOpts, id);
+    const audit = this.audit.as(opts.principal);
     // The app's host functions are matched to the component's imports here, so a refusal
     // (IMPORT_DENIED naming a missing function) is audited like any other plan refusal.
     let appHost: HostImports | undefined;
-    const plan = this.audit.plan(l, () => {
+    const plan = audit.plan(l, () => {
       const kept = this.plans.get(l, planKey(opts), this.policy, currentHost(), (ctx) => {
         const p = planCall(l, this.policy, ctx, opts);
         return { plan: p, ...withHost(this.appHost(l, p.decision.grants.host)) };
@@ -363,7 +369,7 @@ export class Runtime {
       ...(checkJson && !validators.input ? { checkInputJson: true } : {}),
       ...(checkJson && !validators.output ? { checkOutputJson: true } : {}),
     };
-    const tier = await this.audit.escalation(id, plan.tier, () => this.resolveTier(l, plan.tier, decision));
+    const tier = await audit.escalation(id, plan.tier, () => this.resolveTier(l, plan.tier, decision));
     this.warn(id, tier);
     const job: Job | ContainerJob = component
       ? {
@@ -382,20 +388,24 @@ export class Runtime {
           ...withHost(appHost),
         }
       : containerJob(manifest, decision, sent as CommandInput);
-    const result = this.dispatch(job, tier.tier, opts.signal, async (run) => {
+    const result = this.dispatch(audit, job, tier.tier, opts.signal, async (run) => {
       const result = await this.runners.run(tier.tier, job, opts.signal);
       run.memoryBytes = result.memoryBytes;
       run.denials = result.denials;
       if (result.hostCalls) run.hostCalls = result.hostCalls;
       this.forwardLogs(id, result, world);
       let output: unknown;
+      /** What the audit's evidence reads: the output as a value, or its JSON text. */
+      let evidence: unknown;
       if (world === 'command') {
         const out = commandOutput(result, job);
         checkValue(validators.output, out, 'OUTPUT_INVALID', id);
         output = asText ? JSON.stringify(out) : out;
+        evidence = out;
       } else {
         // The worker and inline tiers ran sandbox/execute.ts in this process: it held the output to outputBytes.
         const text = capabilityOutputText(result, job, tier.tier === 'worker' || tier.tier === 'inline');
+        evidence = text;
         if (asText) {
           if (validators.output) checkValue(validators.output, parseOutput(text, job), 'OUTPUT_INVALID', id);
           output = text;
@@ -403,6 +413,10 @@ export class Runtime {
           output = parseOutput(text, job);
           checkValue(validators.output, output, 'OUTPUT_INVALID', id);
         }
+      }
+      if (audit.on) {
+        const level = manifest.securityLevel ?? 'pure';
+        run.io = callEvidence(auditDepth(this.policy.doc.levels, level), sent, evidence);
       }
       const stats: RunStats = {
         tier: tier.tier,
@@ -452,8 +466,14 @@ export class Runtime {
    * dispatched, a reservation of what it can hold (admission control, reservationFor), and a
    * run.end line whatever happens.
    */
-  private async dispatch<R>(subject: RunSubject, tier: Tier, signal: AbortSignal | undefined, body: (run: RunRecord) => Promise<R>): Promise<R> {
-    const run = this.audit.runStart(subject, tier);
+  private async dispatch<R>(
+    audit: AuditTrail,
+    subject: RunSubject,
+    tier: Tier,
+    signal: AbortSignal | undefined,
+    body: (run: RunRecord) => Promise<R>,
+  ): Promise<R> {
+    const run = audit.runStart(subject, tier);
     try {
       const release = await this.admission.acquire(reservationFor(subject.limits), subject.capabilityId, signal);
       try {
@@ -465,7 +485,7 @@ export class Runtime {
       run.error = e;
       throw e;
     } finally {
-      this.audit.runEnd(run);
+      audit.runEnd(run);
     }
   }
 
@@ -564,6 +584,7 @@ function runtimeOptions(callerOpts: unknown): ReadOptions {
   strings('cacheDir', isString, 'a directory');
   strings('auditLog', (v) => isString(v) || v === false, 'a file path or false');
   strings('logger', (v) => typeof v === 'function', 'a function');
+  strings('principal', isPrincipal, PRINCIPAL_WANTED);
   const logger = opts.logger as RuntimeOptions['logger'];
   return {
     ...(opts as RuntimeOptions),

@@ -59,6 +59,9 @@ export interface CapsuleCapabilityManifest {
     fuel?: number;
     outputBytes?: number;
     inputBytes?: number;
+    writeBytes?: number;
+    files?: number;
+    openFiles?: number;
   };
   /**
    * How `capsule build` makes the component; not read when running it.
@@ -119,6 +122,9 @@ export interface CapsulePolicy {
     fuel?: number;
     outputBytes?: number;
     inputBytes?: number;
+    writeBytes?: number;
+    files?: number;
+    openFiles?: number;
   };
   trustedKeys?: {
     id: string;
@@ -149,7 +155,20 @@ export interface CapsulePolicy {
     config?: boolean | string[];
   };
   /**
+   * Per security level: how long a grant that names no expiresAt or ttlSeconds lasts for a capability of that level, counted from when the runtime loaded the policy (null: no end; defaults: pure none, controlled 3600, sandboxed 600, full 600), and how much its calls' run.end lines record (audit; defaults: pure minimal, controlled standard, sandboxed and full comprehensive).
+   */
+  levels?: {
+    pure?: LevelDefaults;
+    controlled?: LevelDefaults;
+    sandboxed?: LevelDefaults;
+    full?: LevelDefaults;
+  };
+  /**
    * A fs/env/net request that no grant covers: refuse the capability at load (default), or drop the request and run without it (inspect reports it).
    */
   onUngranted?: 'refuse' | 'drop';
+}
+export interface LevelDefaults {
+  ttlSeconds?: number | null;
+  audit?: 'minimal' | 'standard' | 'comprehensive';
 }

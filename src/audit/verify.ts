@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CapsuleError, messageOf } from '../errors.js';
 import { type AuditRecord, type ChainReport, openLine, verifyChain } from './chain.js';
 
-function readLog(file: string): string {
+export function readLog(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {

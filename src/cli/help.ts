@@ -115,13 +115,23 @@ ${POLICY}
 `,
   audit: `usage: capsule audit verify [FILE]
        capsule audit tail [FILE] [-n N] [--json]
+       capsule audit query [FILE] [FILTERS]
+       capsule audit report [FILE] [FILTERS] [--json]
 
 verify checks the audit log's hash chain and names the first broken line; tail prints the
-last N lines. FILE defaults to $CAPSULE_AUDIT_LOG, else ./capsule-audit.jsonl.
+last N lines; query prints the matching lines as JSON, one a line; report sums them up
+(calls, denials, limits hit, escalations, fallbacks, signature and provider refusals).
+FILE defaults to $CAPSULE_AUDIT_LOG, else ./capsule-audit.jsonl.
 
 options:
   -n, --lines N        how many lines tail prints (default 20)
-  --json               tail: print the records as JSON
+  --json               tail: print the records as JSON; report: the numbers as JSON
+filters (query, report):
+  --capability ID      a capability id; * matches any run of characters (acme.*)
+  --principal P        lines on behalf of P
+  --kind EVENT         lines of one event (denial, limit, run.end, load, ...)
+  --severity S         info, warning or critical: that level and above
+  --since T, --until T ISO 8601 date-time, or a span back from now (90s, 30m, 24h, 7d)
 `,
   prepare: `usage: capsule prepare [ID...] [--json] [--policy F] [--capabilities DIR]
 
@@ -193,6 +203,10 @@ usage:
   capsule audit tail [FILE] [-n N] [--json]
                                         the last N lines (default 20), readable
   capsule prepare [ID...] [--json]      transpile ahead of time into the cache (no ID: all)
+  capsule audit query [FILE] [--capability ID] [--principal P] [--kind EVENT] [--severity S] [--since T] [--until T]
+                                        matching lines as JSON
+  capsule audit report [FILE] [--since T] [...] [--json]
+                                        calls, denials, limits hit, escalations, refusals
   capsule cache [info] [--json]         the transpile cache: path, entries, bytes (and its cap)
   capsule cache clean                   remove every cache entry
   capsule bench [--tiers inline,worker,process,vm] [--workloads echo,echo-1mib,fib,markdown,wc,echo-audit]

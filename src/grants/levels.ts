@@ -20,6 +20,42 @@ export const LEVELS: Record<SecurityLevel, LevelCeiling> = {
   full: { fsRead: true, fsWrite: true, env: true, net: true },
 };
 
+/**
+ * How long a policy grant that names no `expiresAt` or `ttlSeconds` lasts for a
+ * capability of each level, from when the runtime loaded the policy (seed CCOS:
+ * a controlled context expires after an hour, a sandboxed one after 10 minutes;
+ * `full`, which CCOS leaves open, takes the sandboxed lifetime, as the most
+ * dangerous level should not outlive it). null: no end. A policy's
+ * `levels.<level>.ttlSeconds` replaces these.
+ */
+export const LEVEL_TTL_SECONDS: Record<SecurityLevel, number | null> = {
+  pure: null,
+  controlled: 3600,
+  sandboxed: 600,
+  full: 600,
+};
+
+/**
+ * How much a call's `run.end` audit line records beyond what every call's lines
+ * say (seed CCOS: minimal, standard, comprehensive audit for pure, controlled,
+ * sandboxed contexts; `full` takes the sandboxed one):
+ *   minimal        every decision and outcome (load, grant, link, denials, limits, run start/end)
+ *   standard       + the sizes of the input and the output (`inputBytes`, `outputBytes`)
+ *   comprehensive  + their SHA-256 (`inputSha256`, `outputSha256`): what went in and out, provably, without the content
+ * A policy's `levels.<level>.audit` replaces these.
+ */
+export type AuditDepth = 'minimal' | 'standard' | 'comprehensive';
+export const LEVEL_AUDIT: Record<SecurityLevel, AuditDepth> = {
+  pure: 'minimal',
+  controlled: 'standard',
+  sandboxed: 'comprehensive',
+  full: 'comprehensive',
+};
+
+export function auditDepth(levels: { [L in SecurityLevel]?: { audit?: AuditDepth } } | undefined, level: SecurityLevel): AuditDepth {
+  return levels?.[level]?.audit ?? LEVEL_AUDIT[level];
+}
+
 /** The weakest level whose ceiling allows `p` (used for a bare .wasm run with --allow-* flags). */
 export function levelFor(p: Permissions): SecurityLevel {
   if (p.fs?.write?.length || p.net?.outbound?.length) return 'sandboxed';

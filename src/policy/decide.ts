@@ -7,6 +7,7 @@ import type { Grants, Limits } from '../sandbox/job.js';
 import { intersectHost } from '../grants/interfaces.js';
 import { grantedSwitch, type HostView, intersectPermissions } from '../grants/intersect.js';
 import { checkLevel } from '../grants/levels.js';
+import type { SecurityLevel } from '../grants/permissions.js';
 import { applyCallGrants, type CallGrants } from '../grants/per-call.js';
 import { isExpired, type NumberedGrant } from './expiry.js';
 import { matchesAny } from './id-glob.js';
@@ -30,6 +31,12 @@ export const HARD_LIMITS: Limits = {
 /** The schema's ceiling on cpuMs (5 minutes, as timeoutMs). */
 export const HARD_CPU_MS = 300_000;
 
+/** Disk and descriptor limits of capsule's wasi:filesystem: always set, so a writable grant cannot fill the disk. */
+export const DEFAULT_DISK_LIMITS = { writeBytes: 1024 * 1024 * 1024, files: 10_000, openFiles: 256 } as const;
+/** Open descriptors share the host process's own limit (often 1024): one call may not take most of it. */
+export const HARD_OPEN_FILES = 4096;
+type DiskLimit = keyof typeof DEFAULT_DISK_LIMITS;
+
 type RequiredLimit = 'memoryBytes' | 'timeoutMs' | 'outputBytes' | 'inputBytes';
 
 export interface CallOverrides {
@@ -41,6 +48,10 @@ export interface CallOverrides {
   memoryLimitBytes?: number;
   outputBytes?: number;
   inputBytes?: number;
+  /** May only lower the manifest's and the policy's disk and descriptor limits. */
+  writeBytes?: number;
+  files?: number;
+  openFiles?: number;
   /** What this call is granted beyond the policy, held to its perCall ceiling (grants/per-call.ts). */
   grants?: CallGrants;
 }
@@ -62,9 +73,9 @@ export interface DecideContext extends HostView {
 /** Which policy grants count; by default those not expired at `ctx.now`. */
 export type GrantFilter = (g: NumberedGrant) => boolean;
 export const unexpiredAt =
-  (now: number): GrantFilter =>
+  (now: number, level: SecurityLevel): GrantFilter =>
   (g) =>
-    !isExpired(g, now);
+    !isExpired(g, now, level);
 
 export function grantsFor(policy: Policy, id: string, applies: GrantFilter): PolicyGrant[] {
   return policy.grants.filter((g) => applies(g) && matchesAny(g.grant.capabilities, id)).map((g) => g.grant);
@@ -75,7 +86,7 @@ export function decide(
   policy: Policy,
   ctx: DecideContext,
   call: CallOverrides = {},
-  applies: GrantFilter = unexpiredAt(ctx.now),
+  applies: GrantFilter = unexpiredAt(ctx.now, m.securityLevel ?? 'pure'),
 ): Decision {
   const policyGrants = grantsFor(policy, m.id, applies);
   // The call's own grants join the policy's for this call only; the request still bounds them.
@@ -103,6 +114,8 @@ export function decide(
     const set = [m.limits?.[key], ceilings[key], override].filter((v): v is number => v !== undefined);
     return set.length ? { [key]: Math.min(...set, key === 'cpuMs' ? HARD_CPU_MS : Infinity) } : {};
   };
+  const disk = (key: DiskLimit, override: number | undefined) =>
+    Math.min(m.limits?.[key] ?? DEFAULT_DISK_LIMITS[key], ceilings[key] ?? Infinity, key === 'openFiles' ? HARD_OPEN_FILES : Infinity, override ?? Infinity);
   return {
     grants: { host, clocks, random, env: scoped.env, fs: scoped.fs, net: scoped.net, ...configOf(policyGrants, applied.config) },
     limits: {
@@ -112,6 +125,9 @@ export function decide(
       inputBytes: pick('inputBytes', call.inputBytes),
       ...budget('cpuMs', call.cpuMs),
       ...budget('fuel', call.fuel),
+      writeBytes: disk('writeBytes', call.writeBytes),
+      files: disk('files', call.files),
+      openFiles: disk('openFiles', call.openFiles),
     },
     policyGrants,
     notGranted,

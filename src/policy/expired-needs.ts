@@ -11,15 +11,16 @@ import { chooseTier, type Tier } from './tier.js';
 /** Throws CONTEXT_EXPIRED when the call needs something only an expired grant gave. */
 export function assertNotExpired(m: CapabilityRequest, policy: Policy, ctx: DecideContext, call: CallOverrides & { tier?: Tier } = {}): void {
   const needs = expiredNeeds(m, policy, ctx, call);
-  if (needs.length > 0) throw contextExpired(m.id, needs);
+  if (needs.length > 0) throw contextExpired(m.id, needs, m.securityLevel ?? 'pure');
 }
 
 export function expiredNeeds(m: CapabilityRequest, policy: Policy, ctx: DecideContext, call: CallOverrides & { tier?: Tier } = {}): ExpiredNeed[] {
   const { now } = ctx;
+  const level = m.securityLevel ?? 'pure';
   const matching = policy.grants.filter((g) => matchesAny(g.grant.capabilities, m.id));
-  const expired = matching.filter((g) => isExpired(g, now));
+  const expired = matching.filter((g) => isExpired(g, now, level));
   if (expired.length === 0) return [];
-  const active = new Set(matching.filter((g) => !isExpired(g, now)));
+  const active = new Set(matching.filter((g) => !isExpired(g, now, level)));
   // Compare what is granted with and without each expired grant; an uncovered
   // request must show up as "not granted" here, not stop the comparison.
   const lenient: Policy = { ...policy, doc: { ...policy.doc, onUngranted: 'drop' } };

@@ -4,6 +4,9 @@
 // fails with CONTEXT_EXPIRED naming that grant, instead of being silently
 // refused or run without it.
 import { CapsuleError } from '../errors.js';
+import { LEVEL_TTL_SECONDS } from '../grants/levels.js';
+import type { SecurityLevel } from '../grants/permissions.js';
+import type { CapsulePolicy } from '../schema-types.js';
 import type { PolicyGrant } from './policy.js';
 
 /** A policy grant with where it sits in the policy, for messages. */
@@ -11,8 +14,10 @@ export interface NumberedGrant {
   /** 1-based position in the policy's `grants` (flag grants follow the file's). */
   index: number;
   grant: PolicyGrant;
-  /** When it stops applying (ms since the epoch); undefined: never. */
+  /** When it stops applying (ms since the epoch), by its own expiresAt/ttlSeconds; undefined: it names neither. */
   expiresAt?: number;
+  /** A grant that names neither ends by the level of the capability it is applied to (LEVEL_TTL_SECONDS, policy `levels`). */
+  levelEnds?: Partial<Record<SecurityLevel, number>>;
 }
 
 /**
@@ -38,19 +43,31 @@ function endOf(expiresAt: string): number {
   return Number.isFinite(t) ? t : 0;
 }
 
-export function numberGrants(grants: PolicyGrant[], loadedAt: number): NumberedGrant[] {
+export function numberGrants(grants: PolicyGrant[], loadedAt: number, levels: CapsulePolicy['levels'] = {}): NumberedGrant[] {
+  const levelEnds: Partial<Record<SecurityLevel, number>> = {};
+  for (const [level, fallback] of Object.entries(LEVEL_TTL_SECONDS) as [SecurityLevel, number | null][]) {
+    const given = levels?.[level]?.ttlSeconds;
+    const ttl = given === undefined ? fallback : given;
+    if (ttl !== null) levelEnds[level] = loadedAt + ttl * 1000;
+  }
   return grants.map((grant, i) => {
+    if (grant.expiresAt === undefined && grant.ttlSeconds === undefined) return { index: i + 1, grant, levelEnds };
     const ends = [
       grant.expiresAt === undefined ? Infinity : endOf(grant.expiresAt),
       grant.ttlSeconds === undefined ? Infinity : loadedAt + grant.ttlSeconds * 1000,
     ];
-    const end = Math.min(...ends);
-    return end === Infinity ? { index: i + 1, grant } : { index: i + 1, grant, expiresAt: end };
+    return { index: i + 1, grant, expiresAt: Math.min(...ends) };
   });
 }
 
-export function isExpired(g: NumberedGrant, now: number): boolean {
-  return g.expiresAt !== undefined && now >= g.expiresAt;
+/** When `g` stops applying to a capability of `level`; undefined: never. */
+export function endFor(g: NumberedGrant, level: SecurityLevel): number | undefined {
+  return g.expiresAt ?? g.levelEnds?.[level];
+}
+
+export function isExpired(g: NumberedGrant, now: number, level: SecurityLevel): boolean {
+  const end = endFor(g, level);
+  return end !== undefined && now >= end;
 }
 
 /** `grant #2 (capabilities "demo.*")` */
@@ -64,8 +81,12 @@ export interface ExpiredNeed {
   grant: NumberedGrant;
 }
 
-export function contextExpired(id: string, needs: ExpiredNeed[]): CapsuleError {
-  const parts = needs.map((n) => `${n.need}: ${describeGrant(n.grant)} expired at ${new Date(n.grant.expiresAt ?? 0).toISOString()}`);
+export function contextExpired(id: string, needs: ExpiredNeed[], level: SecurityLevel): CapsuleError {
+  const parts = needs.map((n) => {
+    const byLevel =
+      n.grant.expiresAt === undefined ? ` (the ${level} level's default lifetime; set ttlSeconds, or the policy's levels.${level}.ttlSeconds)` : '';
+    return `${n.need}: ${describeGrant(n.grant)} expired at ${new Date(endFor(n.grant, level) ?? 0).toISOString()}${byLevel}`;
+  });
   return new CapsuleError('CONTEXT_EXPIRED', `${id}: ${parts.join('; ')}`, {
     expired: needs.map((n) => ({ need: n.need, grant: n.grant.index })),
   });

@@ -122,7 +122,7 @@ function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: 
     ...prot,
     grantReal,
     loadedAt,
-    grants: numberGrants(doc.grants ?? [], loadedAt),
+    grants: numberGrants(doc.grants ?? [], loadedAt, doc.levels),
     keys: trustedKeys(doc, source),
   };
 }

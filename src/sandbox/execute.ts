@@ -17,6 +17,7 @@ import type { SpareInstance } from './spare.js';
 import { readCachedFile } from './transpile-cache.js';
 import { parseJson } from '../json-text.js';
 import { bytesOver } from '../utf8-size.js';
+import { diskLimits } from './wasi/fs-quota.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
 
 type Instantiate = (
@@ -116,6 +117,7 @@ export async function execute(job: Job, spare?: SpareInstance): Promise<JobResul
     timeoutMs: job.limits.timeoutMs,
     budget,
     fetch: job.fetch,
+    disk: diskLimits(job.limits),
   });
   const hostCalls: HostCallCounts = {};
   const call = job.hostCall ?? (job.hostPort ? remoteHostCall(job.hostPort) : undefined);

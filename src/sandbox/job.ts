@@ -63,6 +63,12 @@ export interface Limits {
   cpuMs?: number;
   /** Fuel budget (instructions as the instrumentation counts them): the same stop point on every run. */
   fuel?: number;
+  /** Bytes the guest may write to files through capsule's wasi:filesystem in one call (ENOSPC past it). */
+  writeBytes?: number;
+  /** Files and directories the guest may create in one call (EDQUOT past it). */
+  files?: number;
+  /** Files the guest may hold open at once in one call (EDQUOT past it). */
+  openFiles?: number;
 }
 
 export interface Job {

@@ -43,7 +43,7 @@ export function testPolicy(grants: PolicyGrant[], loadedAt: number, doc: Partial
     baseDir: '/srv',
     source: '/srv/policy.json',
     loadedAt,
-    grants: numberGrants(grants, loadedAt),
+    grants: numberGrants(grants, loadedAt, doc.levels),
     keys: [],
     sensitive: [],
     noWrite: [],

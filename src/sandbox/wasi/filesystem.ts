@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { RESOURCE_BYTES, type CallBudget } from '../call-budget.js';
 import type { DenialLog } from '../denial-log.js';
 import type { FsGrant } from '../../grants/fs.js';
+import { type DiskLimits, FsQuota, UNLIMITED_DISK } from './fs-quota.js';
 import { codeOf, FsScope, type FsErrorCode, type Resolved, type Root } from './fs-scope.js';
 import {
   attempt,
@@ -35,6 +36,8 @@ class CallFs {
     readonly scope: FsScope,
     /** Listings and read buffers count against the call's memory limit. */
     readonly budget: CallBudget,
+    /** Bytes written, files created and descriptors held count against the call's disk limits. */
+    readonly quota: FsQuota,
     readonly seams: FsSeams = {},
   ) {}
   closeAll(): void {
@@ -72,6 +75,8 @@ export class Descriptor {
     /** An open file's descriptor; directories are used by (checked) path. */
     private readonly fd: number | null,
     private readonly flags: Flags,
+    /** Opened by the guest (not a preopen): counted against limits.openFiles until dropped. */
+    private held = false,
   ) {}
 
   static preopen(call: CallFs, root: Root): Descriptor {
@@ -104,11 +109,11 @@ export class Descriptor {
   }
   writeViaStream(offset: bigint): OutputStream {
     if (!this.flags.write) throw 'bad-descriptor' satisfies FsErrorCode;
-    return new OutputStream(new FileSink(this.file(), Number(offset)));
+    return new OutputStream(new FileSink(this.file(), Number(offset), this.call.quota, this.at.guest));
   }
   appendViaStream(): OutputStream {
     if (!this.flags.write) throw 'bad-descriptor' satisfies FsErrorCode;
-    return new OutputStream(new FileSink(this.file(), null));
+    return new OutputStream(new FileSink(this.file(), null, this.call.quota, this.at.guest));
   }
   advise(): void {}
   syncData(): void {
@@ -125,7 +130,12 @@ export class Descriptor {
   }
   setSize(size: bigint): void {
     if (!this.flags.write) throw 'bad-descriptor' satisfies FsErrorCode;
-    attempt(() => fs.ftruncateSync(this.file(), Number(size)));
+    const fd = this.file();
+    // Growing a file counts as writing what it grows by (a sparse tail is still a file other tools read whole).
+    const grows = Math.max(0, Number(size) - Number(this.hostStat().size));
+    this.call.quota.mustFit(grows, this.at.guest);
+    attempt(() => fs.ftruncateSync(fd, Number(size)));
+    this.call.quota.wrote(grows);
   }
   setTimes(atime: NewTimestamp, mtime: NewTimestamp): void {
     this.scope.checkWritable(this.at);
@@ -146,7 +156,11 @@ export class Descriptor {
   write(buffer: Uint8Array, offset: bigint): bigint {
     if (!this.flags.write) throw 'bad-descriptor' satisfies FsErrorCode;
     const fd = this.file();
-    return BigInt(attempt(() => fs.writeSync(fd, buffer, 0, buffer.length, Number(offset))));
+    // A write past the quota writes what is left of it (a short write, as POSIX does), then ENOSPC.
+    const allowed = this.call.quota.writable(buffer.length, this.at.guest);
+    const n = attempt(() => fs.writeSync(fd, buffer, 0, allowed, Number(offset)));
+    this.call.quota.wrote(n);
+    return BigInt(n);
   }
   readDirectory(): DirectoryEntryStream {
     const dir = this.dir();
@@ -158,7 +172,9 @@ export class Descriptor {
   createDirectoryAt(rel: string): void {
     const r = this.lookup(rel);
     this.scope.checkWritable(r);
+    this.call.quota.mayCreate(r.guest);
     attempt(() => fs.mkdirSync(r.host));
+    this.call.quota.didCreate();
   }
   stat(): ReturnType<typeof statOf> {
     return statOf(this.hostStat());
@@ -191,7 +207,9 @@ export class Descriptor {
       if (!st) throw 'no-entry' satisfies FsErrorCode;
       if (flags.write) throw 'is-directory' satisfies FsErrorCode;
       this.scope.checkVisible(r);
-      return new Descriptor(this.call, r, null, { read: flags.read, mutateDirectory: flags.mutateDirectory });
+      this.call.quota.mayOpen(r.guest);
+      this.call.quota.opened();
+      return new Descriptor(this.call, r, null, { read: flags.read, mutateDirectory: flags.mutateDirectory }, true);
     }
     if (of.directory) throw 'not-directory' satisfies FsErrorCode;
     // A FIFO, socket or device would block this thread inside open(2), where no
@@ -202,9 +220,11 @@ export class Descriptor {
     if (wantsWrite && st && st.nlink > 1) {
       throw this.scope.deny('not-permitted', r.guest, 'file has more than one hard link; writing through it is refused');
     }
+    this.call.quota.mayOpen(r.guest);
     const fd = this.openChecked(r, of, flags, st === undefined);
     this.call.open.add(fd);
-    return new Descriptor(this.call, r, fd, { read: flags.read, write: flags.write });
+    this.call.quota.opened();
+    return new Descriptor(this.call, r, fd, { read: flags.read, write: flags.write }, true);
   }
   /**
    * Opens a regular file so that creating or truncating it takes effect only once
@@ -222,7 +242,12 @@ export class Descriptor {
     mode |= fs.constants.O_NONBLOCK; // and a FIFO swapped in after the check cannot block the open
     const create = of.create === true && (of.exclusive === true || missing);
     this.call.seams.beforeOpen?.(r.host);
-    const exclusive = () => fs.openSync(r.host, mode | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+    const exclusive = () => {
+      this.call.quota.mayCreate(r.guest);
+      const made = fs.openSync(r.host, mode | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+      this.call.quota.didCreate();
+      return made;
+    };
     const existing = () => fs.openSync(r.host, mode);
     let fd: number;
     let created = false;
@@ -314,6 +339,10 @@ export class Descriptor {
     return hashOf(attempt(() => fs.lstatSync(r.host, { bigint: true })));
   }
   [symbolDispose](): void {
+    if (this.held) {
+      this.held = false;
+      this.call.quota.closed();
+    }
     if (this.fd !== null && this.call.open.delete(this.fd)) fs.closeSync(this.fd);
   }
 }
@@ -344,8 +373,14 @@ export interface FilesystemCall {
   close(): void;
 }
 
-export function filesystemInterfaces(grant: FsGrant, denials: DenialLog, budget: CallBudget, seams: FsSeams = {}): FilesystemCall {
-  const call = new CallFs(new FsScope(grant, denials), budget, seams);
+export function filesystemInterfaces(
+  grant: FsGrant,
+  denials: DenialLog,
+  budget: CallBudget,
+  seams: FsSeams = {},
+  limits: DiskLimits = UNLIMITED_DISK,
+): FilesystemCall {
+  const call = new CallFs(new FsScope(grant, denials), budget, new FsQuota(limits, denials), seams);
   const preopens = call.scope.roots().map((root): [Descriptor, string] => [Descriptor.preopen(call, root), root.guest]);
   return {
     interfaces: {

@@ -1,6 +1,7 @@
 // Helpers for capsule's wasi:filesystem: the WIT shapes jco passes, Node stat →
 // WASI stat, and the streams over an open file.
 import fs from 'node:fs';
+import type { FsQuota } from './fs-quota.js';
 import { codeOf } from './fs-scope.js';
 import { CLOSED, InputStream, IoError, type ByteSink } from './streams.js';
 
@@ -50,21 +51,33 @@ export function toDate(t: NewTimestamp, current: bigint): Date {
   return new Date(Number(current / 1_000_000n));
 }
 
-/** Writes to a file at a moving position (or always at the end). */
+/** Writes to a file at a moving position (or always at the end), held to the call's write quota. */
 export class FileSink implements ByteSink {
   constructor(
     private readonly fd: number,
     private position: number | null,
+    private readonly quota: FsQuota,
+    /** The file's guest path, for the denial when the quota is reached. */
+    private readonly guest: string,
   ) {}
   push(bytes: Uint8Array): void {
+    let allowed: number;
+    try {
+      allowed = this.quota.writable(bytes.length, this.guest);
+    } catch (code) {
+      throw { tag: 'last-operation-failed', val: new IoError(`write failed: ${code}`, code as string) };
+    }
     try {
       // Append mode (position null): WASI has no O_APPEND at open, so write at the current end.
       const at = this.position ?? Number(fs.fstatSync(this.fd).size);
-      const n = fs.writeSync(this.fd, bytes, 0, bytes.length, at);
+      const n = fs.writeSync(this.fd, bytes, 0, allowed, at);
+      this.quota.wrote(n);
       if (this.position !== null) this.position += n;
     } catch (e) {
       throw { tag: 'last-operation-failed', val: new IoError(`write failed: ${codeOf(e)}`, codeOf(e)) };
     }
+    // What did not fit is not written: the host file stops at the quota, and the guest hears ENOSPC.
+    if (allowed < bytes.length) this.push(bytes.subarray(allowed));
   }
 }
 

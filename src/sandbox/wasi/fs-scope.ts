@@ -22,6 +22,7 @@ export type FsErrorCode =
   | 'not-empty'
   | 'name-too-long'
   | 'insufficient-space'
+  | 'quota'
   | 'busy'
   | 'read-only'
   | 'io';

@@ -8,6 +8,7 @@ import { cliInterfaces } from './cli.js';
 import { clockInterfaces } from './clocks.js';
 import { deniedInterface } from './denied.js';
 import { filesystemInterfaces } from './filesystem.js';
+import type { DiskLimits } from './fs-quota.js';
 import { randomInterfaces } from './random.js';
 import { socketInterfaces } from './sockets.js';
 import { httpInterfaces } from '../net/http.js';
@@ -37,13 +38,15 @@ export interface WasiOptions {
   budget: CallBudget;
   /** How an HTTP request leaves (default: this process's own fetch). */
   fetch?: SyncFetch;
+  /** Bytes it may write, files it may create, descriptors it may hold (fs-quota.ts); absent: none counted. */
+  disk?: DiskLimits;
 }
 
 export function createWasi(o: WasiOptions): WasiCall {
   const stdout = new Sink(o.outputCap);
   const stderr = new Sink(o.outputCap);
   const denials = new DenialLog();
-  const filesystem = filesystemInterfaces(o.grants.fs, denials, o.budget);
+  const filesystem = filesystemInterfaces(o.grants.fs, denials, o.budget, {}, o.disk);
   const interfaces: Record<string, object> = {
     'wasi:io/error': { Error: IoError },
     'wasi:io/poll': { Pollable, poll },
