@@ -29,7 +29,17 @@ import type { PoolOptions } from './tiers/worker.js';
 import { containerJob } from './container-job.js';
 import { type Plan, type PlanCall, planCall } from './plan/plan.js';
 import { PlanCache, planKey } from './plan/plan-cache.js';
-import { checkInputBytes, commandInput, fileCapabilityId, fileManifest, inputText, inputValue, isPrincipal, PRINCIPAL_WANTED, runOptions } from './run-input.js';
+import {
+  checkInputBytes,
+  commandInput,
+  fileCapabilityId,
+  fileManifest,
+  inputText,
+  inputValue,
+  isPrincipal,
+  PRINCIPAL_WANTED,
+  runOptions,
+} from './run-input.js';
 import { oneLineMessage, plainCopy, shown, snapshotOptions } from './api-options.js';
 import { capabilityOutputText, commandOutput, parseOutput } from './run-output.js';
 

@@ -120,6 +120,9 @@ const PLAN_INPUTS: Record<keyof PlanCall, true> = {
   memoryLimitBytes: true,
   outputBytes: true,
   inputBytes: true,
+  writeBytes: true,
+  files: true,
+  openFiles: true,
   grants: true,
   tier: true,
 };

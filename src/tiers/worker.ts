@@ -300,7 +300,10 @@ export class WorkerRunner implements TierRunner {
   /** A ready thread with no call: to the first waiting call, or the idle list. */
   private free(t: PoolThread): void {
     if (t.dead || t.busy || !t.ready) return;
-    if (t.retire || this.closed) return t.kill();
+    if (t.retire || this.closed) {
+      t.kill();
+      return;
+    }
     const waiter = this.waiting.shift();
     if (waiter) waiter.give(t);
     else if (!this.idle.includes(t)) this.idle.push(t);
