@@ -6,9 +6,11 @@
 // instance made at the call: no call has run in it.
 //
 // What it costs is bounded and then charged:
-// - its start function runs under its own fuel meter with a wall-clock bound of
-//   SPARE_START_MS (it traps at its next fuel check after that); a spare that
-//   overruns is discarded and the pool stops making spares for that component;
+// - its start function runs under its own fuel meter with a budget of SPARE_START_FUEL
+//   (about 10 ms of guest work; fuel, so the bound is the same on a loaded machine) and
+//   a wall-clock backstop of SPARE_STUCK_MS; it traps at its next fuel check past
+//   either. A spare that overruns is discarded and the pool makes no spares for that
+//   component again (and replaces the worker that tried);
 // - the fuel its start used is carried onto the meter of the call that takes it,
 //   so the call's cpuMs/fuel budget counts it exactly as for a fresh instance
 //   (a spare whose start used more than the call may have is not taken);
@@ -22,8 +24,13 @@ import type { Job } from './job.js';
 import { FuelMeter } from './fuel-meter.js';
 import { FUEL_EXPORT, FUEL_IMPORT } from './limits/index.js';
 
-/** How long a spare's start function may run before it is stopped and the spare dropped. */
-export const SPARE_START_MS = 10;
+/** The work a spare's start function may do (fuel, ~10 ms at FUEL_PER_MS) before it is stopped and the spare dropped. */
+export const SPARE_START_FUEL = 50_000_000;
+/**
+ * Wall-clock backstop for a spare's start, and how long the pool waits for a worker
+ * still making a spare to start a call before it ends that worker (tiers/worker.ts).
+ */
+export const SPARE_STUCK_MS = 1000;
 /** The most linear memory a spare may hold while it waits for a call. */
 export const SPARE_MEMORY_BYTES = 16 * 1024 * 1024;
 
@@ -46,13 +53,13 @@ export class SpareInstance {
   /** A call has taken it: it serves no other. */
   taken = false;
 
-  /** Throws what stopped the start function (TIMEOUT past SPARE_START_MS, a trap). */
+  /** Throws what stopped the start function (CPU_LIMIT past SPARE_START_FUEL, TIMEOUT past SPARE_STUCK_MS, a trap). */
   constructor(
     readonly key: string,
     module: WebAssembly.Module,
     who: string,
   ) {
-    this.startMeter = new FuelMeter(`${who} (spare instance)`, { timeoutMs: SPARE_START_MS });
+    this.startMeter = new FuelMeter(`${who} (spare instance)`, { timeoutMs: SPARE_STUCK_MS, fuel: SPARE_START_FUEL });
     this.meter = this.startMeter;
     const refuel = (counter: number) => this.meter.refuel(counter);
     this.instance = new WebAssembly.Instance(module, { [FUEL_IMPORT.module]: { [FUEL_IMPORT.name]: refuel } });
@@ -74,7 +81,7 @@ export class SpareInstance {
 
 /**
  * A spare for `job`'s component, or why none was made: 'overran' (its start ran past
- * SPARE_START_MS), 'failed' (its start trapped, which a fresh instance at the call does
+ * SPARE_START_FUEL or SPARE_STUCK_MS), 'failed' (its start trapped, which a fresh instance at the call does
  * too and reports; or its memory is over SPARE_MEMORY_BYTES), undefined (the call
  * cannot use spares).
  */
@@ -85,6 +92,6 @@ export function makeSpare(job: Job): SpareInstance | 'overran' | 'failed' | unde
   try {
     return new SpareInstance(key, module, job.capabilityId);
   } catch (e) {
-    return e instanceof CapsuleError && e.code === 'TIMEOUT' ? 'overran' : 'failed';
+    return e instanceof CapsuleError && (e.code === 'CPU_LIMIT' || e.code === 'TIMEOUT') ? 'overran' : 'failed';
   }
 }

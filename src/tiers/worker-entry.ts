@@ -51,7 +51,9 @@ async function run({ call, job, spares }: CallMessage): Promise<void> {
     job.hostPort?.port.close();
     busy = false;
   }
-  if (spares && key) setImmediate(() => prepare(job, key));
+  // Right after the result is posted (off that call's path), not in a later turn of the
+  // event loop: the next call's message can be delivered before such a turn comes.
+  if (spares && key) prepare(job, key);
 }
 
 /** Makes the next call's instance now that this call is answered. */

@@ -35,7 +35,7 @@ export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'result'; call: number; result: JobResult }
   | { type: 'failed'; call: number; message: string }
-  /** A spare for `key` could not be made (overran: its start function ran past SPARE_START_MS). */
+  /** A spare for `key` could not be made (overran: its start function ran past SPARE_START_FUEL or SPARE_STUCK_MS). */
   | { type: 'no-spares'; key: string; overran: boolean };
 
 const STARTED = 0;

@@ -24,7 +24,7 @@ import { CapsuleError } from '../errors.js';
 import { GLUE_CACHE_ENTRIES, glueHash } from '../sandbox/execute.js';
 import { INTERRUPT_ABORT, INTERRUPT_TIMEOUT } from '../sandbox/fuel-meter.js';
 import type { Job, JobResult } from '../sandbox/job.js';
-import { SPARE_START_MS, spareKey } from '../sandbox/spare.js';
+import { SPARE_STUCK_MS, spareKey } from '../sandbox/spare.js';
 import type { HostTable } from '../host-functions.js';
 import { HostBridge } from './host-bridge.js';
 import type { TierRunner } from './tier-runner.js';
@@ -196,7 +196,7 @@ export class WorkerRunner implements TierRunner {
     const sentAt = epochNow();
     const limitMs = job.limits.timeoutMs;
     // A thread busy making a spare when the call is sent must start it within this, or it is ended.
-    const spareBound = thread.slot.sparing ? SPARE_START_MS + INTERRUPT_GRACE_MS : undefined;
+    const spareBound = thread.slot.sparing ? SPARE_STUCK_MS + INTERRUPT_GRACE_MS : undefined;
     const spareOf = thread.spareKey;
     // A guest blocked in an app host function is woken with a `cancelled` reply when the call is cut.
     const bridge = job.host ? new HostBridge(this.host, job.limits.memoryBytes) : undefined;
