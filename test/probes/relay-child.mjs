@@ -19,6 +19,7 @@ const readLine = () => {
   pending = pending.slice(at + 1);
   return line;
 };
+send({ type: 'ready' }); // the handshake, before the job is read
 readLine(); // the job
 send({ type: 'started' });
 if (mode === 'greedy') {
