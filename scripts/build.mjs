@@ -11,7 +11,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dist = path.join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
-const external = ['piscina', 'ajv', 'ajv/*', 'ajv-formats', '@extism/extism'];
+const external = ['ajv', 'ajv/*', 'ajv-formats', '@extism/extism'];
 // The manifest and policy validators are generated CommonJS (src/schema-validators.cjs) that
 // require() ajv's runtime helpers and ajv-formats, which stay external: an ES bundle needs a real require.
 const banner = { js: "import { createRequire as __capsuleRequire } from 'node:module'; const require = __capsuleRequire(import.meta.url);" };

@@ -1,5 +1,5 @@
 // Where capsule's own code lives: its package directory and the node_modules
-// directories its runtime dependencies load from (piscina, ajv, preview2-shim for the transpiler host). A guest
+// directories its runtime dependencies load from (ajv, preview2-shim for the transpiler host). A guest
 // that could write there would have its code run on the host by the next
 // runtime, so no grant may write them (docs/security.md, sensitive paths;
 // the list is src/grants/sensitive.ts, finding them on disk is here).

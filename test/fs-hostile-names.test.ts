@@ -286,9 +286,9 @@ describe('never-writable paths cover everything below them (class 8)', () => {
 
   it('$HOME itself, a shell start-up file, capsule’s install and a capabilities dir cannot be granted writable', async () => {
     // capsule's install: its package directory and the node_modules its dependencies load from.
-    const piscina = createRequire(path.join(ROOT, 'dist', 'index.js')).resolve('piscina');
-    const deps = piscina.slice(0, piscina.lastIndexOf('/node_modules/') + '/node_modules'.length);
-    for (const p of [home, path.join(home, '.bashrc'), path.join(home, '.config', 'fish'), path.join(ROOT, 'dist'), path.join(deps, 'piscina'), caps]) {
+    const ajv = createRequire(path.join(ROOT, 'dist', 'index.js')).resolve('ajv');
+    const deps = ajv.slice(0, ajv.lastIndexOf('/node_modules/') + '/node_modules'.length);
+    for (const p of [home, path.join(home, '.bashrc'), path.join(home, '.config', 'fish'), path.join(ROOT, 'dist'), path.join(deps, 'ajv'), caps]) {
       const e = await failure(createRuntime({ capabilitiesDir: caps, cacheDir: cache, policy: { grants: [{ capabilities: '*', fs: { write: [p] } }] } }));
       expect(e.code, p).toBe('POLICY_INVALID');
       expect(e.message, p).toContain('can never be granted for writing');

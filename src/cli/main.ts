@@ -8,7 +8,7 @@ import { COMMAND_HELP, HELP } from './help.js';
 type Command = (a: ReturnType<typeof parse>) => Promise<number>;
 
 // Each command's module is imported when that command runs, not at start: importing
-// them all (the runtime, ajv, piscina, the authoring tools) cost `capsule --version`
+// them all (the runtime, ajv, the worker pool, the authoring tools) cost `capsule --version`
 // 2-3x the time of `node -e 0`. The build splits them into chunks of their own.
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand,

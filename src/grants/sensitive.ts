@@ -184,4 +184,4 @@ export function kernelRootOf(candidates: string[]): { path: string; root: string
  * which no grant may write: a guest that could write there would have its code
  * run on the host by the next runtime (src/install-paths.ts finds them).
  */
-export const RUNTIME_DEPENDENCIES = ['piscina', 'ajv', 'ajv-formats', '@bytecodealliance/preview2-shim', '@extism/extism'];
+export const RUNTIME_DEPENDENCIES = ['ajv', 'ajv-formats', '@bytecodealliance/preview2-shim', '@extism/extism'];
