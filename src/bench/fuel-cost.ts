@@ -5,7 +5,6 @@
 // pays, once per component).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createRuntime } from '../api.js';
 import { CapsuleError } from '../errors.js';
 import { compileBundle } from '../sandbox/compile.js';
 import { compileCore } from '../sandbox/core-compile.js';
@@ -13,6 +12,7 @@ import { execute } from '../sandbox/execute.js';
 import type { Job } from '../sandbox/job.js';
 import { callLimits, capModule, instrumentModule } from '../sandbox/limits/index.js';
 import type { CapsuleContext } from './capsule-target.js';
+import { loadedComponent } from './loaded-component.js';
 import type { TimedCall } from './paired.js';
 import type { Workload } from './workloads.js';
 
@@ -31,15 +31,10 @@ export interface FuelPair {
 
 /** Both sides for `w`, or why there are none (a capability that is not a component). */
 export async function fuelPair(ctx: CapsuleContext, w: Workload, cacheDir: string): Promise<FuelPair | string> {
-  const rt = await createRuntime({ capabilitiesDir: ctx.capabilitiesDirs, policy: ctx.policy, cacheDir, auditLog: false });
+  const got = await loadedComponent(ctx, w, cacheDir);
+  if (typeof got === 'string') return got;
+  const { rt, c, decision } = got;
   try {
-    const loaded = await rt.load(w.capability);
-    const c = loaded.component;
-    if (!c) {
-      await rt.close();
-      return `${w.capability} is not a wasm component`;
-    }
-    const { decision } = rt.plan(loaded);
     const { bundle } = c;
     let instrumentMs = 0;
     let coreBytes = 0;

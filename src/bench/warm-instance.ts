@@ -6,7 +6,6 @@
 // its snapshot): what capsule's fresh-instance-per-call costs that guest.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createRuntime } from '../api.js';
 import { CallBudget } from '../sandbox/call-budget.js';
 import { compileCore } from '../sandbox/core-compile.js';
 import { glueHash, loadGlue } from '../sandbox/execute.js';
@@ -15,6 +14,7 @@ import { callLimits, capModule } from '../sandbox/limits/index.js';
 import { linkImports } from '../sandbox/linker.js';
 import { createWasi } from '../sandbox/wasi/index.js';
 import type { CapsuleContext } from './capsule-target.js';
+import { loadedComponent } from './loaded-component.js';
 import type { TimedCall } from './paired.js';
 import type { Workload } from './workloads.js';
 
@@ -28,15 +28,10 @@ export interface FreshAndWarm {
 
 /** The two sides for `w`, or why they cannot be made (a capability without a glue-linked component). */
 export async function freshAndWarm(ctx: CapsuleContext, w: Workload, cacheDir: string): Promise<FreshAndWarm | string> {
-  const rt = await createRuntime({ capabilitiesDir: ctx.capabilitiesDirs, policy: ctx.policy, cacheDir, auditLog: false });
+  const got = await loadedComponent(ctx, w, cacheDir);
+  if (typeof got === 'string') return got;
+  const { rt, c, decision } = got;
   try {
-    const loaded = await rt.load(w.capability);
-    const c = loaded.component;
-    if (!c) {
-      await rt.close();
-      return `${w.capability} is not a wasm component`;
-    }
-    const { decision } = rt.plan(loaded);
     const { bundle } = c;
     const caps = callLimits(decision.limits.memoryBytes, bundle);
     const modules: Record<string, WebAssembly.Module> = {};
