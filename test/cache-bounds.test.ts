@@ -12,6 +12,7 @@ import { GLUE_CACHE_ENTRIES, glueCacheSize, loadGlue } from '../src/sandbox/exec
 import { cacheInfo, sha256Hex, TranspileCache } from '../src/sandbox/transpile-cache.js';
 import type { Job } from '../src/sandbox/job.js';
 import { WorkerRunner, warmFirst } from '../src/tiers/worker.js';
+import { NO_GRANTS } from './component-job.js';
 import { cli, fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
 
 /** A distinct, still valid component: `base` with a custom section (id 0) naming `i`. */
@@ -104,7 +105,7 @@ describe('in-memory caches are bounded (LRU)', () => {
         modules: {},
         imports: [],
         world: 'capability',
-        grants: { host: [], clocks: false, random: false, env: {}, fs: { preopens: [], read: [], write: [], blocked: [] }, net: [] },
+        grants: NO_GRANTS,
         limits: { memoryBytes: 1 << 20, timeoutMs: 10_000, outputBytes: 1 << 20, inputBytes: 1 << 20 },
         input: JSON.stringify(i),
         bundle: { dir, glue: `glue-${i}.js`, coreFiles: [], sha256: { [`glue-${i}.js`]: sha256Hex(text) } },

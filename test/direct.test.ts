@@ -7,25 +7,12 @@ import { ComponentCompiler } from '../src/sandbox/compile.js';
 import { directAbiOf } from '../src/sandbox/direct-abi.js';
 import { execute } from '../src/sandbox/execute.js';
 import type { Job } from '../src/sandbox/job.js';
+import { componentJob } from './component-job.js';
 import { corpus, fixture, tempDir } from './helpers.js';
 
 const compiler = new ComponentCompiler(tempDir('capsule-direct-'));
 
-async function job(file: string, input: string): Promise<Job> {
-  const c = await compiler.transpile(readFileSync(file), file);
-  return {
-    capabilityId: 'test.direct',
-    digest: c.digest,
-    glueUrl: c.glueUrl,
-    modules: await compiler.modulesFor(c, 16 << 20),
-    imports: c.glueImports,
-    world: 'capability',
-    ...(c.directAbi ? { directAbi: c.directAbi } : {}),
-    grants: { host: [], clocks: false, random: false, env: {}, fs: { preopens: [], read: [], write: [], blocked: [] }, net: [] },
-    limits: { memoryBytes: 16 << 20, timeoutMs: 5000, outputBytes: 1 << 20, inputBytes: 1 << 20 },
-    input,
-  };
-}
+const job = (file: string, input: string): Promise<Job> => componentJob(compiler, file, { id: 'test.direct', input });
 
 describe('direct calls', () => {
   it('are chosen for import-free single-module capabilities only', async () => {

@@ -68,3 +68,17 @@ export async function failure(p: Promise<unknown>): Promise<CapsuleError> {
   expect(e).toBeInstanceOf(CapsuleError);
   return e as CapsuleError;
 }
+
+/** Where an attack suite runs: the tier asked for, and for the process tier whether bubblewrap is off. */
+export interface TierVariant {
+  name: string;
+  tier?: 'process';
+  bwrap?: 'off';
+}
+
+/** The suite in the tier its grants choose (named `first`), then in the process tier with and without bubblewrap. */
+export const tierVariants = (first: string): TierVariant[] => [
+  { name: first },
+  { name: 'the process tier (bubblewrap where it works)', tier: 'process' },
+  { name: 'the process tier, Node permission flags only', tier: 'process', bwrap: 'off' },
+];

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandOutput, createRuntime, type Denial, type PolicyDocument, type Runtime } from '../dist/index.js';
 import { probeBwrap } from '../src/tiers/process/bwrap.js';
-import { fixture, manifest, tempDir, writeCapability, failure } from './helpers.js';
+import { failure, fixture, manifest, type TierVariant, tempDir, tierVariants, writeCapability } from './helpers.js';
 
 let tmp: string;
 let data: string;
@@ -20,18 +20,8 @@ let rt: Runtime;
 let flagsOnly: Runtime;
 let bwrapHere: boolean;
 
-/** Where the suite runs: the runtime, the tier asked for, and for the process tier whether bubblewrap is off. */
-interface Variant {
-  name: string;
-  tier?: 'process';
-  bwrap?: 'off';
-}
-const VARIANTS: Variant[] = [
-  { name: 'the granted tier (inline)' },
-  { name: 'the process tier (bubblewrap where it works)', tier: 'process' },
-  { name: 'the process tier, Node permission flags only', tier: 'process', bwrap: 'off' },
-];
-const runtimeOf = (v: Variant) => (v.bwrap === 'off' ? flagsOnly : rt);
+const VARIANTS = tierVariants('the granted tier (inline)');
+const runtimeOf = (v: TierVariant) => (v.bwrap === 'off' ? flagsOnly : rt);
 
 /** `op path` → `ok VALUE` / `err ERRNO`, from attack-fs's output lines. */
 function results(out: CommandOutput): Map<string, string> {
@@ -43,7 +33,7 @@ function results(out: CommandOutput): Map<string, string> {
   return m;
 }
 
-async function attack(v: Variant, id: string, args: string[], tier: 'inline' | 'worker' | 'process' | undefined = v.tier) {
+async function attack(v: TierVariant, id: string, args: string[], tier: 'inline' | 'worker' | 'process' | undefined = v.tier) {
   const r = await runtimeOf(v).run<CommandOutput>(id, { args }, tier ? { tier } : {});
   if (tier === 'process') {
     // The layers really in use: bubblewrap wherever it works here (CI installs it), unless turned off.

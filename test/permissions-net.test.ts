@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Denial, type GuestLog, type Runtime } from '../dist/index.js';
 import { probeBwrap } from '../src/tiers/process/bwrap.js';
-import { fixture, manifest, tempDir, writeCapability, failure } from './helpers.js';
+import { failure, fixture, manifest, tempDir, tierVariants, writeCapability } from './helpers.js';
 
 let server: http.Server;
 let other: http.Server;
@@ -19,16 +19,7 @@ let rt: Runtime;
 let flagsOnly: Runtime;
 let bwrapHere: boolean;
 
-interface Variant {
-  name: string;
-  tier?: 'process';
-  bwrap?: 'off';
-}
-const VARIANTS: Variant[] = [
-  { name: 'the worker tier' },
-  { name: 'the process tier (bubblewrap where it works)', tier: 'process' },
-  { name: 'the process tier, Node permission flags only', tier: 'process', bwrap: 'off' },
-];
+const VARIANTS = tierVariants('the worker tier');
 const logs: GuestLog[] = [];
 const hits: string[] = [];
 

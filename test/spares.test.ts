@@ -3,12 +3,12 @@
 // has run in, the spare's start must be charged to the call that takes it exactly as
 // a fresh instance's is, and a hostile component's spare must never hold up another
 // capability's call.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComponentCompiler } from '../src/sandbox/compile.js';
 import type { Job, JobResult } from '../src/sandbox/job.js';
 import { WorkerRunner } from '../src/tiers/worker.js';
+import { componentJob } from './component-job.js';
 import { fixture, ROOT, tempDir } from './helpers.js';
 
 const compiler = new ComponentCompiler(tempDir('capsule-spares-'));
@@ -17,21 +17,9 @@ let runner: WorkerRunner | undefined;
 afterEach(() => runner?.close());
 
 async function job(name: string, limits: Partial<Job['limits']> = {}): Promise<Job> {
-  const file = fixture(name);
-  const c = await compiler.transpile(readFileSync(file), file);
-  expect(c.directAbi).toBeDefined(); // spares are made for glue-free components
-  return {
-    capabilityId: `test.${name}`,
-    digest: c.digest,
-    glueUrl: c.glueUrl,
-    modules: await compiler.modulesFor(c, 16 << 20),
-    imports: c.glueImports,
-    world: 'capability',
-    ...(c.directAbi ? { directAbi: c.directAbi } : {}),
-    grants: { host: [], clocks: false, random: false, env: {}, fs: { preopens: [], read: [], write: [], blocked: [] }, net: [] },
-    limits: { memoryBytes: 16 << 20, timeoutMs: 5000, outputBytes: 1 << 20, inputBytes: 1 << 20, ...limits },
-    input: '{}',
-  };
+  const j = await componentJob(compiler, fixture(name), { id: `test.${name}`, input: '{}', limits });
+  expect(j.directAbi).toBeDefined(); // spares are made for glue-free components
+  return j;
 }
 
 async function calls(r: WorkerRunner, j: Job, n: number): Promise<JobResult[]> {

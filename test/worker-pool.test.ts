@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CapsuleError } from '../src/errors.js';
 import type { Job } from '../src/sandbox/job.js';
 import { WorkerRunner } from '../src/tiers/worker.js';
+import { NO_GRANTS } from './component-job.js';
 import { ROOT } from './helpers.js';
 
 let runner: WorkerRunner | undefined;
@@ -18,7 +19,7 @@ const job: Job = {
   modules: {},
   imports: [],
   world: 'capability',
-  grants: { host: [], clocks: false, random: false, env: {}, fs: { preopens: [], read: [], write: [], blocked: [] }, net: [] },
+  grants: NO_GRANTS,
   limits: { memoryBytes: 1 << 20, timeoutMs: 1000, outputBytes: 1 << 20, inputBytes: 1 << 20 },
   input: '{}',
 };
