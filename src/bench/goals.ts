@@ -75,6 +75,16 @@ async function withRuntime<T>(env: GoalEnv, fn: (rt: Runtime) => Promise<T>): Pr
   }
 }
 
+/** The echo workload's single import-free core module (the direct baselines call it), or why there is none. */
+function withEchoCore<T>(env: GoalEnv, fn: (rt: Runtime, mod: WebAssembly.Module, w: Workload) => Promise<T>): Promise<T | string> {
+  const w = workload('echo');
+  return withRuntime(env, async (rt) => {
+    const mod = coreModuleOf(await rt.load(w.capability));
+    if (!mod) return `${w.capability} has no single import-free core module exporting run`;
+    return fn(rt, mod, w);
+  });
+}
+
 const echoCall = (rt: Runtime, tier: Tier): TimedCall =>
   timed(
     async () => (await rt.run('bench.echo', SMALL, { tier })).output,
@@ -171,10 +181,7 @@ export const GOALS: GoalDef[] = [
     goal: atMost(20, '≤ +20 µs'),
     calls: 200,
     async run(env, rounds) {
-      const w = workload('echo');
-      return withRuntime(env, async (rt) => {
-        const mod = coreModuleOf(await rt.load(w.capability));
-        if (!mod) return `${w.capability} has no single import-free core module exporting run`;
+      return withEchoCore(env, (rt, mod, w) => {
         const direct = directTarget(mod, w, true);
         return pairWith(
           echoCall(rt, 'inline'),
@@ -194,10 +201,7 @@ export const GOALS: GoalDef[] = [
     goal: atMost(50, '≤ 50 µs'),
     calls: 200,
     async run(env, rounds) {
-      const w = workload('echo');
-      return withRuntime(env, async (rt) => {
-        const mod = coreModuleOf(await rt.load(w.capability));
-        if (!mod) return `${w.capability} has no single import-free core module exporting run`;
+      return withEchoCore(env, (_rt, mod, w) => {
         const fresh = directTarget(mod, w, true);
         const reused = directTarget(mod, w, false);
         return pairWith(
