@@ -30,6 +30,8 @@ export interface InspectReport {
     env: string[];
     fs: { read: string[]; write: string[]; blocked: string[] };
     net: string[];
+    /** The policy's net.blocked patterns (refused whatever `net` says). */
+    netBlocked: string[];
   };
   notGranted: string[];
   limits?: Limits;

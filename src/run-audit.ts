@@ -150,6 +150,7 @@ export class AuditTrail {
         env: Object.keys(g.env),
         fs: g.fs,
         net: g.net,
+        ...(g.netBlocked.length ? { netBlocked: g.netBlocked } : {}),
         ...(g.config ? { config: Object.keys(g.config) } : {}),
       },
       notGranted: p.decision.notGranted,

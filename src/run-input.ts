@@ -67,7 +67,18 @@ export function isPrincipal(v: unknown): v is string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   return typeof v === 'string' && v.length >= 1 && v.length <= 256 && !/[\u0000-\u001f\u007f-\u009f]/.test(v);
 }
-const NUMERIC_OPTIONS = ['timeoutMs', 'cpuMs', 'fuel', 'memoryLimitBytes', 'outputBytes', 'inputBytes', 'writeBytes', 'files', 'openFiles'] as const;
+const NUMERIC_OPTIONS = [
+  'timeoutMs',
+  'cpuMs',
+  'fuel',
+  'memoryLimitBytes',
+  'outputBytes',
+  'inputBytes',
+  'writeBytes',
+  'files',
+  'openFiles',
+  'connections',
+] as const;
 
 /**
  * A caller's run options, read once into plain data and checked before anything

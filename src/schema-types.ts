@@ -62,6 +62,10 @@ export interface CapsuleCapabilityManifest {
     writeBytes?: number;
     files?: number;
     openFiles?: number;
+    /**
+     * Outgoing HTTP connections a call may open (each request and each redirect hop is one; default 256).
+     */
+    connections?: number;
   };
   /**
    * How `capsule build` makes the component; not read when running it.
@@ -102,6 +106,10 @@ export interface CapsulePolicy {
     env?: string[];
     net?: {
       outbound?: string[];
+      /**
+       * Host patterns never reached, whatever outbound grants (deny wins); without a port, every port of the host.
+       */
+      blocked?: string[];
     };
     /**
      * Key/value configuration the capabilities read through capsule:host/config (a later grant's value wins; a call's own wins over all).
@@ -125,6 +133,10 @@ export interface CapsulePolicy {
     writeBytes?: number;
     files?: number;
     openFiles?: number;
+    /**
+     * Ceiling on limits.connections: outgoing HTTP connections per call.
+     */
+    connections?: number;
   };
   trustedKeys?: {
     id: string;

@@ -11,6 +11,7 @@ export const NO_GRANTS: Grants = {
   env: {},
   fs: { preopens: [], read: [], write: [], blocked: [] },
   net: [],
+  netBlocked: [],
 };
 
 export const TEST_LIMITS: Job['limits'] = { memoryBytes: 16 << 20, timeoutMs: 5000, outputBytes: 1 << 20, inputBytes: 1 << 20 };

@@ -100,7 +100,9 @@ describe('wasi:http/types (linked for every guest, nothing granted)', () => {
 
   const types = (memoryBytes: number) => {
     const budget = new CallBudget('test.x', { memoryBytes, outputBytes: MiB });
-    const api = httpInterfaces({ allowed: [], denials: new DenialLog(), timeoutMs: 1000, budget })['wasi:http/types'] as {
+    const api = httpInterfaces({ rules: { net: [], netBlocked: [] }, connections: 100, denials: new DenialLog(), timeoutMs: 1000, budget })[
+      'wasi:http/types'
+    ] as {
       Fields: Ctor;
       OutgoingRequest: Ctor;
     };

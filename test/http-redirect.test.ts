@@ -54,7 +54,7 @@ function seen(): Promise<{ server: string; headers: Record<string, string | unde
 
 function get(path: string): void {
   const denials = new DenialLog();
-  const api = httpInterfaces({ allowed: [aBase, bBase], denials, timeoutMs: 5000, budget: unlimitedBudget() });
+  const api = httpInterfaces({ rules: { net: [aBase, bBase], netBlocked: [] }, connections: 100, denials, timeoutMs: 5000, budget: unlimitedBudget() });
   const types = api['wasi:http/types'] as {
     Fields: { fromList(entries: [string, Uint8Array][]): unknown };
     OutgoingRequest: new (headers: unknown) => { setScheme(s: { tag: string }): void; setAuthority(a: string): void; setPathWithQuery(p: string): void };

@@ -48,11 +48,19 @@ beforeAll(async () => {
     writeCapability(caps, id, manifest(id, { securityLevel: 'sandboxed', permissions: { net: { outbound } }, ...extra }), fixture('attack-net'));
   net('attack.net', [base]);
   net('attack.slow', [base], { limits: { timeoutMs: 2000 } }); // long enough to reach the wait under load
+  net('attack.blocked', [base]);
+  net('attack.onehop', [base], { limits: { connections: 1 } });
   writeCapability(caps, 'attack.nonet', manifest('attack.nonet', { securityLevel: 'pure' }), fixture('attack-net'));
   writeCapability(caps, 'attack.log', manifest('attack.log', { permissions: { host: ['capsule:host/log'] } }), fixture('attack-log'));
   const options = {
     capabilitiesDir: caps,
-    policy: { grants: [{ capabilities: 'attack.*', net: { outbound: [base] }, host: ['capsule:host/log'] }] },
+    policy: {
+      grants: [
+        { capabilities: 'attack.*', net: { outbound: [base] }, host: ['capsule:host/log'] },
+        // Deny wins over the grant above; without a port it blocks the host on every port.
+        { capabilities: 'attack.blocked', net: { blocked: ['127.0.0.1'] } },
+      ],
+    },
     pool: { minThreads: 1, maxThreads: 1 },
     logger: (r: GuestLog) => logs.push(r),
   };
@@ -114,6 +122,23 @@ describe.each(VARIANTS)('in $name', (v) => {
       const e = await failure(run('attack.nonet', { url: `${base}/hello` }));
       expect(e.message).toBe('HTTP-request-denied');
       expect((e.details?.denials as Denial[] | undefined)?.[0]?.reason).toBe('no network access is granted');
+    });
+
+    it('a host the policy blocks is refused although a grant covers it, before any connection', async () => {
+      const before = hits.length;
+      const e = await failure(run('attack.blocked', { url: `${base}/hello` }));
+      expect(e.message).toBe('HTTP-request-denied');
+      expect((e.details?.denials as Denial[] | undefined)?.[0]).toMatchObject({ kind: 'net', reason: 'blocked by the policy (net.blocked 127.0.0.1)' });
+      expect(hits.slice(before)).toEqual([]);
+    });
+
+    it('limits.connections counts every hop: the redirect past it is refused and never sent', async () => {
+      expect((await run('attack.onehop', { url: `${base}/hello` })).output).toMatchObject({ body: 'hello /hello' });
+      const before = hits.length;
+      const e = await failure(run('attack.onehop', { url: `${base}/redirect-inside` }));
+      expect(e.message).toBe('HTTP-request-denied');
+      expect((e.details?.denials as Denial[] | undefined)?.[0]).toMatchObject({ kind: 'net', reason: 'limit of 1 connections (limits.connections) reached' });
+      expect(hits.slice(before)).toEqual(['granted /redirect-inside']);
     });
 
     it('a wall-clock TIMEOUT still ends a guest waiting on a request that never answers', async () => {

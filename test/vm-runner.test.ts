@@ -178,7 +178,7 @@ describe('the runner against a CLI test double', () => {
   };
   const nameIn = (argv: string[]) => argv[argv.indexOf('--name') + 1];
   const limits = { memoryBytes: 64 << 20, timeoutMs: 2_000, outputBytes: 1 << 20, inputBytes: 1 << 20 };
-  const grants = { host: [], clocks: false, random: false, env: {}, fs: { preopens: [], read: [], write: [], blocked: [] }, net: [] };
+  const grants = { host: [], clocks: false, random: false, env: {}, fs: { preopens: [], read: [], write: [], blocked: [] }, net: [], netBlocked: [] };
   const call = (command: string[], stdin = '') => ({ capabilityId: 'esc.tool', image: 'alpine:3', command, input: { stdin }, grants, limits });
   const notes: string[] = [];
   const apple = (config = {}) =>

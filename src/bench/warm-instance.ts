@@ -47,6 +47,7 @@ export async function freshAndWarm(ctx: CapsuleContext, w: Workload, cacheDir: s
         stdin: new Uint8Array(),
         outputCap: decision.limits.outputBytes,
         timeoutMs: decision.limits.timeoutMs,
+        connections: decision.limits.connections ?? Number.POSITIVE_INFINITY,
         budget,
       });
       const imports = linkImports(c.glueImports, decision.grants, wasi, logs, budget);

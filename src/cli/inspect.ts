@@ -75,6 +75,7 @@ function render(r: InspectReport): string {
       ...g.fs.write.map((p) => `write ${p}`),
       ...g.fs.blocked.map((p) => `blocked ${p}`),
       ...g.net.map((h) => `net ${h}`),
+      ...g.netBlocked.map((h) => `net blocked ${h}`),
     ];
     out.push('granted', `  ${list.join(', ') || '(nothing)'}`);
   }

@@ -2,6 +2,9 @@
 // not the bare domain), with an optional scheme and port
 // (`http://127.0.0.1:8080`). Without a scheme both http and https match; without
 // a port, the scheme's default port only.
+// A policy's `net.blocked` patterns take the same form and win over every grant, as
+// fs `blocked` does; there a pattern without a port blocks the host on every port
+// (a deny list errs on the side of denying).
 import { CapsuleError } from '../errors.js';
 import type { Permissions } from './permissions.js';
 
@@ -54,23 +57,58 @@ export function patternCovers(outer: HostPattern, inner: HostPattern): boolean {
   return hostMatches(outer.host, inner.host);
 }
 
-export function allowedUrl(patterns: string[], url: URL): boolean {
-  return patterns.some((t) => {
+/** What a call may reach: the granted patterns, less the blocked ones (Grants.net, Grants.netBlocked). */
+export interface NetRules {
+  net: string[];
+  netBlocked: string[];
+}
+
+/** Does `url` fall under the blocked pattern `p`: its scheme and port only where `p` names them. */
+function blockedMatches(p: HostPattern, url: URL): boolean {
+  return urlMatches({ ...p, port: p.port ?? portOf(url) }, url);
+}
+
+function portOf(url: URL): number | undefined {
+  const scheme = url.protocol.replace(/:$/, '');
+  return url.port !== '' ? Number(url.port) : scheme === 'http' || scheme === 'https' ? DEFAULT_PORT[scheme] : undefined;
+}
+
+/**
+ * Why `url` may not be reached under `rules`, or undefined when it may. The one check
+ * every path a request takes applies (sandbox/net/http.ts for each hop, the process
+ * tier's relay, the container egress proxy).
+ */
+export function refusedUrl(rules: NetRules, url: URL): string | undefined {
+  const blocked = rules.netBlocked.find((t) => {
+    const p = parseHostPattern(t);
+    return p !== undefined && blockedMatches(p, url);
+  });
+  if (blocked !== undefined) return `blocked by the policy (net.blocked ${blocked})`;
+  if (rules.net.length === 0) return 'no network access is granted';
+  const granted = rules.net.some((t) => {
     const p = parseHostPattern(t);
     return p !== undefined && urlMatches(p, url);
   });
+  return granted ? undefined : 'host not granted';
 }
 
-/** Throws POLICY_INVALID naming the first of a policy's `net.outbound` entries that is not a host pattern. */
-export function checkGrantedPatterns(patterns: string[], source: string): void {
-  for (const pattern of patterns) {
-    if (!parseHostPattern(pattern)) {
-      throw new CapsuleError(
-        'POLICY_INVALID',
-        `${source}: net.outbound ${pattern} is not a host pattern (api.example.com, *.example.org, http://127.0.0.1:8080)`,
-      );
+/** Throws POLICY_INVALID naming the first of a policy's `net.outbound` or `net.blocked` entries that is not a host pattern. */
+export function checkGrantedPatterns(net: { outbound?: string[]; blocked?: string[] } | undefined, source: string): void {
+  for (const key of ['outbound', 'blocked'] as const) {
+    for (const pattern of net?.[key] ?? []) {
+      if (!parseHostPattern(pattern)) {
+        throw new CapsuleError(
+          'POLICY_INVALID',
+          `${source}: net.${key} ${pattern} is not a host pattern (api.example.com, *.example.org, http://127.0.0.1:8080)`,
+        );
+      }
     }
   }
+}
+
+/** The blocked patterns of every grant that applies (union: a deny in any of them holds). */
+export function blockedNet(grants: Permissions[]): string[] {
+  return [...new Set(grants.flatMap((g) => g.net?.blocked ?? []))];
 }
 
 /** request ∩ grants for net: the requested patterns some granted pattern covers; the rest goes to `uncovered`. */

@@ -10,7 +10,8 @@ export interface Permissions {
   host?: string[];
   fs?: { read?: string[]; write?: string[]; blocked?: string[] };
   env?: string[];
-  net?: { outbound?: string[] };
+  /** `blocked`: policy grants only (the capability schema has no such field). */
+  net?: { outbound?: string[]; blocked?: string[] };
   clocks?: boolean;
   random?: boolean;
 }

@@ -123,6 +123,7 @@ const PLAN_INPUTS: Record<keyof PlanCall, true> = {
   writeBytes: true,
   files: true,
   openFiles: true,
+  connections: true,
   grants: true,
   tier: true,
 };

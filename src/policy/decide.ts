@@ -5,6 +5,7 @@
 import type { CapabilityRequest } from './request.js';
 import type { Grants, Limits } from '../sandbox/job.js';
 import { intersectHost } from '../grants/interfaces.js';
+import { blockedNet } from '../grants/net.js';
 import { grantedSwitch, type HostView, intersectPermissions } from '../grants/intersect.js';
 import { checkLevel } from '../grants/levels.js';
 import type { SecurityLevel } from '../grants/permissions.js';
@@ -35,6 +36,8 @@ export const HARD_CPU_MS = 300_000;
 export const DEFAULT_DISK_LIMITS = { writeBytes: 1024 * 1024 * 1024, files: 10_000, openFiles: 256 } as const;
 /** Open descriptors share the host process's own limit (often 1024): one call may not take most of it. */
 export const HARD_OPEN_FILES = 4096;
+/** Outgoing HTTP connections per call (limits.connections) when neither manifest nor policy says. */
+export const DEFAULT_CONNECTIONS = 256;
 type DiskLimit = keyof typeof DEFAULT_DISK_LIMITS;
 
 type RequiredLimit = 'memoryBytes' | 'timeoutMs' | 'outputBytes' | 'inputBytes';
@@ -52,6 +55,8 @@ export interface CallOverrides {
   writeBytes?: number;
   files?: number;
   openFiles?: number;
+  /** May only lower the manifest's and the policy's limits.connections. */
+  connections?: number;
   /** What this call is granted beyond the policy, held to its perCall ceiling (grants/per-call.ts). */
   grants?: CallGrants;
 }
@@ -117,7 +122,16 @@ export function decide(
   const disk = (key: DiskLimit, override: number | undefined) =>
     Math.min(m.limits?.[key] ?? DEFAULT_DISK_LIMITS[key], ceilings[key] ?? Infinity, key === 'openFiles' ? HARD_OPEN_FILES : Infinity, override ?? Infinity);
   return {
-    grants: { host, clocks, random, env: scoped.env, fs: scoped.fs, net: scoped.net, ...configOf(policyGrants, applied.config) },
+    grants: {
+      host,
+      clocks,
+      random,
+      env: scoped.env,
+      fs: scoped.fs,
+      net: scoped.net,
+      netBlocked: blockedNet(policyGrants),
+      ...configOf(policyGrants, applied.config),
+    },
     limits: {
       memoryBytes: pick('memoryBytes', call.memoryLimitBytes),
       timeoutMs: pick('timeoutMs', call.timeoutMs),
@@ -128,6 +142,7 @@ export function decide(
       writeBytes: disk('writeBytes', call.writeBytes),
       files: disk('files', call.files),
       openFiles: disk('openFiles', call.openFiles),
+      connections: Math.min(m.limits?.connections ?? DEFAULT_CONNECTIONS, ceilings.connections ?? Infinity, call.connections ?? Infinity),
     },
     policyGrants,
     notGranted,

@@ -113,7 +113,7 @@ function checkPolicy(value: unknown, source: string, baseDir: string, loadedAt: 
       }
     }
     for (const [j, entry] of (g.fs?.blocked ?? []).entries()) checkBlockedEntry(entry, 'POLICY_INVALID', `${source}: /grants/${i}/fs/blocked/${j}`);
-    checkGrantedPatterns(g.net?.outbound ?? [], source);
+    checkGrantedPatterns(g.net, source);
   }
   return {
     doc,

@@ -115,6 +115,7 @@ export async function execute(job: Job, spare?: SpareInstance): Promise<JobResul
     stdin: new TextEncoder().encode(command?.stdin ?? ''),
     outputCap: job.limits.outputBytes,
     timeoutMs: job.limits.timeoutMs,
+    connections: job.limits.connections ?? Number.POSITIVE_INFINITY,
     budget,
     fetch: job.fetch,
     disk: diskLimits(job.limits),

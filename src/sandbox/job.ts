@@ -23,6 +23,8 @@ export interface Grants {
   fs: FsGrant;
   /** Outbound HTTP host patterns (`api.example.com`, `*.example.org`, `http://127.0.0.1:8080`). */
   net: string[];
+  /** The policy's `net.blocked` patterns: never reached, whatever `net` says (grants/net.ts refusedUrl). */
+  netBlocked: string[];
   /** What capsule:host/config answers (policy grants' config, then the call's); never written to the audit log. */
   config?: Record<string, string>;
 }
@@ -69,6 +71,8 @@ export interface Limits {
   files?: number;
   /** Files the guest may hold open at once in one call (EDQUOT past it). */
   openFiles?: number;
+  /** Outgoing HTTP connections in one call: each request and each redirect hop (HTTP-request-denied past it). */
+  connections?: number;
 }
 
 export interface Job {

@@ -5,7 +5,7 @@
 // the whole process group.
 import { CapsuleError, messageOf } from '../errors.js';
 import type { Job, JobResult, WireJob, WireMessage } from '../sandbox/job.js';
-import { answerFetch } from '../sandbox/net/relay.js';
+import { Relay } from '../sandbox/net/relay.js';
 import { describeExit, type Exit, spawnGroup } from './exec.js';
 import { CallDeadline } from './deadline.js';
 
@@ -42,7 +42,16 @@ export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): 
   let beforeReady: string | undefined;
   let fetching = false;
   let brokeProtocol = false;
-  const relay = c.netViaParent ? { allowed: job.grants.net, timeoutMs: job.limits.timeoutMs } : undefined;
+  // Cancels a relayed request still in flight once the child is gone.
+  const childGone = new AbortController();
+  const relay = c.netViaParent
+    ? new Relay({
+        grants: job.grants,
+        connections: job.limits.connections ?? Number.POSITIVE_INFINITY,
+        timeLeftMs: () => job.limits.timeoutMs - deadline.elapsedMs(),
+        signal: childGone.signal,
+      })
+    : undefined;
   const child = spawnGroup(c.command, c.args, {
     input: relay ? `${JSON.stringify({ ...c.wire, netVia: 'parent' })}\n` : JSON.stringify(c.wire),
     keepInputOpen: relay !== undefined,
@@ -61,17 +70,20 @@ export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): 
         if (fetching) {
           brokeProtocol = true;
           child.kill();
-          return;
+          return true;
         }
         fetching = true;
         const answered = () => {
           fetching = false;
         };
-        answerFetch(relay, message.req).then(
+        relay.answer(message.req).then(
           (line) => child.write(line, answered),
           (e: unknown) => child.write(`${JSON.stringify({ ok: false, code: 'internal-error', message: messageOf(e) })}\n`, answered),
         );
+        // A request is answered and forgotten: it is neither kept nor counted as the child's output.
+        return true;
       }
+      return false;
     },
   });
   const deadline = new CallDeadline(c.startTimeoutMs, job.limits.timeoutMs, () => child.kill(), signal);
@@ -80,6 +92,7 @@ export async function runChildJob(job: Job, c: ChildJob, signal?: AbortSignal): 
     exit = await child.done;
   } finally {
     deadline.dispose();
+    childGone.abort();
   }
   const stopped = deadline.stopped;
   if (stopped === 'aborted') throw aborted(job);

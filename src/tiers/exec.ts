@@ -2,6 +2,7 @@
 // reaches everything it started (SIGKILL to the group), output is capped, and
 // `runBounded` gives every CLI call its own wall-clock limit.
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 
 export interface Exit {
   code: number | null;
@@ -24,8 +25,13 @@ export interface SpawnOptions {
   maxStdoutBytes?: number;
   /** Keep all of stderr up to this many bytes (then kill the group) instead of only its tail. */
   maxStderrBytes?: number;
-  /** Called with each complete stdout line as it arrives. */
-  onLine?: (line: string) => void;
+  /**
+   * Called with each complete stdout line as it arrives. Returning true says the
+   * caller used the line up (protocol traffic, e.g. a relayed request): it is not kept
+   * in `stdout` and not counted against maxStdoutBytes, which then bounds each such
+   * line and everything else the child writes.
+   */
+  onLine?: (line: string) => boolean | undefined;
 }
 
 export interface Spawned {
@@ -53,7 +59,10 @@ export function spawnGroup(command: string, args: string[], o: SpawnOptions = {}
     const out: Buffer[] = [];
     let outBytes = 0;
     let overflow = false;
-    let pending = '';
+    /** The start of a line whose newline has not come yet, in pieces (a long line is not re-scanned per chunk). */
+    let pending: string[] = [];
+    // A character split across two chunks is decoded whole.
+    const decoder = new StringDecoder('utf8');
     let err = '';
     const errChunks: Buffer[] = [];
     let errBytes = 0;
@@ -65,14 +74,19 @@ export function spawnGroup(command: string, args: string[], o: SpawnOptions = {}
         kill();
         return;
       }
-      out.push(chunk);
-      if (o.onLine) {
-        pending += chunk.toString('utf8');
-        for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-          o.onLine(pending.slice(0, nl));
-          pending = pending.slice(nl + 1);
-        }
+      if (!o.onLine) {
+        out.push(chunk);
+        return;
       }
+      let text = decoder.write(chunk);
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
+        const line = pending.join('') + text.slice(0, nl);
+        pending = [];
+        text = text.slice(nl + 1);
+        if (o.onLine(line) === true) outBytes -= Buffer.byteLength(line) + 1;
+        else out.push(Buffer.from(`${line}\n`));
+      }
+      if (text !== '') pending.push(text);
     });
     child.stderr.on('data', (chunk: Buffer) => {
       if (o.maxStderrBytes === undefined) {
@@ -96,7 +110,9 @@ export function spawnGroup(command: string, args: string[], o: SpawnOptions = {}
     });
     child.on('close', (code, signal) => {
       exited = true;
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: err, overflow });
+      // A last line without its newline is kept as it came.
+      const rest = pending.length === 0 ? [] : [Buffer.from(pending.join(''))];
+      resolve({ code, signal, stdout: Buffer.concat([...out, ...rest]).toString('utf8'), stderr: err, overflow });
     });
   });
   if (o.keepInputOpen) {

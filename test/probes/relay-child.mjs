@@ -1,11 +1,15 @@
 // Run by test/http-relay.test.ts as a process-tier child speaking the job protocol by
 // hand: `polite` asks for two URLs one after the other, reading each answer first;
-// `greedy` asks for both at once without reading (a child past its own wasm).
+// `greedy` asks for both at once without reading (a child past its own wasm);
+// `bulky` is polite, POSTing a 6 MiB body with each request.
 import { readSync, writeSync } from 'node:fs';
 
 const [mode, ...urls] = process.argv.slice(2);
 const send = (m) => writeSync(1, `${JSON.stringify(m)}\n`);
-const fetchLine = (url) => ({ type: 'fetch', req: { url, method: 'GET', headers: [], timeoutMs: 5000, maxResponseBytes: 1 << 20 } });
+const BULK = mode === 'bulky' ? { method: 'POST', body: Buffer.alloc(6 << 20, 98).toString('base64') } : { method: 'GET' };
+// A request to /hang asks for 10 minutes: only a cancel ends it within a test's time.
+const timeoutMs = (url) => (url.endsWith('/hang') ? 600_000 : 5000);
+const fetchLine = (url) => ({ type: 'fetch', req: { url, headers: [], timeoutMs: timeoutMs(url), maxResponseBytes: 1 << 20, ...BULK } });
 let pending = '';
 const readLine = () => {
   const buf = Buffer.alloc(1 << 16);

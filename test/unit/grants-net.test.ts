@@ -1,7 +1,9 @@
 // Host patterns (src/grants/net.ts): a pattern that covers another allows
 // every URL the other allows, checked over generated patterns and URLs.
 import { describe, expect, it } from 'vitest';
-import { allowedUrl, type HostPattern, intersectNet, parseHostPattern, patternCovers, urlMatches } from '../../src/grants/net.js';
+import { checkGrantedPatterns, type HostPattern, intersectNet, parseHostPattern, patternCovers, refusedUrl, urlMatches } from '../../src/grants/net.js';
+
+const allowedUrl = (net: string[], url: URL) => refusedUrl({ net, netBlocked: [] }, url) === undefined;
 import { pick, rng } from './grants-gen.js';
 
 const HOSTS = ['example.org', 'api.example.org', 'a.api.example.org', 'example.com', '127.0.0.1'];
@@ -31,6 +33,31 @@ describe('host patterns', () => {
     expect(allowedUrl(['*.example.org'], new URL('https://example.org/'))).toBe(false);
     expect(allowedUrl(['example.org'], new URL('https://example.org:8443/'))).toBe(false);
     expect(allowedUrl(['example.org'], new URL('ftp://example.org/'))).toBe(false);
+  });
+
+  it('a blocked pattern wins over every grant; without a port it blocks every port, with a scheme only that scheme', () => {
+    const rules = (netBlocked: string[]) => ({ net: ['*.example.org', 'http://127.0.0.1:8080', '127.0.0.1:9000'], netBlocked });
+    expect(refusedUrl(rules([]), new URL('https://api.example.org/'))).toBeUndefined();
+    expect(refusedUrl(rules(['api.example.org']), new URL('https://api.example.org/'))).toBe('blocked by the policy (net.blocked api.example.org)');
+    expect(refusedUrl(rules(['api.example.org']), new URL('https://www.example.org/'))).toBeUndefined();
+    expect(refusedUrl(rules(['*.example.org']), new URL('https://deep.api.example.org/'))).toMatch(/^blocked/);
+    // No port: every port of the host, not only the default one.
+    expect(refusedUrl(rules(['127.0.0.1']), new URL('http://127.0.0.1:8080/'))).toMatch(/^blocked/);
+    expect(refusedUrl(rules(['127.0.0.1']), new URL('https://127.0.0.1:9000/'))).toMatch(/^blocked/);
+    // A port or a scheme narrows it.
+    expect(refusedUrl(rules(['127.0.0.1:9000']), new URL('http://127.0.0.1:8080/'))).toBeUndefined();
+    expect(refusedUrl(rules(['https://127.0.0.1:9000']), new URL('http://127.0.0.1:9000/'))).toBeUndefined();
+    expect(refusedUrl(rules(['https://127.0.0.1:9000']), new URL('https://127.0.0.1:9000/'))).toMatch(/^blocked/);
+    expect(refusedUrl({ net: [], netBlocked: [] }, new URL('https://example.org/'))).toBe('no network access is granted');
+    expect(refusedUrl(rules([]), new URL('https://example.com/'))).toBe('host not granted');
+  });
+
+  it('a policy blocked entry that is not a host pattern is POLICY_INVALID naming it', () => {
+    expect(() => checkGrantedPatterns({ outbound: ['example.org'], blocked: ['ftp://x'] }, 'p.json')).toThrow(
+      /p\.json: net\.blocked ftp:\/\/x is not a host pattern/,
+    );
+    expect(() => checkGrantedPatterns({ outbound: ['a b'] }, 'p.json')).toThrow(/net\.outbound a b/);
+    expect(() => checkGrantedPatterns(undefined, 'p.json')).not.toThrow();
   });
 
   it('covers(outer, inner) ⇒ every URL inner allows, outer allows (never wider than the grant)', () => {

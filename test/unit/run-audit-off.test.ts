@@ -8,7 +8,12 @@ import { AuditTrail } from '../../src/run-audit.js';
 
 const limits = { memoryBytes: 1, timeoutMs: 1, outputBytes: 1, inputBytes: 1 };
 const plan = {
-  decision: { grants: { host: [], clocks: false, random: false, env: {}, fs: { read: [], write: [] }, net: [] }, limits, policyGrants: [], notGranted: [] },
+  decision: {
+    grants: { host: [], clocks: false, random: false, env: {}, fs: { read: [], write: [] }, net: [], netBlocked: [] },
+    limits,
+    policyGrants: [],
+    notGranted: [],
+  },
   imports: [],
   tier: { tier: 'worker', reason: 'default tier' },
 } as unknown as Plan;

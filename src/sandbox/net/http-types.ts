@@ -9,7 +9,7 @@ export type Method = { tag: string; val?: string };
 export type Scheme = { tag: 'HTTP' | 'HTTPS' | 'other'; val?: string };
 export type Result<T, E> = { tag: 'ok'; val: T } | { tag: 'err'; val: E };
 
-const MAX_REQUEST_BODY = 8 * 1024 * 1024;
+export const MAX_REQUEST_BODY = 8 * 1024 * 1024;
 
 /** Host bytes one header entry costs beyond its name and value (the pair, the array slot). */
 const ENTRY_OVERHEAD = 64;

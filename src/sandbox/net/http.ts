@@ -1,8 +1,9 @@
 // wasi:http/types + wasi:http/outgoing-handler: outgoing requests only, and
-// only to the granted host patterns. Every refusal is the wasi:http error code
-// HTTP-request-denied to the guest and a denial for the runtime. Redirects are
-// followed here, each location checked against the same allowlist; response
-// bodies are capped. No incoming requests (capsule serves nothing).
+// only to the granted host patterns, never to a blocked one. Every refusal is the
+// wasi:http error code HTTP-request-denied to the guest and a denial for the
+// runtime. Redirects are followed here, each location checked against the same
+// rules; each hop is one of the call's `limits.connections`; response bodies are
+// capped. No incoming requests (capsule serves nothing).
 import type { CallBudget } from '../call-budget.js';
 import type { DenialLog } from '../denial-log.js';
 import type { SyncFetch } from '../job.js';
@@ -18,7 +19,8 @@ import {
   type ErrorCode,
   type Result,
 } from './http-types.js';
-import { allowedUrl } from '../../grants/net.js';
+import { type NetRules, refusedUrl } from '../../grants/net.js';
+import { methodProblem, outgoingHeaders } from './hop.js';
 import { fetchSync, type FetchResult } from './sync-fetch.js';
 import { mintResource, RESOURCE_BYTES, symbolDispose } from '../call-budget.js';
 
@@ -73,7 +75,9 @@ const refuseIncoming = (what: string) =>
   };
 
 export interface HttpOptions {
-  allowed: string[];
+  rules: NetRules;
+  /** Hops the call may send in all (limits.connections). */
+  connections: number;
   denials: DenialLog;
   timeoutMs: number;
   /** What the call may hold outside linear memory: header fields, bodies, responses. */
@@ -101,6 +105,7 @@ export function httpInterfaces(o: HttpOptions): Record<string, object> {
       super(budget);
     }
   }
+  let sent = 0;
   const deny = (url: string, reason: string): ErrorCode => {
     o.denials.push({ kind: 'net', target: url, reason });
     return { tag: 'HTTP-request-denied' };
@@ -118,12 +123,18 @@ export function httpInterfaces(o: HttpOptions): Record<string, object> {
     let url = first;
     let method = req.method().tag === 'other' ? (req.method().val ?? 'GET') : req.method().tag.toUpperCase();
     let body = req.bodyBytes();
-    let headers = req
-      .headers()
-      .entries()
-      .filter(([k]) => k !== 'host')
-      .map(([k, v]): [string, string] => [k, dec.decode(v)]);
+    if (methodProblem(method)) return { tag: 'err', val: { tag: 'HTTP-request-method-invalid' } };
+    let headers = outgoingHeaders(
+      req
+        .headers()
+        .entries()
+        .map(([k, v]): [string, string] => [k, dec.decode(v)]),
+    );
+    // A value with a line break or NUL is not sent.
+    if (!headers) return { tag: 'err', val: { tag: 'HTTP-protocol-error' } };
     for (let hop = 0; ; hop++) {
+      if (sent >= o.connections) return { tag: 'err', val: deny(url.href, `limit of ${o.connections} connections (limits.connections) reached`) };
+      sent++;
       const r: FetchResult = fetchOne({ url: url.href, method, headers, body, timeoutMs: o.timeoutMs, maxResponseBytes: MAX_RESPONSE_BODY });
       if (!r.ok) return { tag: 'err', val: { tag: r.code } };
       const location = r.headers.find(([k]) => k === 'location')?.[1];
@@ -135,7 +146,8 @@ export function httpInterfaces(o: HttpOptions): Record<string, object> {
         } catch {
           return { tag: 'err', val: { tag: 'HTTP-protocol-error' } };
         }
-        if (!allowedUrl(o.allowed, next)) return { tag: 'err', val: deny(next.href, `redirect from ${url.href} to a host not granted`) };
+        const refused = refusedUrl(o.rules, next);
+        if (refused) return { tag: 'err', val: deny(next.href, `redirect from ${url.href}: ${refused}`) };
         if (r.status === 303 || ((r.status === 301 || r.status === 302) && method === 'POST')) {
           method = 'GET';
           body = undefined;
@@ -181,8 +193,8 @@ export function httpInterfaces(o: HttpOptions): Record<string, object> {
           throw error;
         };
         if (!url) return refuse({ tag: 'HTTP-request-URI-invalid' });
-        if (o.allowed.length === 0) return refuse(deny(url.href, 'no network access is granted'));
-        if (!allowedUrl(o.allowed, url)) return refuse(deny(url.href, 'host not granted'));
+        const refused = refusedUrl(o.rules, url);
+        if (refused) return refuse(deny(url.href, refused));
         return new FutureIncomingResponse(() => send(req, url));
       },
     },

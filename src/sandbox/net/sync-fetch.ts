@@ -5,7 +5,7 @@
 // terminated for a wall-clock TIMEOUT is never stuck here; the helper is a
 // child of the calling thread and ends with it. One request per call: redirects
 // come back to the caller (redirect: 'manual'), which re-checks each location.
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
 export interface FetchRequest {
   url: string;
@@ -31,13 +31,13 @@ function codeOf(e) {
   if (String(c).startsWith('ERR_TLS') || String(c).includes('CERT')) return 'TLS-certificate-error';
   return 'internal-error';
 }
-async function run(req) {
+async function run(req, signal) {
   const res = await fetch(req.url, {
     method: req.method,
     headers: req.headers,
     body: req.body && req.body.length ? req.body : undefined,
     redirect: 'manual',
-    signal: AbortSignal.timeout(req.timeoutMs),
+    signal,
   });
   const chunks = [];
   let size = 0;
@@ -60,13 +60,19 @@ async function run(req) {
   return { ok: true, status: res.status, headers: [...res.headers], body };
 }
 parentPort.on('message', async ({ req, flag, port }) => {
+  // Any message on the port cancels the request (its caller is gone).
+  const cancel = new AbortController();
+  port.once('message', () => cancel.abort());
   let result;
-  try { result = await run(req); } catch (e) { result = { ok: false, code: codeOf(e), message: String(e && e.message || e) }; }
+  try { result = await run(req, AbortSignal.any([cancel.signal, AbortSignal.timeout(req.timeoutMs)])); }
+  catch (e) { result = { ok: false, code: codeOf(e), message: String(e && e.message || e) }; }
   port.postMessage(result);
   port.close();
-  const f = new Int32Array(flag);
-  Atomics.store(f, 0, 1);
-  Atomics.notify(f, 0);
+  if (flag) {
+    const f = new Int32Array(flag);
+    Atomics.store(f, 0, 1);
+    Atomics.notify(f, 0);
+  }
 });
 `;
 
@@ -86,41 +92,56 @@ function getHelper(): Worker {
   return helper;
 }
 
+/** Hands `req` to the helper; the answer comes on the returned port (and `flag` is set to 1 then, if given). */
+function ask(req: FetchRequest, flag?: Int32Array): MessagePort {
+  const { port1, port2 } = new MessageChannel();
+  getHelper().postMessage({ req, flag: flag?.buffer, port: port2 }, [port2]);
+  return port1;
+}
+
+const noAnswer: FetchResult = { ok: false, code: 'HTTP-response-timeout', message: 'no answer in time' };
+
 /** Blocks the calling thread until the helper answers or `timeoutMs` (+1 s slack) passes. */
 export function fetchSync(req: FetchRequest): FetchResult {
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
+  const port = ask(req, flag);
   try {
-    getHelper().postMessage({ req, flag: flag.buffer, port: port2 }, [port2]);
     const deadline = Date.now() + req.timeoutMs + 1000;
     while (Atomics.load(flag, 0) === 0) {
-      if (Date.now() > deadline) return { ok: false, code: 'HTTP-response-timeout', message: 'no answer in time' };
+      if (Date.now() > deadline) return noAnswer;
       Atomics.wait(flag, 0, 0, 50);
     }
-    const got = receiveMessageOnPort(port1);
+    const got = receiveMessageOnPort(port);
     return got ? (got.message as FetchResult) : { ok: false, code: 'internal-error', message: 'no answer from the fetch helper' };
   } finally {
-    port1.close();
+    port.close();
   }
 }
 
 /**
  * The same request on the same helper, without blocking: for a parent answering a
- * process-tier child's request (sandbox/net/relay.ts) on its main thread.
+ * process-tier child's request (sandbox/net/relay.ts) on its main thread. `signal`
+ * cancels it (the child is gone): the helper aborts the fetch.
  */
-export function fetchAsync(req: FetchRequest): Promise<FetchResult> {
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
+export function fetchAsync(req: FetchRequest, signal?: AbortSignal): Promise<FetchResult> {
+  if (signal?.aborted) return Promise.resolve({ ok: false, code: 'internal-error', message: 'cancelled' });
   return new Promise<FetchResult>((resolve) => {
-    const timer = setTimeout(() => finish({ ok: false, code: 'HTTP-response-timeout', message: 'no answer in time' }), req.timeoutMs + 1000);
-    function finish(r: FetchResult): void {
+    let port: MessagePort | undefined;
+    const finish = (r: FetchResult) => {
       clearTimeout(timer);
-      port1.close();
+      signal?.removeEventListener('abort', onAbort);
+      port?.close();
       resolve(r);
-    }
-    port1.once('message', (m: FetchResult) => finish(m));
+    };
+    const onAbort = () => {
+      port?.postMessage('cancel');
+      finish({ ok: false, code: 'internal-error', message: 'cancelled' });
+    };
+    const timer = setTimeout(() => finish(noAnswer), req.timeoutMs + 1000);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      getHelper().postMessage({ req, flag: flag.buffer, port: port2 }, [port2]);
+      port = ask(req);
+      port.once('message', (m: FetchResult) => finish(m));
     } catch (e) {
       finish({ ok: false, code: 'internal-error', message: `the fetch helper is gone: ${e instanceof Error ? e.message : String(e)}` });
     }

@@ -34,6 +34,8 @@ export interface WasiOptions {
   outputCap: number;
   /** Bound on one outgoing HTTP request (the call's wall-clock limit). */
   timeoutMs: number;
+  /** Outgoing HTTP hops the call may send (limits.connections). */
+  connections: number;
   /** What the call may hold outside linear memory (call-budget.ts). */
   budget: CallBudget;
   /** How an HTTP request leaves (default: this process's own fetch). */
@@ -60,7 +62,7 @@ export function createWasi(o: WasiOptions): WasiCall {
     }),
     ...filesystem.interfaces,
     ...socketInterfaces(),
-    ...httpInterfaces({ allowed: o.grants.net, denials, timeoutMs: o.timeoutMs, budget: o.budget, fetch: o.fetch }),
+    ...httpInterfaces({ rules: o.grants, connections: o.connections, denials, timeoutMs: o.timeoutMs, budget: o.budget, fetch: o.fetch }),
     ...(o.grants.clocks ? clockInterfaces() : deniedAll(clockInterfaces(), 'clocks are not granted')),
     ...(o.grants.random ? randomInterfaces(o.budget) : deniedAll(randomInterfaces(o.budget), 'random is not granted')),
   };
