@@ -181,6 +181,17 @@ describe('how the process tier is chosen and built', () => {
     expect(flagsOnly.stats.tierDecision.runner).toBe('node-permissions');
     expect(flagsOnly.output).toEqual({ count: 1 });
   });
+
+  it("with neither bubblewrap nor a permission model, fs and net grants are refused (the child would hold the host's whole disk and network)", () => {
+    const bare = new ProcessRunner({ notes: [] });
+    const fs: FsGrant = { preopens: ['/tmp'], read: ['/tmp'], write: [], blocked: [] };
+    const grants = { host: [], clocks: false, random: false, env: {}, fs: { preopens: [], read: [], write: [], blocked: [] }, net: [], netBlocked: [] };
+    expect(bare.cannotHonour({ grants })).toBeUndefined();
+    expect(bare.cannotHonour({ grants: { ...grants, fs } })).toMatch(/neither bubblewrap nor Node's permission model.*the fs grant/);
+    expect(bare.cannotHonour({ grants: { ...grants, net: ['http://127.0.0.1:1'] } })).toMatch(/the net grant/);
+    // Either layer alone confines them.
+    expect(new ProcessRunner({ notes: [], permission: '--permission' }).cannotHonour({ grants: { ...grants, fs } })).toBeUndefined();
+  });
 });
 
 describe('limits in the process tier', () => {

@@ -25,6 +25,8 @@ export function writeLine(line: string, fd = 1): void {
 export class StdinLines {
   private buffered: Buffer[] = [];
   private ended = false;
+  /** One read buffer for every read; what a read got is copied out of it. */
+  private readonly chunk = Buffer.allocUnsafe(1 << 16);
 
   constructor(private readonly fd = 0) {}
 
@@ -50,10 +52,9 @@ export class StdinLines {
   }
 
   private read(): void {
-    const chunk = Buffer.allocUnsafe(1 << 16);
     let n: number;
     try {
-      n = readSync(this.fd, chunk, 0, chunk.length, null);
+      n = readSync(this.fd, this.chunk, 0, this.chunk.length, null);
     } catch (e) {
       if (again(e)) {
         pause();
@@ -63,6 +64,6 @@ export class StdinLines {
       else throw e;
     }
     if (n === 0) this.ended = true;
-    else this.buffered.push(chunk.subarray(0, n));
+    else this.buffered.push(Buffer.from(this.chunk.subarray(0, n)));
   }
 }

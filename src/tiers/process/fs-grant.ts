@@ -54,7 +54,11 @@ const depth = (p: string) => p.split('/').length;
 
 export function childFs(grant: FsGrant, disk: Disk = hostDisk): ChildFs {
   const real = (p: string) => disk.real(p);
-  const resolved = (paths: string[] = []) => paths.flatMap((p) => (real(p) ? [real(p) as string] : []));
+  const resolved = (paths: string[] = []) =>
+    paths.flatMap((p) => {
+      const r = real(p);
+      return r ? [r] : [];
+    });
   const writable = [...new Set(resolved(grant.write))];
   // A read grant inside a writable one adds nothing (writing covers reading below it).
   const readOnly = [...new Set(resolved(grant.read))].filter((r) => !writable.some((w) => within(w, r)));

@@ -63,9 +63,21 @@ export class ProcessRunner implements TierRunner {
    * Grants are honoured: granted paths are bound and allowed to Node (process/fs-grant.ts)
    * and capsule's WASI in the child applies the rest of the fs rules; HTTP goes through
    * the parent under the same allowlist (sandbox/net/relay.ts). Refused: a granted path
-   * that resolves to a name Node's permission flags would read as a pattern.
+   * that resolves to a name Node's permission flags would read as a pattern; and any fs
+   * or net grant where neither bubblewrap nor Node's permission model is here, since the
+   * child would then hold the host's whole filesystem and network, and only its wasm
+   * would stand between them and the guest (no stronger than the worker tier, which the
+   * caller did not ask for). run() reads the disk again, when it starts the child.
    */
   cannotHonour({ grants }: { grants: Grants }): string | undefined {
+    if (!this.sandbox.bwrap && !this.sandbox.permission) {
+      const what = [grants.fs.preopens.length + grants.fs.read.length + grants.fs.write.length > 0 ? 'fs' : '', grants.net.length > 0 ? 'net' : ''].filter(
+        Boolean,
+      );
+      if (what.length > 0) {
+        return `the process tier has neither bubblewrap nor Node's permission model here, so it cannot confine the ${what.join(' and ')} grant to what is granted`;
+      }
+    }
     const { unsafe } = childFs(grants.fs);
     if (unsafe.length > 0) {
       return `the process tier cannot pass ${unsafe.join(', ')} to Node's permission model (a * there is a wildcard, which would grant more)`;
