@@ -30,7 +30,12 @@ export interface CapsuleCapabilityManifest {
    */
   container?: {
     image: string;
-    command?: string[];
+    /**
+     * Run in place of the image's entrypoint (capsule's handshake wraps it).
+     *
+     * @minItems 1
+     */
+    command: string[];
   };
   digest?: string;
   signature?: string;

@@ -435,14 +435,14 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     }
   });
 
-  it('a container capability without container.command is MANIFEST_INVALID: the command replaces the entrypoint', async () => {
+  it('a container capability without container.command is MANIFEST_INVALID at load (the schema requires it: the command replaces the entrypoint)', async () => {
     const dir = tempDir('capsule-esc-');
     writeCapability(dir, 'esc.bare', manifest('esc.bare', { runtime: 'container', world: 'command', container: { image: 'alpine:3' } }));
     const bare = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker', runtime: 'kata' } });
     try {
       const e = await bare.run('esc.bare', { stdin: '' }).catch((x: unknown) => x);
       expect((e as CapsuleError).code).toBe('MANIFEST_INVALID');
-      expect((e as CapsuleError).message).toMatch(/esc\.bare: \/container\/command is required/);
+      expect((e as CapsuleError).message).toMatch(/esc\.bare\/capability\.json: missing field \/container\/command/);
     } finally {
       await bare.close();
     }
