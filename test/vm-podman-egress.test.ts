@@ -56,12 +56,16 @@ describe.skipIf(skip !== undefined)(`podman --rootfs egress through the proxy ($
     other = await serve('127.0.0.1');
     direct = outside ? await serve(outside) : undefined;
     const dir = tempDir('capsule-egress-');
-    const outbound = [`http://127.0.0.1:${granted.port}`];
-    // Each line: the HTTP status curl saw (000: no connection at all).
+    // The granted server by plain http, and its port as https too (a CONNECT tunnel).
+    const outbound = [`http://127.0.0.1:${granted.port}`, `https://127.0.0.1:${granted.port}`];
+    // Each line: the HTTP status curl saw (000: no connection at all); for https, the
+    // proxy's answer to CONNECT (the TLS handshake after it fails: the server speaks http).
     const fetch = [
       'curl -s -o /dev/null -w "%{http_code}\\n" --max-time 20 "$1"',
       'curl -s -o /dev/null -w "%{http_code}\\n" --max-time 20 "$2"',
       'curl -s -o /dev/null -w "%{http_code}\\n" --max-time 5 --noproxy "*" "$1"',
+      'curl -s -o /dev/null -w "%{http_connect}\\n" --max-time 20 "$4"',
+      'curl -s -o /dev/null -w "%{http_connect}\\n" --max-time 20 "$5"',
       '[ -z "$3" ] || curl -s -o /dev/null -w "%{http_code}\\n" --max-time 5 --noproxy "*" "$3"',
     ].join('; ');
     writeCapability(
@@ -91,19 +95,31 @@ describe.skipIf(skip !== undefined)(`podman --rootfs egress through the proxy ($
   });
 
   it('the granted loopback host answers through the proxy; another is refused; a direct connection reaches nothing', async () => {
-    const args = [`http://127.0.0.1:${granted.port}/`, `http://127.0.0.1:${other.port}/`, direct ? `http://${outside}:${direct.port}/` : ''];
+    const args = [
+      `http://127.0.0.1:${granted.port}/`,
+      `http://127.0.0.1:${other.port}/`,
+      direct ? `http://${outside}:${direct.port}/` : '',
+      `https://127.0.0.1:${granted.port}/`,
+      `https://127.0.0.1:${other.port}/`,
+    ];
     const { output, denials } = await rt.run<{ exitCode: number; stdout: string; stderr: string }>('egress.fetch', { args });
-    const [viaProxy, refused, bypassLoopback, bypassHost] = output.stdout.trim().split('\n');
+    const [viaProxy, refused, bypassLoopback, tunnel, tunnelRefused, bypassHost] = output.stdout.trim().split('\n');
     expect(viaProxy).toBe('200');
     expect(refused).toBe('403');
+    expect(tunnel).toBe('200');
+    expect(tunnelRefused).toBe('403');
     // Without the proxy: the container's own loopback has no server, and the host's
     // address on another interface has no route from the internal network.
     expect(bypassLoopback).toBe('000');
     if (direct) expect(bypassHost).toBe('000');
+    // The tunnel reached the granted server, but its TLS hello is no HTTP request.
     expect(granted.hits).toBe(1);
     expect(other.hits).toBe(0);
     expect(direct?.hits ?? 0).toBe(0);
-    expect(denials).toEqual([{ kind: 'net', target: `http://127.0.0.1:${other.port}/`, reason: 'host not granted' }]);
+    expect(denials).toEqual([
+      { kind: 'net', target: `http://127.0.0.1:${other.port}/`, reason: 'host not granted' },
+      { kind: 'net', target: `127.0.0.1:${other.port}`, reason: 'host not granted (CONNECT)' },
+    ]);
     // The network capsule created is internal, so nothing but the gateway is routed.
     expect(execFileSync('podman', ['network', 'inspect', network, '--format', '{{.Internal}}'], { encoding: 'utf8' }).trim()).toBe('true');
   });
