@@ -5,6 +5,7 @@
 // run would start: a runner, and its runner image present locally.
 import type { Tier } from './policy/tier.js';
 import { APPLE_FLAG_SINCE, APPLE_SINGLE_FILE_MOUNTS, currentHost, type HostInfo, versionBelow } from './tiers/vm/apple-container.js';
+import { EGRESS_NETWORK, ensureEgressNetwork } from './tiers/vm/egress-network.js';
 import { buildCommand, inspectImage } from './tiers/vm/image.js';
 import { hostName, type Probe } from './tiers/probe.js';
 import { permissionFlag } from './tiers/process/node-flags.js';
@@ -21,6 +22,31 @@ export interface DoctorReport {
   vmImage: { image: string; present: boolean; reason: string } | null;
   /** Apple `container` only: each flag capsule passes, the release that first had it, and whether this CLI has it. */
   vmFlags: { flag: string; since: string; supported: boolean }[];
+  /**
+   * Each usable runner: can a container capability with net grants run there (docker/podman:
+   * the internal egress network exists or was just created, as a first such run would do)?
+   */
+  egress: { runner: VmRunnerKind; available: boolean; reason: string }[];
+}
+
+async function egressCheck(runner: { name: VmRunnerKind } & Probe, networkName = EGRESS_NETWORK): Promise<DoctorReport['egress'][number]> {
+  if (runner.name === 'apple-container') {
+    return {
+      runner: 'apple-container',
+      available: false,
+      reason: 'net grants of container capabilities are refused: Apple container has no internal network to hold a container to the egress proxy',
+    };
+  }
+  try {
+    const net = await ensureEgressNetwork(runner.name, runner.path ?? runner.name, 15_000, networkName);
+    return {
+      runner: runner.name,
+      available: true,
+      reason: `network ${net.name} (internal, gateway ${net.gateway}): net grants go through capsule's egress proxy`,
+    };
+  } catch (e) {
+    return { runner: runner.name, available: false, reason: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 export async function doctor(opts: { vm?: VmOptions; process?: ProcessTierOptions } = {}, host: HostInfo = currentHost): Promise<DoctorReport> {
@@ -49,6 +75,9 @@ export async function doctor(opts: { vm?: VmOptions; process?: ProcessTierOption
         supported: !versionBelow(appleVersion, f.since),
       }))
     : [];
+  const egress = await Promise.all(
+    runners.filter((r): r is { name: VmRunnerKind } & Probe => r.available && r.name !== 'bwrap').map((r) => egressCheck(r, opts.vm?.egressNetwork)),
+  );
   const vmUsable = vm.cli !== undefined && (vmImage?.present ?? true);
   const perm = permissionFlag();
   return {
@@ -73,5 +102,6 @@ export async function doctor(opts: { vm?: VmOptions; process?: ProcessTierOption
     runners,
     vmImage,
     vmFlags,
+    egress,
   };
 }

@@ -38,6 +38,18 @@ describe('capsule doctor', () => {
     const r = cli(['doctor', '--json'], { env: { PATH: `${doubles}${path.delimiter}${process.env.PATH}` } });
     const docker = JSON.parse(r.stdout).runners.find((p: { name: string }) => p.name === 'docker');
     expect(docker).toMatchObject({ available: true, version: '28.2.2', path: path.join(doubles, 'docker') });
+    // The double's egress network is internal, its gateway 127.0.0.1.
+    const egress = JSON.parse(r.stdout).egress.find((e: { runner: string }) => e.runner === 'docker');
+    expect(egress).toEqual({ runner: 'docker', available: true, reason: expect.stringMatching(/network capsule-egress \(internal, gateway 127\.0\.0\.1\)/) });
+  });
+
+  it('reports an egress network that is not internal as not usable, with why', () => {
+    const doubles = path.join(ROOT, 'test', 'fixtures-bin');
+    const env = { PATH: `${doubles}${path.delimiter}${process.env.PATH}`, CAPSULE_DOUBLE_NETWORK: 'open' };
+    const r = cli(['doctor'], { env });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/EGRESS \(net grants of containers\)\s+USABLE\s+WHY/);
+    expect(r.stdout).toMatch(/docker\s+no\s+docker: no egress network for net grants: network capsule-egress exists but is not --internal/);
   });
 
   it('a human table by default', () => {
@@ -61,7 +73,7 @@ describe('capsule doctor: would a VM run start? (against the CLI test double)', 
   });
   afterEach(() => {
     process.env.PATH = savedPath;
-    for (const k of ['STATUS', 'VERSION', 'IMAGES']) delete process.env[`CAPSULE_DOUBLE_${k}`];
+    for (const k of ['STATUS', 'VERSION', 'IMAGES', 'NETWORK']) delete process.env[`CAPSULE_DOUBLE_${k}`];
   });
   const vmTier = (r: Awaited<ReturnType<typeof doctor>>) => r.tiers.find((t) => t.tier === 'vm');
   const apple = (r: Awaited<ReturnType<typeof doctor>>) => r.runners.find((p) => p.name === 'apple-container');
@@ -70,6 +82,7 @@ describe('capsule doctor: would a VM run start? (against the CLI test double)', 
     const r = await doctor({}, mac);
     expect(vmTier(r)).toMatchObject({ available: true, runner: 'apple-container' });
     expect(r.vmImage).toMatchObject({ image: 'capsule-runner', present: true });
+    expect(r.egress).toContainEqual({ runner: 'apple-container', available: false, reason: expect.stringMatching(/Apple container has no internal network/) });
     expect(r.vmFlags.every((f) => f.supported)).toBe(true);
   });
 

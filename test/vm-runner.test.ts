@@ -4,6 +4,8 @@
 // the `container` / `docker` CLIs on PATH (test/fixtures-bin, clearly a double).
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../dist/index.js';
@@ -14,9 +16,25 @@ import { ociDeleteArgv, ociRunArgv } from '../src/tiers/vm/oci.js';
 import { signManifest } from '../src/registry/signature.js';
 import { VmRunner } from '../src/tiers/vm/vm-tier.js';
 import { type ContainerSpec, checkVmCpus } from '../src/tiers/vm/spec.js';
+import { NO_GRANTS } from './component-job.js';
 import { fixture, manifest, ROOT, tempDir, writeCapability } from './helpers.js';
 
 const DOUBLES = path.join(ROOT, 'test', 'fixtures-bin');
+
+/** An HTTP server on 127.0.0.1 that counts the requests it answers. */
+async function loopbackServer(): Promise<{ server: http.Server; port: number; hits: number }> {
+  const s = {
+    server: http.createServer((_req, res) => {
+      s.hits += 1;
+      res.end('ok');
+    }),
+    port: 0,
+    hits: 0,
+  };
+  await new Promise<void>((r) => s.server.listen(0, '127.0.0.1', () => r()));
+  s.port = (s.server.address() as AddressInfo).port;
+  return s;
+}
 const JOB_RUNNER = path.join(ROOT, 'dist', 'job-runner.js');
 
 const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({
@@ -196,7 +214,7 @@ describe('the runner against a CLI test double', () => {
   it('runs a container command: stdin in, stdout, stderr and exit code out; then deletes it by name', async () => {
     const r = apple();
     const out = await r.runCommand(call(['sh', '-c', 'cat; echo oops >&2; exit 3'], 'piped in'));
-    expect(out).toEqual({ exitCode: 3, stdout: 'piped in', stderr: 'oops\n' });
+    expect(out).toEqual({ exitCode: 3, stdout: 'piped in', stderr: 'oops\n', denials: [] });
     const [run, del] = runAndDelete();
     expect(run.argv.slice(0, 4)).toEqual(['run', '--rm', '-i', '--name']);
     expect(nameIn(run.argv)).toMatch(/^capsule-esc-tool-[0-9a-f]{8}$/);
@@ -268,7 +286,7 @@ describe('the runner against a CLI test double', () => {
     // Before: docker's exit 125 was taken for docker's own failure, so a command exiting 125 was reported as one.
     for (const code of [125, 64, 1]) {
       const out = await new VmRunner({ kind: 'docker', command: path.join(DOUBLES, 'docker') }).runCommand(call(['sh', '-c', `echo said >&2; exit ${code}`]));
-      expect(out).toEqual({ exitCode: code, stdout: '', stderr: 'said\n' });
+      expect(out).toEqual({ exitCode: code, stdout: '', stderr: 'said\n', denials: [] });
     }
   });
 
@@ -454,9 +472,54 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     expect(stats.tier).toBe('vm');
   });
 
-  it('a container capability granted one host is refused up front: a container cannot be limited to it', async () => {
-    // Before: the container ran without `--network none`, so one granted host opened the whole network.
+  it('a container capability granted one host reaches it through the egress proxy, and nothing else', async () => {
+    // Before: net grants were refused for every container (it would have reached the whole network).
+    // The double runs the command on the host, so only the proxy's rules are checked here:
+    // the network isolation itself is checked with real podman (vm-podman-egress.test.ts).
     rmSync(logFile, { force: true });
+    const granted = await loopbackServer();
+    const other = await loopbackServer();
+    const servers = [granted, other];
+    const dir = tempDir('capsule-esc-');
+    const outbound = [`http://127.0.0.1:${granted.port}`];
+    const fetchBoth = 'curl -s -o /dev/null -w "%{http_code} " "$1"; curl -s -o /dev/null -w "%{http_code}" "$2"';
+    writeCapability(
+      dir,
+      'esc.net-tool',
+      manifest('esc.net-tool', {
+        runtime: 'container',
+        world: 'command',
+        securityLevel: 'sandboxed',
+        permissions: { net: { outbound } },
+        container: { image: 'alpine:3', command: ['sh', '-c', fetchBoth, 'fetch'] },
+      }),
+    );
+    const policy = { grants: [{ capabilities: 'esc.net-tool', net: { outbound } }] };
+    const netRt = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' }, policy });
+    try {
+      const args = [`http://127.0.0.1:${granted.port}/`, `http://127.0.0.1:${other.port}/`];
+      const { output, denials } = await netRt.run<{ stdout: string }>('esc.net-tool', { args });
+      expect(output.stdout).toBe('200 403');
+      expect(granted.hits).toBe(1);
+      expect(other.hits).toBe(0);
+      expect(denials).toEqual([{ kind: 'net', target: `http://127.0.0.1:${other.port}/`, reason: 'host not granted' }]);
+      const calls = readFileSync(logFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { argv: string[]; envFileMode?: string });
+      expect(calls.map((c) => c.argv.slice(0, 2).join(' '))).toContain('network inspect');
+      const run = calls.find((c) => c.argv[0] === 'run');
+      expect(run?.argv.join(' ')).toContain('--network capsule-egress');
+      // The proxy's secret travels in the 0600 env file, never on the command line.
+      expect(run?.envFileMode).toBe('600');
+      expect(run?.argv.join(' ')).not.toMatch(/capsule:[0-9a-f]+@/);
+    } finally {
+      await netRt.close();
+      for (const s of servers) s.server.close();
+    }
+  });
+
+  it('net grants with an egress network that is not internal, or cannot be made: ESCALATION_UNAVAILABLE, nothing run', async () => {
     const dir = tempDir('capsule-esc-');
     const outbound = ['https://api.example.com'];
     writeCapability(
@@ -473,20 +536,36 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     const policy = { grants: [{ capabilities: 'esc.net-tool', net: { outbound } }] };
     const netRt = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' }, policy });
     try {
-      const e = await netRt.run('esc.net-tool', { stdin: 'a b\n' }).catch((x: unknown) => x);
-      expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
-      expect((e as CapsuleError).message).toMatch(/a container cannot be limited to the granted hosts \(https:\/\/api\.example\.com.*whole network/);
-      const calls = existsSync(logFile)
-        ? readFileSync(logFile, 'utf8')
-            .trim()
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [];
-      expect(calls.filter((c) => c.argv[0] === 'run')).toEqual([]);
+      for (const [state, said] of [
+        ['open', /network capsule-egress exists but is not --internal/],
+        ['missing', /non-overlapping IPv4 address pool/],
+      ] as const) {
+        rmSync(logFile, { force: true });
+        process.env.CAPSULE_DOUBLE_NETWORK = state;
+        const e = await netRt.run('esc.net-tool', { stdin: 'a b\n' }).catch((x: unknown) => x);
+        expect((e as CapsuleError).code).toBe('ESCALATION_UNAVAILABLE');
+        expect((e as CapsuleError).message).toMatch(said);
+        const calls = readFileSync(logFile, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { argv: string[] });
+        expect(calls.filter((c) => c.argv[0] === 'run')).toEqual([]);
+      }
     } finally {
+      delete process.env.CAPSULE_DOUBLE_NETWORK;
       await netRt.close();
     }
+  });
+
+  it('Apple container still refuses net grants for a container capability: it has no internal network to hold it to the proxy', () => {
+    const runner = new VmRunner({ kind: 'apple-container', command: 'container', version: '1.2.2' });
+    const grants = { ...NO_GRANTS, net: ['https://api.example.com'] };
+    const limits = { memoryBytes: 1 << 26, timeoutMs: 1000, outputBytes: 1 << 20, inputBytes: 1 << 20 };
+    expect(runner.cannotHonour({ grants, limits }, true)).toMatch(
+      /Apple container cannot limit a container to the granted hosts \(https:\/\/api\.example\.com\): it would reach the whole network/,
+    );
+    // A wasm job keeps capsule's WASI rules inside the VM: not refused.
+    expect(runner.cannotHonour({ grants, limits }, false)).toBeUndefined();
   });
 
   it('a container capability with a CPU or fuel budget is refused up front: a container has no fuel checks', async () => {

@@ -28,6 +28,15 @@ function render(r: DoctorReport): string {
     ),
     '',
     ...(r.vmImage ? [`vm image  ${r.vmImage.reason}`, ''] : []),
+    ...(r.egress.length > 0
+      ? [
+          table(
+            ['EGRESS (net grants of containers)', 'USABLE', 'WHY'],
+            r.egress.map((e) => [e.runner, yes(e.available), e.reason]),
+          ),
+          '',
+        ]
+      : []),
     ...(r.vmFlags.length > 0
       ? [
           table(

@@ -47,7 +47,7 @@ export function ociRunArgv(cli: OciCli, spec: ContainerSpec): string[] {
     '--name',
     spec.name,
     ...(cli === 'docker' && spec.runtime ? ['--runtime', spec.runtime] : []),
-    ...(spec.network ? [] : ['--network', 'none']),
+    ...(spec.networkName ? ['--network', spec.networkName] : spec.network ? [] : ['--network', 'none']),
     '--cpus',
     String(spec.cpus),
     '--memory',

@@ -28,6 +28,11 @@ export interface ContainerSpec {
   mounts: Mount[];
   /** Only when a net grant exists; otherwise no network at all. */
   network: boolean;
+  /**
+   * docker/podman: join this (internal) network instead of the default one: a container
+   * capability's net grants, where only the egress proxy on its gateway is reachable.
+   */
+  networkName?: string;
   /** A 0600 `--env-file` holding the granted env (src/tiers/vm/env-file.ts): values never go on the command line. */
   envFile?: string;
   /** docker/podman `--runtime` (kata, runsc, krun, runc). */
@@ -84,7 +89,10 @@ export function containerName(capabilityId: string, unique: string): string {
   return `capsule-${slug}-${unique}`;
 }
 
-/** Network only when a net grant exists (per-host rules apply to wasm guests, not to a container's own traffic). */
+/**
+ * Network only when a net grant exists. A wasm guest's per-host rules are applied by
+ * capsule's WASI inside; a container capability's, by the egress proxy (egress-proxy.ts).
+ */
 export function networkGranted(grants: Grants): boolean {
   return grants.net.length > 0;
 }

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CapsuleError } from '../../errors.js';
 import { mountModes } from '../../grants/fs.js';
-import type { ContainerJob, Grants, Job, JobResult, Limits } from '../../sandbox/job.js';
+import type { ContainerJob, DeniedAccess, Grants, Job, JobResult, Limits } from '../../sandbox/job.js';
 import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
 import { CallDeadline } from '../deadline.js';
@@ -16,6 +16,8 @@ import { limitFlags } from '../process/node-flags.js';
 import { JOB_RUNNER_FILE } from '../process/process-tier.js';
 import type { TierRunner } from '../tier-runner.js';
 import { APPLE_SINGLE_FILE_MOUNTS, appleDeleteArgv, appleMemory, appleRunArgv, versionBelow } from './apple-container.js';
+import { ensureEgressNetwork } from './egress-network.js';
+import { type EgressProxy, startEgressProxy } from './egress-proxy.js';
 import { writeEnvFile } from './env-file.js';
 import { inspectImage, pinnedDigest } from './image.js';
 import { type OciCli, ociDeleteArgv, ociRunArgv } from './oci.js';
@@ -70,6 +72,11 @@ export interface VmConfig {
   startTimeoutMs?: number;
   /** Bound on `delete --force` / `rm -f`; default 15 s. */
   deleteTimeoutMs?: number;
+  /**
+   * docker/podman: the internal network a container capability with net grants joins,
+   * created on first use (egress-network.ts); default `capsule-egress`.
+   */
+  egressNetwork?: string;
 }
 
 /** Where the Containerfile puts the job runner in the image. */
@@ -82,6 +89,15 @@ export interface ContainerOutput {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** What the egress proxy refused (hosts not granted, limits hit). */
+  denials: DeniedAccess[];
+}
+
+/** A call's way out: its proxy, the network it listens on, and the env that points the container at it. */
+interface Egress {
+  network: string;
+  proxy: EgressProxy;
+  env: Record<string, string>;
 }
 
 /** The granted paths that are files, not directories (each becomes a single-file bind mount). */
@@ -113,9 +129,10 @@ export class VmRunner implements TierRunner {
 
   /**
    * A wasm job keeps capsule's WASI inside the VM, which applies the per-host rules. A
-   * container capability's own traffic has no such layer: a container gets the whole
-   * network or none, so net grants naming hosts are refused for it rather than widened.
-   * Nor has it fuel checks: a CPU or fuel budget (limits.cpuMs, limits.fuel) is refused
+   * container capability's own traffic goes through the call's egress proxy on an
+   * internal network (docker/podman); Apple `container` has no internal network the
+   * proxy could guard, so net grants are refused there rather than widened to the
+   * whole network. Nor has a container fuel checks: a CPU or fuel budget (limits.cpuMs, limits.fuel) is refused
    * for it rather than ignored.
    */
   cannotHonour({ grants, limits }: { grants: Grants; limits: Limits }, native: boolean): string | undefined {
@@ -124,8 +141,8 @@ export class VmRunner implements TierRunner {
       return `a grant of a single file (${files.join(', ')}) is mounted as that file, which Apple container ${this.cli.version ?? '(unknown version)'} cannot do before ${APPLE_SINGLE_FILE_MOUNTS} (the run fails with "Not a directory"); upgrade container, or grant the directory`;
     }
     if (!native) return undefined;
-    if (networkGranted(grants)) {
-      return `a container cannot be limited to the granted hosts (${grants.net.join(', ')}): it would reach the whole network`;
+    if (networkGranted(grants) && this.cli.kind === 'apple-container') {
+      return `Apple container cannot limit a container to the granted hosts (${grants.net.join(', ')}): it would reach the whole network (net grants for container capabilities need docker or podman, whose internal network routes only to capsule's egress proxy)`;
     }
     const budgets = [limits.cpuMs === undefined ? '' : `cpuMs ${limits.cpuMs}`, limits.fuel === undefined ? '' : `fuel ${limits.fuel}`].filter(Boolean);
     if (budgets.length > 0) return `a container cannot be held to a CPU or fuel budget (${budgets.join(', ')}): only wasm guests have fuel checks`;
@@ -137,7 +154,7 @@ export class VmRunner implements TierRunner {
     if ('image' in job) {
       const out = await this.runCommand(job, signal);
       const outcome = { ok: true as const, value: '', exitCode: out.exitCode };
-      return { outcome, stdout: out.stdout, stderr: out.stderr, truncated: false, logs: [], denials: [], memoryBytes: 0 };
+      return { outcome, stdout: out.stdout, stderr: out.stderr, truncated: false, logs: [], denials: out.denials, memoryBytes: 0 };
     }
     const bundleDir = toWire(job).bundle.dir;
     const wire = toWire(job, BUNDLE_TARGET);
@@ -175,23 +192,47 @@ export class VmRunner implements TierRunner {
   /** A container capability: stdin in, stdout/stderr/exit code out, bounded by timeout + start time. */
   async runCommand(call: ContainerJob, callerSignal?: AbortSignal): Promise<ContainerOutput> {
     const signal = this.withClose(callerSignal);
-    const spec = this.spec(call.capabilityId, {
-      image: call.image,
-      ...handshakeCommand([...call.command, ...(call.input.args ?? [])]),
-      memoryMiB: memoryMiB(call.limits.memoryBytes),
-      mounts: grantMounts(call.grants, true, call.capabilityId),
-      network: networkGranted(call.grants),
-    });
+    const mounts = grantMounts(call.grants, true, call.capabilityId);
     await this.verifyImage(call.capabilityId, call.image);
-    const envFile = await writeEnvFile(call.capabilityId, { ...(call.input.env ?? {}), ...call.grants.env });
+    const egress = networkGranted(call.grants) ? await this.startEgress(call.capabilityId, call.grants.net) : undefined;
     try {
-      return await this.runContainer(call, { ...spec, envFile: envFile?.path }, signal);
+      const spec = this.spec(call.capabilityId, {
+        image: call.image,
+        ...handshakeCommand([...call.command, ...(call.input.args ?? [])]),
+        memoryMiB: memoryMiB(call.limits.memoryBytes),
+        mounts,
+        network: egress !== undefined,
+        networkName: egress?.network,
+      });
+      // The proxy's URL holds the call's secret: it travels in the 0600 env file, never on the command line.
+      const envFile = await writeEnvFile(call.capabilityId, { ...(call.input.env ?? {}), ...call.grants.env, ...egress?.env });
+      try {
+        const out = await this.runContainer(call, { ...spec, envFile: envFile?.path }, signal);
+        return { ...out, denials: [...(egress?.proxy.denials ?? [])] };
+      } finally {
+        await envFile?.remove();
+      }
     } finally {
-      await envFile?.remove();
+      await egress?.proxy.close();
     }
   }
 
-  private async runContainer(call: ContainerJob, spec: ContainerSpec, signal: AbortSignal): Promise<ContainerOutput> {
+  /**
+   * The call's egress proxy, listening where the container reaches the host: the
+   * gateway of capsule's internal network. That bridge may appear only when the first
+   * container joins it, so the proxy listens on all addresses and accepts only what
+   * arrives at the gateway address (and carries the call's secret).
+   */
+  private async startEgress(id: string, allowed: string[]): Promise<Egress> {
+    if (this.cli.kind === 'apple-container') throw new CapsuleError('INTERNAL', `${id}: net grants reached the Apple container runner`);
+    const network = await ensureEgressNetwork(this.cli.kind, this.cli.command, this.startTimeout(), this.config.egressNetwork);
+    const proxy = await startEgressProxy({ allowed, listenHost: '0.0.0.0', acceptOn: network.gateway });
+    const url = proxy.url(network.gateway);
+    // Tools differ in which spelling they read (curl ignores upper-case HTTP_PROXY): set all four.
+    return { network: network.name, proxy, env: { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url } };
+  }
+
+  private async runContainer(call: ContainerJob, spec: ContainerSpec, signal: AbortSignal): Promise<Omit<ContainerOutput, 'denials'>> {
     const bound = call.limits.timeoutMs + this.startTimeout();
     const child = spawnGroup(this.cli.command, this.runArgv(spec), {
       input: call.input.stdin ?? '',
