@@ -21,7 +21,7 @@ async function listen<T extends net.Server>(s: T): Promise<number> {
 beforeAll(async () => {
   web = http.createServer((req, res) => {
     if (req.url === '/big') res.end(Buffer.alloc(200_000, 'x'));
-    else res.end(`granted ${req.method} ${req.url} auth=${req.headers['proxy-authorization'] ?? 'none'}`);
+    else res.end(`granted ${req.method} ${req.url} auth=${req.headers['proxy-authorization'] ?? 'none'} host=${req.headers.host}`);
   });
   other = http.createServer((_req, res) => res.end('other'));
   echo = net.createServer((s) => s.pipe(s));
@@ -45,14 +45,20 @@ function auth(p: EgressProxy): string {
 }
 
 /** A forward-proxy GET: absolute URL as the request target. */
-function get(p: EgressProxy, url: string, authorization?: string): Promise<{ status: number; body: string }> {
+function get(
+  p: EgressProxy,
+  url: string,
+  authorization?: string,
+  agent: http.Agent | false = false,
+  extra: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({
       host: '127.0.0.1',
       port: p.port,
       path: url,
-      agent: false,
-      headers: authorization ? { 'proxy-authorization': authorization } : {},
+      agent,
+      headers: { ...(authorization ? { 'proxy-authorization': authorization } : {}), ...extra },
     });
     req.on('error', reject);
     req.on('response', (res) => {
@@ -101,15 +107,15 @@ function connect(p: EgressProxy, target: string, authorization: string | undefin
 
 describe('egress proxy', () => {
   it('forwards a granted http URL, without passing the secret on', async () => {
-    proxy = await startEgressProxy({ allowed: [`http://127.0.0.1:${webPort}`] });
+    proxy = await startEgressProxy({ rules: { net: [`http://127.0.0.1:${webPort}`], netBlocked: [] } });
     const r = await get(proxy, `http://127.0.0.1:${webPort}/path?q=1`, auth(proxy));
-    expect(r).toEqual({ status: 200, body: 'granted GET /path?q=1 auth=none' });
+    expect(r).toEqual({ status: 200, body: `granted GET /path?q=1 auth=none host=127.0.0.1:${webPort}` });
     expect(proxy.denials).toEqual([]);
     expect(proxy.bytes).toBeGreaterThan(0);
   });
 
   it('refuses a host or port not granted with 403 and records the denial', async () => {
-    proxy = await startEgressProxy({ allowed: [`http://127.0.0.1:${webPort}`] });
+    proxy = await startEgressProxy({ rules: { net: [`http://127.0.0.1:${webPort}`], netBlocked: [] } });
     const r = await get(proxy, `http://127.0.0.1:${otherPort}/`, auth(proxy));
     expect(r.status).toBe(403);
     expect(r.body).not.toContain('other');
@@ -119,13 +125,13 @@ describe('egress proxy', () => {
   });
 
   it('requires the per-call secret: none or a wrong one is 407 and nothing is fetched', async () => {
-    proxy = await startEgressProxy({ allowed: [`http://127.0.0.1:${webPort}`] });
+    proxy = await startEgressProxy({ rules: { net: [`http://127.0.0.1:${webPort}`], netBlocked: [] } });
     expect((await get(proxy, `http://127.0.0.1:${webPort}/`)).status).toBe(407);
     const wrong = `Basic ${Buffer.from('capsule:not-the-secret').toString('base64')}`;
     expect((await get(proxy, `http://127.0.0.1:${webPort}/`, wrong)).status).toBe(407);
     expect((await connect(proxy, `127.0.0.1:${echoPort}`, wrong, 'x')).status).toBe(407);
     // Another call's proxy has another secret.
-    const second = await startEgressProxy({ allowed: [`http://127.0.0.1:${webPort}`] });
+    const second = await startEgressProxy({ rules: { net: [`http://127.0.0.1:${webPort}`], netBlocked: [] } });
     try {
       expect((await get(proxy, `http://127.0.0.1:${webPort}/`, auth(second))).status).toBe(407);
     } finally {
@@ -134,32 +140,58 @@ describe('egress proxy', () => {
   });
 
   it('CONNECT: a granted host:port is tunnelled, another is 403', async () => {
-    proxy = await startEgressProxy({ allowed: [`127.0.0.1:${echoPort}`] });
+    proxy = await startEgressProxy({ rules: { net: [`127.0.0.1:${echoPort}`], netBlocked: [] } });
     expect(await connect(proxy, `127.0.0.1:${echoPort}`, auth(proxy), 'hello tunnel')).toEqual({ status: 200, echoed: 'hello tunnel' });
     expect((await connect(proxy, `127.0.0.1:${otherPort}`, auth(proxy), 'x')).status).toBe(403);
     expect(proxy.denials).toEqual([{ kind: 'net', target: `127.0.0.1:${otherPort}`, reason: 'host not granted (CONNECT)' }]);
   });
 
   it('CONNECT is checked as https: an http-only grant does not open a tunnel', async () => {
-    proxy = await startEgressProxy({ allowed: [`http://127.0.0.1:${echoPort}`] });
+    proxy = await startEgressProxy({ rules: { net: [`http://127.0.0.1:${echoPort}`], netBlocked: [] } });
     expect((await connect(proxy, `127.0.0.1:${echoPort}`, auth(proxy), 'x')).status).toBe(403);
   });
 
   it('an https URL in a plain request is refused (only CONNECT carries TLS)', async () => {
-    proxy = await startEgressProxy({ allowed: [`127.0.0.1:${webPort}`] });
+    proxy = await startEgressProxy({ rules: { net: [`127.0.0.1:${webPort}`], netBlocked: [] } });
     expect((await get(proxy, `https://127.0.0.1:${webPort}/`, auth(proxy))).status).toBe(400);
   });
 
   it('bounds the connections of a call', async () => {
-    proxy = await startEgressProxy({ allowed: [`http://127.0.0.1:${webPort}`], maxConnections: 2 });
+    proxy = await startEgressProxy({ rules: { net: [`http://127.0.0.1:${webPort}`], netBlocked: [] }, maxConnections: 2 });
     expect((await get(proxy, `http://127.0.0.1:${webPort}/`, auth(proxy))).status).toBe(200);
     expect((await get(proxy, `http://127.0.0.1:${webPort}/`, auth(proxy))).status).toBe(200);
     await expect(get(proxy, `http://127.0.0.1:${webPort}/`, auth(proxy))).rejects.toThrow(/socket hang up|ECONNRESET/);
     expect(proxy.denials).toEqual([{ kind: 'net', target: '(all)', reason: 'more than 2 connections' }]);
   });
 
+  it("counts every request as one of the call's connections, also on one kept-alive connection", async () => {
+    proxy = await startEgressProxy({ rules: { net: [`http://127.0.0.1:${webPort}`], netBlocked: [] }, maxConnections: 2 });
+    const one = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const url = `http://127.0.0.1:${webPort}/`;
+      expect((await get(proxy, url, auth(proxy), one)).status).toBe(200);
+      expect((await get(proxy, url, auth(proxy), one)).status).toBe(200);
+      expect((await get(proxy, url, auth(proxy), one)).status).toBe(403);
+      expect(proxy.denials).toEqual([{ kind: 'net', target: url, reason: 'limit of 2 connections (limits.connections) reached' }]);
+    } finally {
+      one.destroy();
+    }
+  });
+
+  it('refuses a host the policy blocks although a grant covers it, for plain requests and CONNECT', async () => {
+    proxy = await startEgressProxy({ rules: { net: [`http://127.0.0.1:${webPort}`, `127.0.0.1:${echoPort}`], netBlocked: ['127.0.0.1'] } });
+    expect((await get(proxy, `http://127.0.0.1:${webPort}/`, auth(proxy))).status).toBe(403);
+    expect(proxy.denials[0]).toEqual({ kind: 'net', target: `http://127.0.0.1:${webPort}/`, reason: 'blocked by the policy (net.blocked 127.0.0.1)' });
+  });
+
+  it('sends the Host the grant was checked against, not a forged one', async () => {
+    proxy = await startEgressProxy({ rules: { net: [`http://127.0.0.1:${webPort}`], netBlocked: [] } });
+    const r = await get(proxy, `http://127.0.0.1:${webPort}/host`, auth(proxy), false, { host: 'evil.example' });
+    expect(r.body).toContain(`host=127.0.0.1:${webPort}`);
+  });
+
   it('cuts the call off past its byte budget, and refuses what comes after', async () => {
-    proxy = await startEgressProxy({ allowed: [`http://127.0.0.1:${webPort}`], maxBytes: 50_000 });
+    proxy = await startEgressProxy({ rules: { net: [`http://127.0.0.1:${webPort}`], netBlocked: [] }, maxBytes: 50_000 });
     const big = await get(proxy, `http://127.0.0.1:${webPort}/big`, auth(proxy)).catch((e: Error) => e);
     // Either the response is cut short or the socket is reset: never the whole 200 000 bytes.
     if (!(big instanceof Error)) expect(big.body.length).toBeLessThan(200_000);
@@ -169,12 +201,12 @@ describe('egress proxy', () => {
   });
 
   it('drops connections that did not arrive at the accepted address', async () => {
-    proxy = await startEgressProxy({ allowed: [`http://127.0.0.1:${webPort}`], listenHost: '127.0.0.1', acceptOn: '10.255.255.1' });
+    proxy = await startEgressProxy({ rules: { net: [`http://127.0.0.1:${webPort}`], netBlocked: [] }, listenHost: '127.0.0.1', acceptOn: '10.255.255.1' });
     await expect(get(proxy, `http://127.0.0.1:${webPort}/`, auth(proxy))).rejects.toThrow(/socket hang up|ECONNRESET/);
   });
 
   it('close() ends an open tunnel', async () => {
-    proxy = await startEgressProxy({ allowed: [`127.0.0.1:${echoPort}`] });
+    proxy = await startEgressProxy({ rules: { net: [`127.0.0.1:${echoPort}`], netBlocked: [] } });
     const p = proxy;
     const closed = new Promise<void>((resolve, reject) => {
       const req = http.request({

@@ -1,25 +1,27 @@
 // The one way out of a container capability's network: an HTTP proxy capsule runs on
 // the host for one call. Plain HTTP is forwarded (absolute-form requests) and HTTPS
-// goes through `CONNECT host:port`; each target is checked with allowedUrl, the
-// matcher the wasm tiers use, so a container gets exactly what a wasm guest would.
-// Everything else is 403. A per-call secret (Proxy-Authorization) keeps other
-// containers on the same network out, the relayed bytes and the connections are
-// bounded, and close() ends every socket when the call ends.
+// goes through `CONNECT host:port`; each target is checked with refusedUrl, the
+// check the wasm tiers make (granted hosts, the policy's blocked ones), so a
+// container gets exactly what a wasm guest would. Everything else is 403. A per-call
+// secret (Proxy-Authorization) keeps other containers on the same network out; the
+// relayed bytes, the connections to the proxy and the requests and tunnels it opens
+// (limits.connections, as a wasm guest's requests) are bounded; close() ends every
+// socket when the call ends.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { allowedUrl } from '../../grants/net.js';
+import { type NetRules, refusedUrl } from '../../grants/net.js';
 import type { DeniedAccess } from '../../sandbox/job.js';
 
-/** Connections one call may open to the proxy (each CONNECT tunnel or keep-alive connection is one). */
+/** Connections one call may open to the proxy, and requests and tunnels it may have opened, without limits.connections. */
 export const EGRESS_MAX_CONNECTIONS = 64;
 /** Bytes one call may relay, both directions, headers of the proxy's own replies not counted. */
 export const EGRESS_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface EgressProxyOptions {
-  /** The call's net grants (host patterns), as allowedUrl takes them. */
-  allowed: string[];
+  /** The call's granted and blocked host patterns (Grants.net, Grants.netBlocked). */
+  rules: NetRules;
   /** Where to listen; default 127.0.0.1. */
   listenHost?: string;
   /**
@@ -74,6 +76,8 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
   const denials: DeniedAccess[] = [];
   const sockets = new Set<Duplex>();
   let connections = 0;
+  /** Requests forwarded and tunnels opened: each is one of the call's connections. */
+  let opened = 0;
   let bytes = 0;
   let closed = false;
 
@@ -98,6 +102,13 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
     return got.length === expected.length && timingSafeEqual(got, expected);
   };
   const spent = () => bytes > maxBytes;
+  /** Counts one request or tunnel; false (and a denial) past the call's connections. */
+  const open = (target: string): boolean => {
+    opened += 1;
+    if (opened <= maxConnections) return true;
+    deny(target, `limit of ${maxConnections} connections (limits.connections) reached`);
+    return false;
+  };
 
   const server = http.createServer();
   server.on('connection', (socket: net.Socket) => {
@@ -127,13 +138,17 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
       return refuse(400, 'a proxy request needs an absolute http:// URL');
     }
     if (url.protocol !== 'http:') return refuse(400, `${url.protocol} is not forwarded; use CONNECT for https`);
-    if (!allowedUrl(o.allowed, url)) {
-      deny(url.href, 'host not granted');
-      return refuse(403, `${url.origin} is not granted`);
+    const refused = refusedUrl(o.rules, url);
+    if (refused) {
+      deny(url.href, refused);
+      return refuse(403, `${url.origin}: ${refused}`);
     }
     if (spent()) return refuse(403, 'the call relayed its byte budget');
+    if (!open(url.href)) return refuse(403, 'the call used its connections (limits.connections)');
     const headers = { ...req.headers };
     for (const h of HOP_BY_HOP) delete headers[h];
+    // The host checked is the host named: a forged Host header would reach another site on that server.
+    headers.host = url.host;
     const upstream = http.request({
       host: bareHost(url.hostname),
       port: url.port === '' ? 80 : Number(url.port),
@@ -175,11 +190,13 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
     }
     // CONNECT carries TLS: it is checked as the https URL of that host and port.
     if (url.port === '' && !/:443$/.test(req.url ?? '')) return refuse('400 Bad Request');
-    if (!allowedUrl(o.allowed, url)) {
-      deny(`${url.hostname}:${url.port || 443}`, 'host not granted (CONNECT)');
+    const refused = refusedUrl(o.rules, url);
+    if (refused) {
+      deny(`${url.hostname}:${url.port || 443}`, `${refused} (CONNECT)`);
       return refuse('403 Forbidden');
     }
     if (spent()) return refuse('403 Forbidden');
+    if (!open(`${url.hostname}:${url.port || 443}`)) return refuse('403 Forbidden');
     const upstream = net.connect(url.port === '' ? 443 : Number(url.port), bareHost(url.hostname));
     track(upstream);
     upstream.on('error', () => (client.writable ? refuse('502 Bad Gateway') : client.destroy()));

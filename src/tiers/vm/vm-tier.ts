@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CapsuleError } from '../../errors.js';
 import { mountModes } from '../../grants/fs.js';
+import type { NetRules } from '../../grants/net.js';
 import type { ContainerJob, DeniedAccess, Grants, Job, JobResult, Limits } from '../../sandbox/job.js';
 import { toWire } from '../../sandbox/wire.js';
 import { childFailure, runChildJob } from '../child-job.js';
@@ -194,7 +195,7 @@ export class VmRunner implements TierRunner {
     const signal = this.withClose(callerSignal);
     const mounts = grantMounts(call.grants, true, call.capabilityId);
     await this.verifyImage(call.capabilityId, call.image);
-    const egress = networkGranted(call.grants) ? await this.startEgress(call.capabilityId, call.grants.net) : undefined;
+    const egress = networkGranted(call.grants) ? await this.startEgress(call.capabilityId, call.grants, call.limits.connections) : undefined;
     try {
       const spec = this.spec(call.capabilityId, {
         image: call.image,
@@ -223,10 +224,10 @@ export class VmRunner implements TierRunner {
    * container joins it, so the proxy listens on all addresses and accepts only what
    * arrives at the gateway address (and carries the call's secret).
    */
-  private async startEgress(id: string, allowed: string[]): Promise<Egress> {
+  private async startEgress(id: string, rules: NetRules, connections: number | undefined): Promise<Egress> {
     if (this.cli.kind === 'apple-container') throw new CapsuleError('INTERNAL', `${id}: net grants reached the Apple container runner`);
     const network = await ensureEgressNetwork(this.cli.kind, this.cli.command, this.startTimeout(), this.config.egressNetwork);
-    const proxy = await startEgressProxy({ allowed, listenHost: '0.0.0.0', acceptOn: network.gateway });
+    const proxy = await startEgressProxy({ rules, maxConnections: connections, listenHost: '0.0.0.0', acceptOn: network.gateway });
     const url = proxy.url(network.gateway);
     // Tools differ in which spelling they read (curl ignores upper-case HTTP_PROXY): set all four.
     return { network: network.name, proxy, env: { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url } };
