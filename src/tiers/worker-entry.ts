@@ -6,7 +6,8 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { messageOf } from '../errors.js';
 import { execute, glueHash, importedGlueModules, isNewGlue, loadGlue } from '../sandbox/execute.js';
-import { makeSpare, type SpareInstance, spareKey } from '../sandbox/spare.js';
+import { Lru } from '../lru.js';
+import { makeSpare, type SpareInstance, spareKey, writtenPages } from '../sandbox/spare.js';
 import type { Job } from '../sandbox/job.js';
 import { DEFAULT_GLUE_MODULES, RECYCLE_EXIT_CODE } from './worker.js';
 import { WorkerModules } from './held-modules.js';
@@ -19,6 +20,8 @@ const port = parentPort;
 if (!port) throw new Error('capsule: worker-entry runs only as a pool worker');
 const send = (m: WorkerMessage) => port.postMessage(m);
 let spare: SpareInstance | undefined;
+/** By spare key, the pages a call of that component wrote: its spares fault them in (sandbox/spare.ts). */
+const written = new Lru<string, number[]>(64);
 /** The compiled modules the main side has sent this worker, as many as it says (held-modules.ts). */
 const held = new WorkerModules();
 /** A call is running (between its awaits too): no spare is made then, so no call waits for one. */
@@ -67,14 +70,16 @@ async function run({ call, job: sent, modules, spares }: CallMessage): Promise<v
   }
   // Right after the result is posted (off that call's path), not in a later turn of the
   // event loop: the next call's message can be delivered before such a turn comes.
-  if (spares && key) prepare(job, key);
+  if (spares && key) prepare(job, key, mine?.taken ? mine.memory : undefined);
 }
 
-/** Makes the next call's instance now that this call is answered. */
-function prepare(job: Job, key: string): void {
+/** Makes the next call's instance now that this call is answered; `used`: the memory that call ran in, if its spare's. */
+function prepare(job: Job, key: string, used: WebAssembly.Memory | undefined): void {
   if (busy) return;
   slot.sparing = true;
-  const made = makeSpare(job);
+  // Once per component: the pages its call wrote, which its spares fault in ahead (sandbox/spare.ts).
+  if (used && !written.has(key)) written.set(key, writtenPages(used));
+  const made = makeSpare(job, written.get(key));
   slot.sparing = false;
   if (typeof made === 'object') spare = made;
   else if (made) send({ type: 'no-spares', key, overran: made === 'overran' });
