@@ -1,6 +1,7 @@
 // The glue-free path for import-free capabilities must give the same outcomes as
 // jco's glue, and must only be chosen for components it fully understands.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readComponent } from '../src/sandbox/component/read.js';
 import { ComponentCompiler } from '../src/sandbox/compile.js';
@@ -8,7 +9,7 @@ import { directAbiOf } from '../src/sandbox/direct-abi.js';
 import { execute } from '../src/sandbox/execute.js';
 import type { Job } from '../src/sandbox/job.js';
 import { componentJob } from './component-job.js';
-import { corpus, fixture, tempDir } from './helpers.js';
+import { corpus, fixture, ROOT, tempDir } from './helpers.js';
 
 const compiler = new ComponentCompiler(tempDir('capsule-direct-'));
 
@@ -49,6 +50,18 @@ describe('direct calls', () => {
       const b = await execute(viaGlue);
       expect(a.outcome).toEqual(b.outcome);
       expect(a.memoryBytes).toBe(b.memoryBytes);
+    });
+  }
+
+  // The input is encoded straight into the guest's memory: multi-byte and lone-surrogate text as the glue passes it.
+  for (const input of ['{"s":"é😀ß"}', '"\uD800x"', '"\uDC00"']) {
+    it(`demo.echo ${JSON.stringify(input)}: same outcome as through the glue`, async () => {
+      const direct = await job(path.join(ROOT, 'capabilities', 'demo.echo', 'component.wasm'), input);
+      expect(direct.directAbi).toBeDefined();
+      const { directAbi: _, ...viaGlue } = direct;
+      const a = await execute(direct);
+      expect(a.outcome).toEqual(await execute(viaGlue).then((b) => b.outcome));
+      expect(a.outcome.ok).toBe(true);
     });
   }
 });

@@ -33,11 +33,15 @@ export function callDirect(
   const realloc = ex[abi.realloc] as (a: number, b: number, c: number, d: number) => number;
   const run = ex[abi.run] as (ptr: number, len: number) => number;
   const post = abi.postReturn ? (ex[abi.postReturn] as (ret: number) => void) : undefined;
-  const bytes = encoder.encode(input);
-  const ptr = realloc(0, 0, 1, bytes.length) >>> 0;
-  checkRange(memory, ptr, bytes.length);
-  new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
-  const ret = run(ptr, bytes.length) >>> 0;
+  // Encoded straight into the guest's memory: no input-sized buffer of our own (for a
+  // 16 MiB input its allocation and page faults were about a tenth of the call).
+  const size = Buffer.byteLength(input);
+  const ptr = realloc(0, 0, 1, size) >>> 0;
+  checkRange(memory, ptr, size);
+  if (size > 0 && encoder.encodeInto(input, new Uint8Array(memory.buffer, ptr, size)).written !== size) {
+    throw new Error('the input did not encode to its UTF-8 size');
+  }
+  const ret = run(ptr, size) >>> 0;
   if (ret % 4 !== 0) throw new AbiTrap('result pointer is not aligned');
   checkRange(memory, ret, 12);
   const view = new DataView(memory.buffer);

@@ -3,7 +3,8 @@
 // Whatever ends the thread (a result cannot, an exit or a crash can) is told to
 // that call's listener, so no call waits on a thread that is gone.
 import { type TransferListItem, Worker } from 'node:worker_threads';
-import type { JobResult } from '../sandbox/job.js';
+import type { Job, JobResult } from '../sandbox/job.js';
+import { HeldModules } from './held-modules.js';
 import { type CallMessage, type WorkerMessage, type WorkerStart, WorkerSlot } from './worker-protocol.js';
 
 /** How a call on a thread ended, as the pool hears it. */
@@ -22,6 +23,8 @@ export interface ThreadEvents {
 
 export class PoolThread {
   readonly slot = new WorkerSlot();
+  /** The compiled modules this thread holds: a call sends the others only (held-modules.ts). */
+  readonly modules = new HeldModules();
   private readonly worker: Worker;
   ready = false;
   dead = false;
@@ -67,11 +70,15 @@ export class PoolThread {
     return this.call !== undefined;
   }
 
-  /** Runs one call; `end` hears how it ended, once. */
-  send(message: CallMessage, transfer: TransferListItem[], end: (e: CallEnd) => void): void {
-    this.call = { id: message.call, end };
+  /** Runs `job` as call number `call`; `end` hears how it ended, once. */
+  send(call: number, job: Job, spares: boolean, transfer: TransferListItem[], end: (e: CallEnd) => void): void {
+    const { modules, ...rest } = job;
+    const held = this.modules.pack(modules);
+    const message: CallMessage = { call, job: rest, modules: held, spares };
+    this.call = { id: call, end };
     this.worker.ref();
     this.worker.postMessage(message, transfer);
+    this.modules.commit(held);
   }
 
   /**

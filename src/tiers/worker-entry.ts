@@ -6,9 +6,11 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { messageOf } from '../errors.js';
 import { execute, glueHash, importedGlueModules, isNewGlue, loadGlue } from '../sandbox/execute.js';
-import { makeSpare, type SpareInstance, spareKey } from '../sandbox/spare.js';
+import { Lru } from '../lru.js';
+import { makeSpare, type SpareInstance, spareKey, writtenPages } from '../sandbox/spare.js';
 import type { Job } from '../sandbox/job.js';
 import { DEFAULT_GLUE_MODULES, RECYCLE_EXIT_CODE } from './worker.js';
+import { WorkerModules } from './held-modules.js';
 import { type CallMessage, type WorkerMessage, type WorkerStart, WorkerSlot } from './worker-protocol.js';
 
 const data = workerData as WorkerStart;
@@ -18,6 +20,10 @@ const port = parentPort;
 if (!port) throw new Error('capsule: worker-entry runs only as a pool worker');
 const send = (m: WorkerMessage) => port.postMessage(m);
 let spare: SpareInstance | undefined;
+/** By spare key, the pages a call of that component wrote: its spares fault them in (sandbox/spare.ts). */
+const written = new Lru<string, number[]>(64);
+/** The compiled modules the main side has sent this worker, as many as it says (held-modules.ts). */
+const held = new WorkerModules();
 /** A call is running (between its awaits too): no spare is made then, so no call waits for one. */
 let busy = false;
 
@@ -28,7 +34,15 @@ await Promise.all((data.glues ?? []).map((g) => loadGlue(g.url, g.sha256).catch(
 port.on('message', (m: CallMessage) => void run(m));
 send({ type: 'ready' });
 
-async function run({ call, job, spares }: CallMessage): Promise<void> {
+async function run({ call, job: sent, modules, spares }: CallMessage): Promise<void> {
+  let job: Job;
+  try {
+    job = { ...sent, modules: held.resolve(modules, sent) };
+  } catch (e) {
+    sent.hostPort?.port.close();
+    send({ type: 'failed', call, message: messageOf(e) });
+    return;
+  }
   // Imported modules are never freed: a worker that would go over its bound
   // ends itself before the call starts (no guest code has run, so the pool runs
   // the call again in another worker) and a fresh one is started.
@@ -43,7 +57,10 @@ async function run({ call, job, spares }: CallMessage): Promise<void> {
   const mine = spare?.key === key ? spare : undefined;
   spare = undefined;
   try {
-    const result = await execute({ ...job, interrupt: slot.interrupt, startedAt }, mine);
+    // The job is this worker's own copy: the call's interrupt and start go on it.
+    job.interrupt = slot.interrupt;
+    job.startedAt = startedAt;
+    const result = await execute(job, mine);
     send({ type: 'result', call, result: { ...result, worker: threadId, ...(mine?.taken ? { spare: true as const } : {}) } });
   } catch (e) {
     send({ type: 'failed', call, message: messageOf(e) });
@@ -53,14 +70,16 @@ async function run({ call, job, spares }: CallMessage): Promise<void> {
   }
   // Right after the result is posted (off that call's path), not in a later turn of the
   // event loop: the next call's message can be delivered before such a turn comes.
-  if (spares && key) prepare(job, key);
+  if (spares && key) prepare(job, key, mine?.taken ? mine.memory : undefined);
 }
 
-/** Makes the next call's instance now that this call is answered. */
-function prepare(job: Job, key: string): void {
+/** Makes the next call's instance now that this call is answered; `used`: the memory that call ran in, if its spare's. */
+function prepare(job: Job, key: string, used: WebAssembly.Memory | undefined): void {
   if (busy) return;
   slot.sparing = true;
-  const made = makeSpare(job);
+  // Once per component: the pages its call wrote, which its spares fault in ahead (sandbox/spare.ts).
+  if (used && !written.has(key)) written.set(key, writtenPages(used));
+  const made = makeSpare(job, written.get(key));
   slot.sparing = false;
   if (typeof made === 'object') spare = made;
   else if (made) send({ type: 'no-spares', key, overran: made === 'overran' });

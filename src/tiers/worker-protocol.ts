@@ -12,6 +12,7 @@
 //   main thread when the call's result is in, before the worker is given another;
 // - sparing: 1 while the worker makes a spare instance (sandbox/spare.ts).
 import type { Job, JobResult } from '../sandbox/job.js';
+import type { ModulesMessage } from './held-modules.js';
 import type { WarmGlue } from './worker.js';
 
 /** A new worker's workerData. */
@@ -23,10 +24,15 @@ export interface WorkerStart {
   slot: SharedArrayBuffer;
 }
 
-/** Main → worker: run `job` as call number `call`; `spares`: make a spare instance for its component afterwards. */
+/**
+ * Main → worker: run `job` as call number `call`, with its core `modules` (those the
+ * worker holds by id only: held-modules.ts); `spares`: make a spare instance for its
+ * component afterwards.
+ */
 export interface CallMessage {
   call: number;
-  job: Job;
+  job: Omit<Job, 'modules'>;
+  modules: ModulesMessage;
   spares: boolean;
 }
 

@@ -121,6 +121,13 @@ export class WorkerRunner implements TierRunner {
     for (let i = 0; i < this.minThreads; i++) this.spawn();
   }
 
+  /** Compiled modules sent in full to the workers alive now (held-modules.ts; for tests and reports). */
+  get modulesSent(): number {
+    let n = 0;
+    for (const t of this.all) n += t.modules.sent;
+    return n;
+  }
+
   /** Workers alive now (for soak and bench reports). */
   get threads(): number {
     return this.all.size;
@@ -254,7 +261,7 @@ export class WorkerRunner implements TierRunner {
       };
       const task = bridge ? { ...job, hostPort: bridge.theirs } : job;
       const transfer: TransferListItem[] = bridge ? [bridge.theirs.port] : [];
-      thread.send({ call, job: task, spares }, transfer, end);
+      thread.send(call, task, spares, transfer, end);
     }).finally(() => this.free(thread));
   }
 
