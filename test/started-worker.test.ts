@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { Runtime } from '../src/runtime.js';
 import { WorkerRunner } from '../src/tiers/worker.js';
 import { CapsuleError } from '../src/errors.js';
-import { CAPABILITIES, ROOT } from './helpers.js';
+import { CAPABILITIES, ROOT, cli } from './helpers.js';
 
 const WORKER = path.join(ROOT, 'dist', 'worker.cjs');
 const POOL = { minThreads: 1, maxThreads: 1, spare: 0 };
@@ -41,5 +41,11 @@ describe('a worker pool started before the runtime', () => {
     } finally {
       await worker.close();
     }
+  });
+
+  it('capsule run of a component writes nothing to stderr: no ExperimentalWarning (nothing on its path imports node:wasi)', () => {
+    const r = cli(['run', 'demo.echo', '--input', '{"a":1}', '--capabilities', CAPABILITIES]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
   });
 });
