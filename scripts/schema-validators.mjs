@@ -30,10 +30,9 @@ async function loadCreateAjv() {
     packages: 'external',
     logLevel: 'silent',
   });
-  // A data: URL resolves no bare specifier: point ajv and ajv-formats at this checkout's.
-  const text = out.outputFiles[0].text
-    .replaceAll('from "ajv"', `from ${JSON.stringify(import.meta.resolve('ajv'))}`)
-    .replaceAll('from "ajv-formats"', `from ${JSON.stringify(import.meta.resolve('ajv-formats'))}`);
+  // A data: URL resolves no bare specifier and has no require: json-schema.ts requires ajv and
+  // ajv-formats through createRequire(import.meta.url), pointed here at this script (this checkout's).
+  const text = out.outputFiles[0].text.replaceAll('createRequire(import.meta.url)', `createRequire(${JSON.stringify(import.meta.url)})`);
   const mod = await import(`data:text/javascript;base64,${Buffer.from(text).toString('base64')}`);
   return mod.createAjv;
 }

@@ -1,11 +1,15 @@
 // One configured ajv for manifests, policies and the capabilities' own
 // input/output schemas: all errors reported, formats checked, no coercion.
+import { createRequire } from 'node:module';
 import vm from 'node:vm';
-import { Ajv, type CodeOptions, type ErrorObject, type ValidateFunction } from 'ajv';
-import formatsModule from 'ajv-formats';
+import type { Ajv, CodeOptions, ErrorObject, ValidateFunction } from 'ajv';
+import type formatsModule from 'ajv-formats';
 
-// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
-const addFormats = ((formatsModule as unknown as { default?: typeof formatsModule }).default ?? formatsModule) as unknown as (ajv: Ajv) => Ajv;
+// ajv and ajv-formats are required on the first compile, not imported: loading them
+// is ~40 ms, and a process that compiles no schema (`capsule run` of a capability
+// without input/output schemas, `--version`) never needs them. The manifest and
+// policy validators are precompiled (src/schema-validators.cjs).
+const cjsRequire = createRequire(import.meta.url);
 
 /** `code`: only for scripts/schema-validators.mjs, which emits the manifest and policy validators as code. */
 export function createAjv(code?: CodeOptions): Ajv {
@@ -19,7 +23,11 @@ export function createAjv(code?: CodeOptions): Ajv {
   // logger: false: ajv writes nothing to the host's stderr. What it would have
   // warned about (an unknown format, ignored) is refused at load instead
   // (schema-guard.ts).
-  const ajv = new Ajv({
+  const { Ajv: AjvClass } = cjsRequire('ajv') as typeof import('ajv');
+  // ajv-formats is CommonJS; its default export may arrive wrapped.
+  const formats = cjsRequire('ajv-formats') as { default?: typeof formatsModule };
+  const addFormats = (formats.default ?? formats) as unknown as (ajv: Ajv) => Ajv;
+  const ajv = new AjvClass({
     allErrors: true,
     strict: true,
     strictRequired: false,

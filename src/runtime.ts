@@ -25,7 +25,7 @@ import type { CommandInput, ContainerJob, Denial, Job, JobResult, LogRecord } fr
 import type { ProcessTierOptions } from './tiers/process/process-tier.js';
 import { Runners } from './tiers/runners.js';
 import type { VmOptions } from './tiers/vm/select.js';
-import type { PoolOptions } from './tiers/worker.js';
+import type { PoolOptions, WorkerRunner } from './tiers/worker.js';
 import { containerJob } from './container-job.js';
 import { type Plan, type PlanCall, planCall } from './plan/plan.js';
 import { PlanCache, planKey } from './plan/plan-cache.js';
@@ -157,8 +157,14 @@ export class Runtime {
     return this.audit.path;
   }
 
-  static async create(callerOpts: RuntimeOptions = {}): Promise<Runtime> {
+  /**
+   * `started.worker`: a worker pool the caller started already (capsule's CLI, whose
+   * thread boots while the runtime's code loads); the runtime owns and closes it. It has
+   * no host functions, so it is refused beside `host`.
+   */
+  static async create(callerOpts: RuntimeOptions = {}, started: { worker?: WorkerRunner } = {}): Promise<Runtime> {
     const opts = runtimeOptions(callerOpts);
+    if (started.worker && opts.hostTable.size > 0) throw new CapsuleError('USAGE', 'a worker pool started before the runtime cannot serve host functions');
     const dirs = [opts.capabilitiesDir ?? './capabilities'].flat().map((d) => path.resolve(d));
     const cacheDir = opts.cacheDir ?? defaultCacheDir();
     refuseKernelPath(cacheDir, 'the cache directory', 'USAGE');
@@ -168,6 +174,7 @@ export class Runtime {
       vm: opts.vm,
       process: opts.process,
       host: opts.hostTable,
+      ...(started.worker ? { worker: started.worker } : {}),
       onNote: (capability, message) => opts.logger?.({ level: 'info', message, capability, source: 'runtime' }),
     });
     // Workers asked for up front start now, so they boot (on another core) while the

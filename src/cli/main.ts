@@ -11,7 +11,12 @@ type Command = (a: ReturnType<typeof parse>) => Promise<number>;
 // them all (the runtime, ajv, the worker pool, the authoring tools) cost `capsule --version`
 // 2-3x the time of `node -e 0`. The build splits them into chunks of their own.
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  run: async () => (await import('./run.js')).runCommand,
+  run: async () => {
+    // The worker thread first, booting while the rest of `run` loads (cli/run-worker.ts).
+    const worker = (await import('./run-worker.js')).startRunWorker();
+    const { runCommand } = await import('./run.js');
+    return (a) => runCommand(a, worker);
+  },
   list: async () => (await import('./list.js')).listCommand,
   inspect: async () => (await import('./inspect.js')).inspectCommand,
   keygen: async () => (await import('./keygen.js')).keygenCommand,

@@ -14,22 +14,37 @@ import { printDenials, printGuestLog } from './guest-log.js';
 import { SOURCE, seconds, withProgress } from './progress.js';
 import type { Denial } from '../sandbox/job.js';
 import { flagGrants, flagPermissions, isFileTarget, type ParsedArgs } from './args.js';
+import { RUN_POOL } from './run-worker.js';
+import type { WorkerRunner } from '../tiers/worker.js';
 
-export async function runCommand(a: ParsedArgs): Promise<number> {
+/** `worker`: the pool main.ts started before loading this module (RUN_POOL); the runtime takes it over. */
+export async function runCommand(a: ParsedArgs, worker?: WorkerRunner): Promise<number> {
   const target = a.positionals[0];
-  if (!target) throw usage('run needs a capability id or a .wasm file');
+  if (!target) {
+    await worker?.close();
+    throw usage('run needs a capability id or a .wasm file');
+  }
   const isFile = isFileTarget(target);
   const id = isFile ? fileCapabilityId(target) : target;
-  const rt = await Runtime.create({
-    capabilitiesDir: a.capabilitiesDirs,
-    policy: a.values.policy as string | undefined,
-    extraGrants: flagGrants(a, id),
-    auditLog: a.values.audit as string | undefined,
-    fileRequest: isFile ? flagPermissions(a) : undefined,
-    // One call, then exit: no spare worker (it would boot on the second core while this call's worker does).
-    pool: { minThreads: 1, maxThreads: 1, spare: 0 },
-    logger: printGuestLog,
-  });
+  let rt: Runtime;
+  try {
+    rt = await Runtime.create(
+      {
+        capabilitiesDir: a.capabilitiesDirs,
+        policy: a.values.policy as string | undefined,
+        extraGrants: flagGrants(a, id),
+        auditLog: a.values.audit as string | undefined,
+        fileRequest: isFile ? flagPermissions(a) : undefined,
+        pool: RUN_POOL,
+        logger: printGuestLog,
+      },
+      worker ? { worker } : {},
+    );
+  } catch (e) {
+    // The runtime never took the pool over: its thread ends here.
+    await worker?.close();
+    throw e;
+  }
   try {
     return await loadAndRun(rt, a, target, isFile);
   } catch (e) {

@@ -1,10 +1,14 @@
 // Reads and checks capability manifests: JSON Schema (ajv, additionalProperties
 // false) plus the rules a schema cannot say (input/output schemas must compile).
+// The compile is the costly part (ajv meta-validates and generates code): the
+// registry defers it to the first use of that capability (checkManifestShape at
+// scan, compileSchemas at load), so a run compiles only the schemas it checks.
 import { readFile } from 'node:fs/promises';
 import { CapsuleError, messageOf } from '../errors.js';
 import type { CapabilityRequest } from '../policy/request.js';
 import type { CapsuleCapabilityManifest } from '../schema-types.js';
 import { parseJson } from '../json-text.js';
+import type { Ajv } from 'ajv';
 import { createAjv, describeErrors, SCHEMA_CHECK_MS, SchemaCheckTimeout, timedValidate, type Validator } from '../json-schema.js';
 import { schemaProblems } from '../schema-guard.js';
 import { validateManifest } from '../schema-validators.cjs';
@@ -22,11 +26,22 @@ type Request<T extends CapabilityRequest> = T;
 export type Manifest = Request<CapsuleCapabilityManifest>;
 
 // The manifest's own validator is compiled ahead of time (scripts/schema-validators.mjs);
-// this ajv compiles only the capabilities' input/output schemas.
-const ajv = createAjv();
-const knownFormat = (name: string) => ajv.formats[name] !== undefined;
+// this ajv compiles only the capabilities' input/output schemas, made on first use.
+let shared: Ajv | undefined;
+const ajv = (): Ajv => {
+  shared ??= createAjv();
+  return shared;
+};
+const knownFormat = (name: string) => ajv().formats[name] !== undefined;
+/** Each manifest's compiled input/output validators (compileSchemas, ioValidators). */
+const ioCache = new WeakMap<Manifest, IoValidators>();
 
-export async function readManifest(file: string): Promise<Manifest> {
+/**
+ * Reads and checks a manifest. `schemas: 'later'`: every check but compiling the
+ * input/output schemas (checkManifestShape); the caller runs compileSchemas before
+ * the manifest is used.
+ */
+export async function readManifest(file: string, opts: { schemas?: 'now' | 'later' } = {}): Promise<Manifest> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -40,10 +55,20 @@ export async function readManifest(file: string): Promise<Manifest> {
     // One short line: where and what, never a quote of the file.
     throw new CapsuleError('MANIFEST_INVALID', `${file}: not JSON: ${messageOf(e)}`, { file });
   }
-  return checkManifest(value, file);
+  return opts.schemas === 'later' ? checkManifestShape(value, file) : checkManifest(value, file);
 }
 
 export function checkManifest(value: unknown, file: string): Manifest {
+  const manifest = checkManifestShape(value, file);
+  compileSchemas(manifest, file);
+  return manifest;
+}
+
+/**
+ * Every rule but the compile of the input/output schemas: the manifest schema, the
+ * container rules, and the guard on each schema (recursion, size, patterns, formats).
+ */
+export function checkManifestShape(value: unknown, file: string): Manifest {
   if (!validateManifest(value)) {
     const problems = describeErrors(validateManifest.errors);
     throw new CapsuleError('MANIFEST_INVALID', `${file}: ${problems.join('; ')}`, { file, problems });
@@ -57,8 +82,22 @@ export function checkManifest(value: unknown, file: string): Manifest {
     // happily and then throw, stall or ignore a rule on every call.
     const problems = schemaProblems(s, `/${field}`, knownFormat);
     if (problems.length > 0) throw new CapsuleError('MANIFEST_INVALID', `${file}: ${problems.join('; ')}`, { file, problems });
+  }
+  return manifest;
+}
+
+/**
+ * Compiles the manifest's input and output schemas (ajv strict mode), keeping the
+ * validators for ioValidators: a schema ajv refuses is MANIFEST_INVALID naming the field.
+ */
+export function compileSchemas(manifest: Manifest, file: string): void {
+  if (ioCache.has(manifest)) return;
+  const compiled: IoValidators = {};
+  for (const field of ['inputSchema', 'outputSchema'] as const) {
+    const s = manifest[field];
+    if (s === undefined) continue;
     try {
-      ajv.compile(s);
+      compiled[field === 'inputSchema' ? 'input' : 'output'] = compileIo(s);
     } catch (e) {
       throw new CapsuleError('MANIFEST_INVALID', `${file}: /${field} is not a valid JSON Schema: ${messageOf(e)}`, {
         file,
@@ -66,7 +105,7 @@ export function checkManifest(value: unknown, file: string): Manifest {
       });
     }
   }
-  return manifest;
+  ioCache.set(manifest, compiled);
 }
 
 /** The rules for `runtime: "container"` that the schema states as if/then, said plainly. */
@@ -92,11 +131,8 @@ export interface IoValidators {
   output?: IoValidator;
 }
 
-const ioCache = new WeakMap<Manifest, IoValidators>();
-
-function compileIo(schema: object | boolean | undefined): IoValidator | undefined {
-  if (schema === undefined) return undefined;
-  return { validate: ajv.compile(schema), costly: COSTLY.test(JSON.stringify(schema)) };
+function compileIo(schema: object | boolean): IoValidator {
+  return { validate: ajv().compile(schema), costly: COSTLY.test(JSON.stringify(schema)) };
 }
 
 /**
@@ -106,10 +142,14 @@ function compileIo(schema: object | boolean | undefined): IoValidator | undefine
  */
 const COSTLY = /"(?:pattern|patternProperties|uniqueItems|format)"\s*:/;
 
+/** The manifest's compiled validators (compiled now if they were not: a manifest from checkManifest has them). */
 export function ioValidators(m: Manifest): IoValidators {
   let v = ioCache.get(m);
   if (!v) {
-    v = { input: compileIo(m.inputSchema), output: compileIo(m.outputSchema) };
+    v = {
+      ...(m.inputSchema !== undefined ? { input: compileIo(m.inputSchema) } : {}),
+      ...(m.outputSchema !== undefined ? { output: compileIo(m.outputSchema) } : {}),
+    };
     ioCache.set(m, v);
   }
   return v;

@@ -2,12 +2,15 @@
 // directories. The directory name must equal the id; an id found twice is an
 // error. A broken entry is kept with its error, so one bad plugin neither hides
 // the others nor goes unnoticed (`capsule list` shows it, `run` reports it).
+// The scan checks each manifest but leaves compiling its input/output schemas
+// (the costly part) to the first get() or list() that returns the entry: a run
+// compiles only its own capability's schemas, with the same error if one is invalid.
 import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { CapsuleError, messageOf } from '../errors.js';
 import { digestOf } from './component-file.js';
 import { readComponentFile } from './component-file.js';
-import { type Manifest, readManifest } from './manifest.js';
+import { compileSchemas, type Manifest, readManifest } from './manifest.js';
 
 export interface CapabilityEntry {
   id: string;
@@ -39,16 +42,39 @@ export class Registry {
   }
 
   list(): CapabilityEntry[] {
-    return [...this.entries.values()].sort((a, b) => a.id.localeCompare(b.id));
+    return [...this.entries.values()].map(settled).sort((a, b) => a.id.localeCompare(b.id));
   }
 
   /** The valid manifest for `id`, or the error that makes it unusable. */
   get(id: string): { entry: CapabilityEntry; manifest: Manifest } {
-    const entry = this.entries.get(id);
-    if (!entry) throw new CapsuleError('CAPABILITY_NOT_FOUND', `no capability with id ${JSON.stringify(id)}`);
+    const found = this.entries.get(id);
+    if (!found) throw new CapsuleError('CAPABILITY_NOT_FOUND', `no capability with id ${JSON.stringify(id)}`);
+    const entry = settled(found);
     if (entry.error) throw entry.error;
     return { entry, manifest: entry.manifest as Manifest };
   }
+}
+
+/** Scanned entries whose manifest's schemas are not compiled yet. */
+const unsettled = new WeakSet<CapabilityEntry>();
+
+/**
+ * The entry with its manifest's input/output schemas compiled, or with the error
+ * that compile raised (the manifest dropped, as a manifest that failed at scan has none).
+ * The checks run in checkManifest's order: schemas, then the id against the directory name.
+ */
+function settled(entry: CapabilityEntry): CapabilityEntry {
+  if (!unsettled.has(entry)) return entry;
+  unsettled.delete(entry);
+  const manifest = entry.manifest as Manifest;
+  try {
+    compileSchemas(manifest, entry.manifestPath);
+    checkId(manifest, entry);
+  } catch (e) {
+    entry.manifest = undefined;
+    entry.error = asManifestError(e, entry.manifestPath);
+  }
+  return entry;
 }
 
 async function listDirs(root: string): Promise<string[]> {
@@ -65,19 +91,26 @@ async function loadEntry(dir: string, name: string): Promise<CapabilityEntry> {
   const manifestPath = path.join(dir, 'capability.json');
   const entry: CapabilityEntry = { id: name, dir, manifestPath };
   try {
-    const manifest = await readManifest(manifestPath);
-    if (manifest.id !== name) {
-      throw new CapsuleError(
-        'MANIFEST_INVALID',
-        `${manifestPath}: /id is ${JSON.stringify(manifest.id)} but its directory is named ${JSON.stringify(name)}; they must be equal`,
-        { file: manifestPath, problems: ['/id'] },
-      );
-    }
-    entry.manifest = manifest;
+    entry.manifest = await readManifest(manifestPath, { schemas: 'later' });
+    unsettled.add(entry);
   } catch (e) {
-    entry.error = e instanceof CapsuleError ? e : new CapsuleError('MANIFEST_INVALID', `${manifestPath}: ${messageOf(e)}`);
+    entry.error = asManifestError(e, manifestPath);
   }
   return entry;
+}
+
+function checkId(manifest: Manifest, entry: CapabilityEntry): void {
+  if (manifest.id !== entry.id) {
+    throw new CapsuleError(
+      'MANIFEST_INVALID',
+      `${entry.manifestPath}: /id is ${JSON.stringify(manifest.id)} but its directory is named ${JSON.stringify(entry.id)}; they must be equal`,
+      { file: entry.manifestPath, problems: ['/id'] },
+    );
+  }
+}
+
+function asManifestError(e: unknown, manifestPath: string): CapsuleError {
+  return e instanceof CapsuleError ? e : new CapsuleError('MANIFEST_INVALID', `${manifestPath}: ${messageOf(e)}`);
 }
 
 /** Reads a capability's component, refusing paths that leave its directory and checking the digest pin. */

@@ -20,6 +20,11 @@ export interface RunnerOptions {
   host?: HostTable;
   /** What a runner has to say about one call (e.g. memory raised to a runner's minimum). */
   onNote?: (capabilityId: string, note: string) => void;
+  /**
+   * A worker pool started before the runtime, used as the worker tier (and closed with
+   * it): `capsule run` starts its thread while the rest of its code is still loading.
+   */
+  worker?: WorkerRunner;
 }
 
 export class Runners {
@@ -48,7 +53,7 @@ export class Runners {
 
   /** The worker tier's runner, synchronously (to start the pool early). */
   worker(): TierRunner {
-    return this.cached('worker', () => new WorkerRunner(this.opts.pool, undefined, this.opts.host));
+    return this.cached('worker', () => this.opts.worker ?? new WorkerRunner(this.opts.pool, undefined, this.opts.host));
   }
 
   /** The worker pool if one has been started (monitoring must not start one). */
