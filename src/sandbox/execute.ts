@@ -19,6 +19,7 @@ import { parseJson } from '../json-text.js';
 import { bytesOver } from '../utf8-size.js';
 import { diskLimits } from './wasi/fs-quota.js';
 import { createWasi, ExitSignal } from './wasi/index.js';
+import { GLUE_CACHE_ENTRIES, glueHash } from './glue-id.js';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -26,8 +27,6 @@ type Instantiate = (
   instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
 ) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
-/** Glue modules kept per thread (a worker, a child process); the same bound as the pool's warm list. */
-export const GLUE_CACHE_ENTRIES = 64;
 const glueCache = new Lru<string, Promise<Instantiate>>(GLUE_CACHE_ENTRIES);
 /**
  * Every glue module this thread has imported. Node's module loader keeps each
@@ -84,14 +83,6 @@ async function importGlue(url: string, sha256: string | undefined): Promise<Inst
 /** Glue modules this thread holds in its cache now (bounded by GLUE_CACHE_ENTRIES). */
 export function glueCacheSize(): number {
   return glueCache.size;
-}
-
-/** The recorded hash of a job's glue, when its bundle has one. */
-export function glueHash(job: Pick<Job, 'bundle'>): string | undefined {
-  const b = job.bundle;
-  if (!b?.sha256) return undefined;
-  // Hashes recorded but none for the glue: '' matches no file, so it is refused.
-  return Object.hasOwn(b.sha256, b.glue) ? b.sha256[b.glue] : '';
 }
 
 /** `spare`: an instance made ahead for this component (sandbox/spare.ts), used when it fits the call. */

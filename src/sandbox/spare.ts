@@ -32,14 +32,10 @@ import { CapsuleError } from '../errors.js';
 import type { Job } from './job.js';
 import { FuelMeter } from './fuel-meter.js';
 import { FUEL_EXPORT, FUEL_IMPORT } from './limits/index.js';
+import { SPARE_STUCK_MS, spareKey } from './spare-key.js';
 
 /** The work a spare's start function may do (fuel, ~10 ms at FUEL_PER_MS) before it is stopped and the spare dropped. */
 export const SPARE_START_FUEL = 50_000_000;
-/**
- * Wall-clock backstop for a spare's start, and how long the pool waits for a worker
- * still making a spare to start a call before it ends that worker (tiers/worker.ts).
- */
-export const SPARE_STUCK_MS = 1000;
 /** The most linear memory a spare may hold while it waits for a call. */
 export const SPARE_MEMORY_BYTES = 16 * 1024 * 1024;
 /** The most pages of its memory a spare faults in ahead of its call. */
@@ -49,17 +45,6 @@ const SCAN_BYTES = 256 * 1024;
 /** The OS page: what one fault maps. */
 const PAGE_BYTES = 4096;
 const PAGE_INTS = PAGE_BYTES / 4;
-
-/**
- * What a spare must match to serve a call: the same component, core file and memory
- * cap (the module is compiled per memory limit), and the same module bytes; undefined
- * for a call that cannot use a spare.
- */
-export function spareKey(job: Job): string | undefined {
-  const abi = job.directAbi;
-  if (!abi || job.world !== 'capability') return undefined;
-  return [job.digest, abi.coreFile, job.limits.memoryBytes, job.bundle?.sha256?.[abi.coreFile] ?? ''].join('|');
-}
 
 export class SpareInstance {
   readonly instance: WebAssembly.Instance;

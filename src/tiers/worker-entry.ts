@@ -5,9 +5,11 @@
 // make that spare after answering a call, off the next call's path.
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { messageOf } from '../errors.js';
-import { execute, glueHash, importedGlueModules, isNewGlue, loadGlue } from '../sandbox/execute.js';
+import { execute, importedGlueModules, isNewGlue, loadGlue } from '../sandbox/execute.js';
+import { glueHash } from '../sandbox/glue-id.js';
 import { Lru } from '../lru.js';
-import { makeSpare, type SpareInstance, spareKey, writtenPages } from '../sandbox/spare.js';
+import { makeSpare, type SpareInstance, writtenPages } from '../sandbox/spare.js';
+import { spareKey } from '../sandbox/spare-key.js';
 import type { Job } from '../sandbox/job.js';
 import { DEFAULT_GLUE_MODULES, RECYCLE_EXIT_CODE } from './worker.js';
 import { WorkerModules } from './held-modules.js';
