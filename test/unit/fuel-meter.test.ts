@@ -114,4 +114,18 @@ describe('FuelMeter', () => {
       clock.mockRestore();
     }
   });
+
+  it('makes the limit it throws from a fuel check without a stack trace (walking the guest frames cost the stopped call 0.1-0.2 ms)', () => {
+    // Before: the TIMEOUT's stack listed the frames under refuel (in a real call, the guest's wasm frames).
+    const frames = Error.stackTraceLimit;
+    const timeout = refusal(() => new FuelMeter('t', { timeoutMs: 0 }).refuel(-1));
+    const spent = refusal(() => new FuelMeter('t', { ...LONG, fuel: 1 }).refuel(-5));
+    const aborted = refusal(() => new FuelMeter('t', LONG, Int32Array.of(INTERRUPT_ABORT)).refuel(-1));
+    for (const e of [timeout, spent, aborted]) {
+      expect(e.message).toMatch(/^t: /);
+      expect(e.stack ?? '').not.toMatch(/\n\s+at /);
+    }
+    expect(Error.stackTraceLimit).toBe(frames);
+    expect(new Error('other').stack).toMatch(/\n\s+at /);
+  });
 });
