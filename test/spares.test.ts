@@ -4,10 +4,12 @@
 // a fresh instance's is, and a hostile component's spare must never hold up another
 // capability's call.
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComponentCompiler } from '../src/sandbox/compile.js';
 import type { Job, JobResult } from '../src/sandbox/job.js';
 import { WorkerRunner } from '../src/tiers/worker.js';
+import { type CallMessage, type WorkerMessage, type WorkerStart, WorkerSlot } from '../src/tiers/worker-protocol.js';
 import { componentJob } from './component-job.js';
 import { fixture, ROOT, tempDir } from './helpers.js';
 
@@ -61,6 +63,42 @@ describe('spare instances', () => {
     // A budget below what the start and the call need together is CPU_LIMIT with a spare too.
     const tight = { ...j, limits: { ...j.limits, fuel: (fresh.fuel as number) - 1 } };
     for (const r of await calls(runner, tight, 3)) expect(r.outcome.ok ? 'ok' : r.outcome.error.code).toBe('CPU_LIMIT');
+  });
+
+  it('are not made while a call waits: a call sent before the last one was answered starts first', async () => {
+    // Before: the thread made the spare first and the waiting call started after it
+    // (0.06-0.16 ms late: a TIMEOUT's overshoot counted that). Driven directly, with two
+    // calls posted at once, so the second is queued when the first is answered.
+    const j = await job('start-work');
+    const w = new Worker(WORKER, { workerData: { glues: [], glueModules: 8, slot: new WorkerSlot().buffer } satisfies WorkerStart });
+    try {
+      const results = new Map<number, JobResult>();
+      let ready = false;
+      let failed: string | undefined;
+      w.on('message', (m: WorkerMessage) => {
+        if (m.type === 'ready') ready = true;
+        if (m.type === 'result') results.set(m.call, m.result);
+        if (m.type === 'failed') failed = m.message;
+      });
+      const until = (ok: () => boolean) =>
+        new Promise<void>((resolve) => {
+          const poll = () => (ok() || failed !== undefined ? resolve() : setTimeout(poll, 5));
+          poll();
+        });
+      const post = (call: number) => w.postMessage({ call, job: j, spares: true } satisfies CallMessage);
+      await until(() => ready);
+      post(1);
+      post(2);
+      await until(() => results.size === 2);
+      // Now nothing waits: a spare is made after the second call, and serves the third.
+      post(3);
+      await until(() => results.size === 3);
+      expect(failed).toBeUndefined();
+      expect([1, 2, 3].map((n) => results.get(n)?.outcome.ok)).toEqual([true, true, true]);
+      expect([1, 2, 3].map((n) => results.get(n)?.spare)).toEqual([undefined, undefined, true]);
+    } finally {
+      await w.terminate();
+    }
   });
 
   it("a component whose start function never ends cannot hold up another capability's call", { timeout: 30_000 }, async () => {

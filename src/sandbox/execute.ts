@@ -135,7 +135,7 @@ export async function execute(job: Job, spare?: SpareInstance): Promise<JobResul
     );
     outcome = inGuest(budget, () => (job.world === 'command' ? callCommand(exports) : callCapability(exports, job.input as string, job, budget)));
   } catch (e) {
-    outcome = e instanceof ExitSignal ? { ok: true, value: '', exitCode: e.code } : { ok: false, error: classify(e, job, atCap(instances, job)) };
+    outcome = e instanceof ExitSignal ? { ok: true, value: '', exitCode: e.code } : { ok: false, error: classify(e, job, () => atCap(instances, job)) };
   } finally {
     wasi.close();
   }
@@ -186,7 +186,7 @@ function executeDirect(job: Job, abi: DirectAbi, spare: SpareInstance | undefine
       outcome = r.ok ? checkOutputSize(r.value, job) : { ok: false, error: { code: 'CAPABILITY_ERROR', message: r.value } };
     }
   } catch (e) {
-    outcome = { ok: false, error: classify(e, job, atCap(instances, job)) };
+    outcome = { ok: false, error: classify(e, job, () => atCap(instances, job)) };
   }
   const stopped = fuel.failureData();
   if (stopped) outcome = { ok: false, error: stopped };
@@ -318,10 +318,15 @@ const TRAP_KINDS: [RegExp, string][] = [
   [/float unrepresentable|invalid conversion/i, 'invalid float to integer conversion'],
 ];
 
-/** Map what escaped the guest to a capsule error code. */
-export function classify(e: unknown, job: Pick<Job, 'world' | 'limits' | 'capabilityId'>, full?: 'memory' | 'table'): ErrorData {
+/**
+ * Map what escaped the guest to a capsule error code. `atCap` (which memory or table
+ * is full) is asked only for a trap: a limit the host raised (a TIMEOUT thrown from a
+ * fuel check) goes back as it is, without walking the instances' exports.
+ */
+export function classify(e: unknown, job: Pick<Job, 'world' | 'limits' | 'capabilityId'>, atCap?: () => 'memory' | 'table' | undefined): ErrorData {
   if (e instanceof CapsuleError) return e.toData();
   const trap = trapKind(e);
+  const full = trap ? atCap?.() : undefined;
   if (trap && full) {
     const what = full === 'memory' ? 'linear memory reached its limit' : 'a table reached its share of the memory limit';
     return {
