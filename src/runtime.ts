@@ -7,7 +7,7 @@ import { CapsuleError, messageOf } from './errors.js';
 import { currentHost } from './host-paths.js';
 import { installPaths } from './install-paths.js';
 import { refuseKernelPath } from './kernel-paths.js';
-import type { CallOverrides, Decision } from './policy/decide.js';
+import { type CallOverrides, type Decision, requiredLimit } from './policy/decide.js';
 import { loadPolicy, type Policy, type PolicyDocument, type PolicyGrant } from './policy/policy.js';
 import { fallbackTier, type Tier, type TierDecision } from './policy/tier.js';
 import { runnerLabel } from './tiers/vm/vm-tier.js';
@@ -243,7 +243,11 @@ export class Runtime {
           return { manifest, signedBy: checkContainerProvenance(manifest, this.policy) };
         }
         const { bytes, signedBy } = await readVerified(entry, manifest, this.policy);
-        return { manifest, component: await this.compiler.transpile(bytes, id), signedBy };
+        const component = await this.compiler.transpile(bytes, id);
+        // The modules a call without a memory override runs, compiled now rather than on the
+        // first call's path. A limit they cannot meet is that call's error, not the load's.
+        await this.compiler.modulesFor(component, requiredLimit(manifest, this.policy, 'memoryBytes')).catch(() => undefined);
+        return { manifest, component, signedBy };
       });
       this.loaded.set(id, pending);
       const p = pending;

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComponentCompiler } from '../src/sandbox/compile.js';
 import type { Job, JobResult } from '../src/sandbox/job.js';
+import { HeldModules } from '../src/tiers/held-modules.js';
 import { WorkerRunner } from '../src/tiers/worker.js';
 import { type CallMessage, type WorkerMessage, type WorkerStart, WorkerSlot } from '../src/tiers/worker-protocol.js';
 import { componentJob } from './component-job.js';
@@ -85,7 +86,13 @@ describe('spare instances', () => {
           const poll = () => (ok() || failed !== undefined ? resolve() : setTimeout(poll, 5));
           poll();
         });
-      const post = (call: number) => w.postMessage({ call, job: j, spares: true } satisfies CallMessage);
+      const held = new HeldModules();
+      const { modules, ...rest } = j;
+      const post = (call: number) => {
+        const packed = held.pack(modules);
+        w.postMessage({ call, job: rest, modules: packed, spares: true } satisfies CallMessage);
+        held.commit(packed);
+      };
       await until(() => ready);
       post(1);
       post(2);

@@ -82,6 +82,15 @@ export const unexpiredAt =
   (g) =>
     !isExpired(g, now, level);
 
+/**
+ * One of the four limits every call has: the manifest's (or the default), under the
+ * policy's ceiling and capsule's hard bound, and lowered by the call's override.
+ */
+export function requiredLimit(m: Pick<CapabilityRequest, 'limits'>, policy: Policy, key: RequiredLimit, override?: number): number {
+  const ceilings = policy.doc.ceilings ?? {};
+  return Math.min(m.limits?.[key] ?? DEFAULT_LIMITS[key], ceilings[key] ?? HARD_LIMITS[key], HARD_LIMITS[key], override ?? Infinity);
+}
+
 export function grantsFor(policy: Policy, id: string, applies: GrantFilter): PolicyGrant[] {
   return policy.grants.filter((g) => applies(g) && matchesAny(g.grant.capabilities, id)).map((g) => g.grant);
 }
@@ -111,8 +120,7 @@ export function decide(
   notGranted.push(...scoped.notGranted);
 
   const ceilings = policy.doc.ceilings ?? {};
-  const pick = (key: RequiredLimit, override: number | undefined) =>
-    Math.min(m.limits?.[key] ?? DEFAULT_LIMITS[key], ceilings[key] ?? HARD_LIMITS[key], HARD_LIMITS[key], override ?? Infinity);
+  const pick = (key: RequiredLimit, override: number | undefined) => requiredLimit(m, policy, key, override);
   // CPU and fuel budgets have no default (a call without one still has checks, for
   // interruption, and an unlimited budget): the smallest of what is set, if anything is.
   const budget = (key: 'cpuMs' | 'fuel', override: number | undefined) => {
