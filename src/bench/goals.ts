@@ -377,8 +377,8 @@ export async function measureGoal(def: GoalDef, env: GoalEnv): Promise<Goal> {
 
 /**
  * Issue 10's rows from the timeout runs (limits.ts): the overshoot is a time (no
- * baseline); the call after a TIMEOUT is divided by the warm call right before
- * it, each TIMEOUT one round of one call per side.
+ * baseline); the call after a TIMEOUT is divided by a warm call after a 100 ms
+ * pause (limits.ts), each TIMEOUT one round of one call per side.
  */
 export function limitGoals(limits: LimitRow[]): Goal[] {
   const out: Goal[] = [];
@@ -399,7 +399,8 @@ export function limitGoals(limits: LimitRow[]): Goal[] {
     const after: Goal = {
       id: `after-timeout-${l.tier}`,
       name: `first call after a timeout / warm call, ${l.tier}`,
-      definition: 'an echo call right after each TIMEOUT over the echo call right before it; one round per TIMEOUT',
+      definition:
+        'an echo call right after each TIMEOUT over an echo call after the same 100 ms spent idle instead (a sleep); the two alternate which goes first, one round per TIMEOUT',
       unit: 'ratio',
       goal: '≤ 1.2',
       ...base,

@@ -54,11 +54,11 @@ export interface LimitRow {
   overshoot?: Summary;
   /** The next echo call after each TIMEOUT, ms (the name predates interruption: the worker is no longer killed). */
   firstCallAfterKill?: Summary;
-  /** An echo call right before each TIMEOUT, ms: what the call after it is compared with. */
+  /** An echo call after a 100 ms idle pause, one per TIMEOUT, ms: what the call after the TIMEOUT is compared with. */
   warmCall?: Summary;
   /** Workers that served the echo calls of the run (1: every TIMEOUT left its worker alive). */
   workers?: number;
-  /** The raw echo calls, in order: warm[i] right before the i-th TIMEOUT, after[i] right after it, ms. */
+  /** The raw echo calls, in order: warm[i] after the i-th 100 ms pause, after[i] right after the i-th TIMEOUT, ms. */
   pairs?: { warm: number[]; after: number[]; loadAverage: Paired['loadAverage'] };
 }
 
