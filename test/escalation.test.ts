@@ -184,8 +184,8 @@ describe('capsule inspect shows the tier decision and its reason', () => {
 describe('container manifests are schema-checked', () => {
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ runtime: 'container', world: 'command' }, /missing field \/container/],
-    [{ runtime: 'container', world: 'capability', container: { image: 'alpine' } }, /\/world must be "command" for runtime container/],
-    [{ container: { image: 'alpine' }, component: 'component.wasm' }, /\/container is only for runtime "container"/],
+    [{ runtime: 'container', world: 'capability', container: { image: 'alpine', command: ['true'] } }, /\/world must be "command" for runtime container/],
+    [{ container: { image: 'alpine', command: ['true'] }, component: 'component.wasm' }, /\/container is only for runtime "container"/],
     [{ runtime: 'container', world: 'command', container: { image: 'alpine', shell: true } }, /unknown field \/container\/shell/],
     [{ runtime: 'wasm', component: undefined }, /missing field \/component/],
   ];

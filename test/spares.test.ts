@@ -66,11 +66,12 @@ describe('spare instances', () => {
     for (const r of await calls(runner, tight, 3)) expect(r.outcome.ok ? 'ok' : r.outcome.error.code).toBe('CPU_LIMIT');
   });
 
-  it('are not made while a call waits: a call sent before the last one was answered starts first', async () => {
+  it("are not made while another component's call waits: it starts first; a waiting call of the same component takes the spare", async () => {
     // Before: the thread made the spare first and the waiting call started after it
     // (0.06-0.16 ms late: a TIMEOUT's overshoot counted that). Driven directly, with two
     // calls posted at once, so the second is queued when the first is answered.
     const j = await job('start-work');
+    const k = await job('counter');
     const w = new Worker(WORKER, { workerData: { glues: [], glueModules: 8, slot: new WorkerSlot().buffer } satisfies WorkerStart });
     try {
       const results = new Map<number, JobResult>();
@@ -87,22 +88,27 @@ describe('spare instances', () => {
           poll();
         });
       const held = new HeldModules();
-      const { modules, ...rest } = j;
-      const post = (call: number) => {
+      const post = (call: number, { modules, ...rest }: Job) => {
         const packed = held.pack(modules);
         w.postMessage({ call, job: rest, modules: packed, spares: true } satisfies CallMessage);
         held.commit(packed);
       };
       await until(() => ready);
-      post(1);
-      post(2);
+      // Another component's call waiting: it starts at once, with no spare made before it.
+      post(1, j);
+      post(2, k);
       await until(() => results.size === 2);
       // Now nothing waits: a spare is made after the second call, and serves the third.
-      post(3);
+      post(3, k);
       await until(() => results.size === 3);
+      // The same component's call waiting: the spare made for it serves it (it is the
+      // instance the call would make itself), however the threads were scheduled.
+      post(4, k);
+      post(5, k);
+      await until(() => results.size === 5);
       expect(failed).toBeUndefined();
-      expect([1, 2, 3].map((n) => results.get(n)?.outcome.ok)).toEqual([true, true, true]);
-      expect([1, 2, 3].map((n) => results.get(n)?.spare)).toEqual([undefined, undefined, true]);
+      expect([1, 2, 3, 4, 5].map((n) => results.get(n)?.outcome.ok)).toEqual([true, true, true, true, true]);
+      expect([1, 2, 3, 4, 5].map((n) => results.get(n)?.spare)).toEqual([undefined, undefined, true, true, true]);
     } finally {
       await w.terminate();
     }

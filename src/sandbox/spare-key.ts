@@ -14,7 +14,7 @@ export const SPARE_STUCK_MS = 1000;
  * cap (the module is compiled per memory limit), and the same module bytes; undefined
  * for a call that cannot use a spare.
  */
-export function spareKey(job: Job): string | undefined {
+export function spareKey(job: Pick<Job, 'directAbi' | 'world' | 'digest' | 'limits' | 'bundle'>): string | undefined {
   const abi = job.directAbi;
   if (!abi || job.world !== 'capability') return undefined;
   return [job.digest, abi.coreFile, job.limits.memoryBytes, job.bundle?.sha256?.[abi.coreFile] ?? ''].join('|');

@@ -80,11 +80,14 @@ async function run({ call, job: sent, modules, spares }: CallMessage): Promise<v
 /** Makes the next call's instance now that this call is answered; `used`: the memory that call ran in, if its spare's. */
 function prepare(job: Job, key: string, used: WebAssembly.Memory | undefined): void {
   if (busy) return;
-  // A call sent while the last one was being answered goes first: it would otherwise
-  // wait for a spare it may not use (measured: the call after a call of another
-  // component started 0.06-0.16 ms late, the spare's making; a TIMEOUT's overshoot counts it).
+  // A call sent while the last one was being answered, for another component, goes
+  // first: it would otherwise wait for a spare it cannot use (measured: it started
+  // 0.06-0.16 ms late, the spare's making; a TIMEOUT's overshoot counts it). A call of
+  // the same component takes the spare made now, which is the instance it would make
+  // itself: so whether a spare serves it does not depend on how the threads were
+  // scheduled (under load the main thread often answers before this line runs).
   const next = queued();
-  if (next) {
+  if (next && spareKey(next.job) !== key) {
     void run(next);
     return;
   }
@@ -95,4 +98,5 @@ function prepare(job: Job, key: string, used: WebAssembly.Memory | undefined): v
   slot.sparing = false;
   if (typeof made === 'object') spare = made;
   else if (made) send({ type: 'no-spares', key, overran: made === 'overran' });
+  if (next) void run(next);
 }
