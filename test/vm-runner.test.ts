@@ -483,19 +483,7 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
     const dir = tempDir('capsule-esc-');
     const outbound = [`http://127.0.0.1:${granted.port}`];
     const fetchBoth = 'curl -s -o /dev/null -w "%{http_code} " "$1"; curl -s -o /dev/null -w "%{http_code}" "$2"';
-    writeCapability(
-      dir,
-      'esc.net-tool',
-      manifest('esc.net-tool', {
-        runtime: 'container',
-        world: 'command',
-        securityLevel: 'sandboxed',
-        permissions: { net: { outbound } },
-        container: { image: 'alpine:3', command: ['sh', '-c', fetchBoth, 'fetch'] },
-      }),
-    );
-    const policy = { grants: [{ capabilities: 'esc.net-tool', net: { outbound } }] };
-    const netRt = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' }, policy });
+    const netRt = await netTool(dir, outbound, ['sh', '-c', fetchBoth, 'fetch']);
     try {
       const args = [`http://127.0.0.1:${granted.port}/`, `http://127.0.0.1:${other.port}/`];
       const { output, denials } = await netRt.run<{ stdout: string }>('esc.net-tool', { args });
@@ -513,6 +501,15 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
       // The proxy's secret travels in the 0600 env file, never on the command line.
       expect(run?.envFileMode).toBe('600');
       expect(run?.argv.join(' ')).not.toMatch(/capsule:[0-9a-f]+@/);
+      // The network is found once per runner: the next call runs the container without asking again.
+      rmSync(logFile, { force: true });
+      expect((await netRt.run<{ stdout: string }>('esc.net-tool', { args })).output.stdout).toBe('200 403');
+      const again = readFileSync(logFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { argv: string[] });
+      expect(again.map((c) => c.argv[0])).not.toContain('network');
+      expect(again.map((c) => c.argv[0])).toContain('run');
     } finally {
       await netRt.close();
       for (const s of servers) s.server.close();
@@ -521,20 +518,7 @@ describe('the vm tier through a runtime, with the docker double as its runner', 
 
   it('net grants with an egress network that is not internal, or cannot be made: ESCALATION_UNAVAILABLE, nothing run', async () => {
     const dir = tempDir('capsule-esc-');
-    const outbound = ['https://api.example.com'];
-    writeCapability(
-      dir,
-      'esc.net-tool',
-      manifest('esc.net-tool', {
-        runtime: 'container',
-        world: 'command',
-        securityLevel: 'sandboxed',
-        permissions: { net: { outbound } },
-        container: { image: 'alpine:3', command: ['wc', '-w'] },
-      }),
-    );
-    const policy = { grants: [{ capabilities: 'esc.net-tool', net: { outbound } }] };
-    const netRt = await createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' }, policy });
+    const netRt = await netTool(dir, ['https://api.example.com'], ['wc', '-w']);
     try {
       for (const [state, said] of [
         ['open', /network capsule-egress exists but is not --internal/],
@@ -689,3 +673,20 @@ describe('container capabilities and the policy requireSignature', () => {
     expect(((await runWith(moved).catch((x: unknown) => x)) as CapsuleError).code).toBe('SIGNATURE_INVALID');
   });
 });
+
+/** A runtime (docker double) with `esc.net-tool`: a container capability granted `outbound`, running `command`. */
+function netTool(dir: string, outbound: string[], command: string[]) {
+  writeCapability(
+    dir,
+    'esc.net-tool',
+    manifest('esc.net-tool', {
+      runtime: 'container',
+      world: 'command',
+      securityLevel: 'sandboxed',
+      permissions: { net: { outbound } },
+      container: { image: 'alpine:3', command },
+    }),
+  );
+  const policy = { grants: [{ capabilities: 'esc.net-tool', net: { outbound } }] };
+  return createRuntime({ capabilitiesDir: dir, vm: { runner: 'docker' }, policy });
+}

@@ -144,15 +144,8 @@ const COSTLY = /"(?:pattern|patternProperties|uniqueItems|format)"\s*:/;
 
 /** The manifest's compiled validators (compiled now if they were not: a manifest from checkManifest has them). */
 export function ioValidators(m: Manifest): IoValidators {
-  let v = ioCache.get(m);
-  if (!v) {
-    v = {
-      ...(m.inputSchema !== undefined ? { input: compileIo(m.inputSchema) } : {}),
-      ...(m.outputSchema !== undefined ? { output: compileIo(m.outputSchema) } : {}),
-    };
-    ioCache.set(m, v);
-  }
-  return v;
+  compileSchemas(m, m.id);
+  return ioCache.get(m) as IoValidators;
 }
 
 /**

@@ -25,7 +25,7 @@
 // on the Firecracker VMs capsule is measured on, more than the rest of a small call's
 // guest work). A worker notes which pages of its memory a call of the component left
 // written (writtenPages, once per component) and each later spare writes to those
-// pages, a byte at a time, the value they already hold (prefault): the memory's
+// pages, one word each, the value it already holds (prefault): the memory's
 // contents are unchanged, so the spare is as fresh as before, and its call finds the
 // pages mapped. At most TOUCH_PAGES pages, so the work is bounded whatever the guest does.
 import { CapsuleError } from '../errors.js';

@@ -10,12 +10,14 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\u0000\r\n]/;
 /** Methods that would turn the request into a tunnel or an echo of its credentials. */
 const NOT_SENT = new Set(['CONNECT', 'TRACE', 'TRACK']);
+/** Headers that describe one connection, not the request (RFC 9110 7.6.1): never passed on. */
+export const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 /**
  * Headers capsule leaves out: `host` comes from the checked URL (a guest must not
  * name another host than the one the grant was checked against), and hop-by-hop
  * headers belong to the connection Node's fetch makes, not to the guest.
  */
-const DROPPED = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const DROPPED = new Set(['host', ...HOP_BY_HOP]);
 
 /** Why `method` is not sent (undefined: it may be). */
 export function methodProblem(method: string): string | undefined {

@@ -13,6 +13,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type NetRules, refusedUrl } from '../../grants/net.js';
 import type { DeniedAccess } from '../../sandbox/job.js';
+import { HOP_BY_HOP } from '../../sandbox/net/hop.js';
 
 /** Connections one call may open to the proxy, and requests and tunnels it may have opened, without limits.connections. */
 export const EGRESS_MAX_CONNECTIONS = 64;
@@ -46,18 +47,8 @@ export interface EgressProxy {
 }
 
 const USER = 'capsule';
-/** Headers that describe one hop and must not be forwarded (RFC 9110 7.6.1). */
-const HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-];
+/** Not forwarded either way: the hop-by-hop headers, and the proxy's own credentials and challenge. */
+const NOT_FORWARDED = [...HOP_BY_HOP, 'proxy-authorization', 'proxy-authenticate'];
 
 function sameAddress(a: string | undefined, b: string): boolean {
   return a === b || a === `::ffff:${b}`;
@@ -146,7 +137,7 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
     if (spent()) return refuse(403, 'the call relayed its byte budget');
     if (!open(url.href)) return refuse(403, 'the call used its connections (limits.connections)');
     const headers = { ...req.headers };
-    for (const h of HOP_BY_HOP) delete headers[h];
+    for (const h of NOT_FORWARDED) delete headers[h];
     // The host checked is the host named: a forged Host header would reach another site on that server.
     headers.host = url.host;
     const upstream = http.request({
@@ -157,7 +148,6 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
       headers,
       agent: false,
     });
-    track(req.socket);
     upstream.on('socket', track);
     upstream.on('error', (e) => {
       if (!res.headersSent) refuse(502, `${url.origin}: ${e.message}`);
@@ -165,7 +155,7 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
     });
     upstream.on('response', (up) => {
       const out = { ...up.headers };
-      for (const h of HOP_BY_HOP) delete out[h];
+      for (const h of NOT_FORWARDED) delete out[h];
       res.writeHead(up.statusCode ?? 502, out);
       up.on('data', (chunk: Buffer) => {
         if (count(chunk.length)) res.write(chunk);

@@ -17,7 +17,7 @@ import { limitFlags } from '../process/node-flags.js';
 import { JOB_RUNNER_FILE } from '../process/process-tier.js';
 import type { TierRunner } from '../tier-runner.js';
 import { APPLE_SINGLE_FILE_MOUNTS, appleDeleteArgv, appleMemory, appleRunArgv, versionBelow } from './apple-container.js';
-import { ensureEgressNetwork } from './egress-network.js';
+import { type EgressNetwork, ensureEgressNetwork } from './egress-network.js';
 import { type EgressProxy, startEgressProxy } from './egress-proxy.js';
 import { writeEnvFile } from './env-file.js';
 import { inspectImage, pinnedDigest } from './image.js';
@@ -117,6 +117,12 @@ function fileGrants(grants: Grants): string[] {
 export class VmRunner implements TierRunner {
   /** Aborted by close(): in-flight containers are killed and deleted. */
   private readonly closing = new AbortController();
+  /**
+   * The egress network, found (or made) once per runner: every net-granted call would
+   * otherwise spawn the CLI for `network inspect`. A failure is not kept, so the next
+   * call asks again.
+   */
+  private egressNetwork?: Promise<EgressNetwork>;
   /** Notes about the last calls (e.g. memory raised to Apple's minimum); each also goes to `onNote`. */
   readonly notes: string[] = [];
 
@@ -226,7 +232,12 @@ export class VmRunner implements TierRunner {
    */
   private async startEgress(id: string, rules: NetRules, connections: number | undefined): Promise<Egress> {
     if (this.cli.kind === 'apple-container') throw new CapsuleError('INTERNAL', `${id}: net grants reached the Apple container runner`);
-    const network = await ensureEgressNetwork(this.cli.kind, this.cli.command, this.startTimeout(), this.config.egressNetwork);
+    const kind = this.cli.kind;
+    this.egressNetwork ??= ensureEgressNetwork(kind, this.cli.command, this.startTimeout(), this.config.egressNetwork).catch((e: unknown) => {
+      this.egressNetwork = undefined;
+      throw e;
+    });
+    const network = await this.egressNetwork;
     const proxy = await startEgressProxy({ rules, maxConnections: connections, listenHost: '0.0.0.0', acceptOn: network.gateway });
     const url = proxy.url(network.gateway);
     // Tools differ in which spelling they read (curl ignores upper-case HTTP_PROXY): set all four.
