@@ -10,7 +10,7 @@ import { ComponentCompiler } from '../src/sandbox/compile.js';
 import type { Job, JobResult } from '../src/sandbox/job.js';
 import { HeldModules } from '../src/tiers/held-modules.js';
 import { WorkerRunner } from '../src/tiers/worker.js';
-import { type CallMessage, type WorkerMessage, type WorkerStart, WorkerSlot } from '../src/tiers/worker-protocol.js';
+import { type CallMessage, epochNow, type WorkerMessage, type WorkerStart, WorkerSlot } from '../src/tiers/worker-protocol.js';
 import { componentJob } from './component-job.js';
 import { fixture, ROOT, tempDir } from './helpers.js';
 
@@ -90,7 +90,7 @@ describe('spare instances', () => {
       const held = new HeldModules();
       const post = (call: number, { modules, ...rest }: Job) => {
         const packed = held.pack(modules);
-        w.postMessage({ call, job: rest, modules: packed, spares: true } satisfies CallMessage);
+        w.postMessage({ call, job: rest, modules: packed, spares: true, sentAt: epochNow() } satisfies CallMessage);
         held.commit(packed);
       };
       await until(() => ready);

@@ -102,8 +102,9 @@ export interface Job {
    */
   interrupt?: Int32Array;
   /**
-   * performance.now() on the thread that runs the call, when it started it (a pool
-   * worker sets it when it reports the start in its slot, tiers/worker-protocol.ts): the fuel meter's deadline and a TIMEOUT's elapsedMs count
+   * performance.now() on the thread that runs the call, where the call's clock starts
+   * (a pool worker sets it when it reports the start in its slot: callClock() in
+   * tiers/worker-protocol.ts): the fuel meter's deadline and a TIMEOUT's elapsedMs count
    * from here, as the waiting thread's clock does, not from after the glue is loaded.
    */
   startedAt?: number;

@@ -1,7 +1,8 @@
-// A call's clock, kept the same way by every tier: first a bound on starting (a worker
-// picking the call up, a child process compiling the component, a container starting),
-// then the call's own `timeoutMs` from the moment it started, so a slow start never eats
-// the guest's time and a guest never gets more. The caller's AbortSignal ends it too.
+// A call's clock in the process and VM tiers: first a bound on starting (a child
+// process compiling the component, a container starting), then the call's own
+// `timeoutMs` from the moment it started, so a slow start never eats the guest's time
+// and a guest never gets more. (The worker pool keeps the same two clocks in each
+// thread's slot, its start counted from the send: callClock() in worker-protocol.ts.) The caller's AbortSignal ends it too.
 // What stopping means (abort a pool task, kill a process group) stays with each tier.
 
 export type StopReason = 'start-timeout' | 'timeout' | 'aborted';

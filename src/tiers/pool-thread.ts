@@ -5,7 +5,7 @@
 import { type TransferListItem, Worker } from 'node:worker_threads';
 import type { Job, JobResult } from '../sandbox/job.js';
 import { HeldModules } from './held-modules.js';
-import { type CallMessage, type WorkerMessage, type WorkerStart, WorkerSlot } from './worker-protocol.js';
+import { type CallMessage, epochNow, type WorkerMessage, type WorkerStart, WorkerSlot } from './worker-protocol.js';
 
 /** How a call on a thread ended, as the pool hears it. */
 export type CallEnd =
@@ -74,9 +74,9 @@ export class PoolThread {
   send(call: number, job: Job, spares: boolean, transfer: TransferListItem[], end: (e: CallEnd) => void): void {
     const { modules, ...rest } = job;
     const held = this.modules.pack(modules);
-    const message: CallMessage = { call, job: rest, modules: held, spares };
     this.call = { id: call, end };
     this.worker.ref();
+    const message: CallMessage = { call, job: rest, modules: held, spares, sentAt: epochNow() };
     this.worker.postMessage(message, transfer);
     this.modules.commit(held);
   }

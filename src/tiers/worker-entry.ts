@@ -13,7 +13,7 @@ import { spareKey } from '../sandbox/spare-key.js';
 import type { Job } from '../sandbox/job.js';
 import { DEFAULT_GLUE_MODULES, RECYCLE_EXIT_CODE } from './worker.js';
 import { WorkerModules } from './held-modules.js';
-import { type CallMessage, type WorkerMessage, type WorkerStart, WorkerSlot } from './worker-protocol.js';
+import { type CallMessage, callClock, epochNow, type WorkerMessage, type WorkerStart, WorkerSlot } from './worker-protocol.js';
 
 const data = workerData as WorkerStart;
 const glueModules = data.glueModules ?? DEFAULT_GLUE_MODULES;
@@ -38,7 +38,7 @@ await Promise.all((data.glues ?? []).map((g) => loadGlue(g.url, g.sha256).catch(
 port.on('message', (m: CallMessage) => void run(m));
 send({ type: 'ready' });
 
-async function run({ call, job: sent, modules, spares }: CallMessage): Promise<void> {
+async function run({ call, job: sent, modules, spares, sentAt }: CallMessage): Promise<void> {
   let job: Job;
   try {
     job = { ...sent, modules: held.resolve(modules, sent) };
@@ -54,8 +54,9 @@ async function run({ call, job: sent, modules, spares }: CallMessage): Promise<v
     process.exit(RECYCLE_EXIT_CODE);
   }
   busy = true;
-  const startedAt = performance.now();
-  slot.markStarted(call, performance.timeOrigin + startedAt);
+  const clock = callClock(sentAt, epochNow());
+  const startedAt = clock - performance.timeOrigin;
+  slot.markStarted(call, clock);
   // A spare serves one call at most, and only a call of its own component.
   const key = spareKey(job);
   const mine = spare?.key === key ? spare : undefined;
