@@ -42,8 +42,6 @@ export class PoolThread {
       workerData: { ...start, slot: this.slot.buffer } satisfies WorkerStart,
       resourceLimits: { maxOldGenerationSizeMb: heapMb },
     });
-    // An idle pool does not keep the process alive; a thread with a call out does (send()).
-    this.worker.unref();
     this.worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'ready') {
         this.ready = true;
@@ -64,6 +62,9 @@ export class PoolThread {
       this.settle({ type: 'exit', code, ...(this.error ? { error: this.error } : {}) });
       events.gone(this, this.error ? this.error.message : `exit code ${code}`);
     });
+    // An idle pool does not keep the process alive; a thread with a call out does (send()).
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.worker.unref();
   }
 
   get busy(): boolean {
