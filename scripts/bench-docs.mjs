@@ -64,7 +64,7 @@ Every figure below was measured in that one run; none is estimated.
 - **Timeout overshoot**: \`fixtures/src/bench-spin.wat\` never returns; it is called with a 100 ms limit and the overshoot is the
   time from the call to its \`TIMEOUT\` rejection minus 100 ms (for the process tier that includes starting the child
   process, which is most of its figure). The guest is stopped at its next fuel check, in the worker tier and inline alike.
-  In the worker tier the call's clock runs from its send to the worker (at most 2 ms of a slow pick-up counted), so the
+  In the worker tier the call's clock runs from its send to the worker (at most 5 ms of a slow pick-up counted), so the
   caller hears of the TIMEOUT close to 100 ms after calling. 100 TIMEOUTs in the worker and inline tiers (p99 is the
   second worst), 20 in the process tier.
   **First call after a timeout / warm call**: an echo call made right after each \`TIMEOUT\` against one made after the same

@@ -70,6 +70,10 @@ describe('capsule bench', () => {
     const l = (tier: string) => result.limits.find((x) => x.tier === tier)!;
     // The spinning guest was interrupted, not its worker killed: one thread served every echo call around it.
     expect(result.limits.find((x) => x.tier === 'worker')!.workers).toBe(1);
+    // Beside the worker tier's TIMEOUTs, as many bare-thread round trips, none back before its 100 ms.
+    expect(l('worker').bareThread!.n).toBe(l('worker').overshoot!.n);
+    expect(l('worker').bareThread!.min).toBeGreaterThanOrEqual(0);
+    expect(l('inline').bareThread).toBeUndefined();
 
     // The latency table's figures are taken apart from each other: no ratio is made of them. The goals table holds every
     // ratio, here only the timeout rows (goals: []), the ratio among them from pairs of calls around each TIMEOUT.

@@ -27,7 +27,7 @@ describe('callClock', () => {
 });
 
 describe('a pool worker', () => {
-  it("takes the call's clock from the send, capped: a call sent a second before it was posted loses 2 ms, not a second", async () => {
+  it("takes the call's clock from the send, capped: a call sent a second before it was posted loses PICKUP_COUNTED_MS, not a second", async () => {
     const compiler = new ComponentCompiler(tempDir('capsule-clock-'));
     const { modules, ...job } = await componentJob(compiler, fixture('counter'), { id: 'test.counter', input: '{}' });
     const slot = new WorkerSlot();

@@ -16,6 +16,7 @@ import { fuelPair } from './fuel-cost.js';
 import { type Combine, combine, paired, type Rounds, type TimedCall, timed } from './paired.js';
 import { extismTarget, type loadExtism } from './peers/extism.js';
 import { CAPABILITIES_DIR } from './setup.js';
+import { ms } from './format.js';
 import { summarize } from './stats.js';
 import type { Goal, LimitRow, Paired, Summary } from './types.js';
 import { freshAndWarm } from './warm-instance.js';
@@ -393,6 +394,7 @@ export function limitGoals(limits: LimitRow[]): Goal[] {
       goal: `≤ ${max} ms`,
       ...base,
       ...(o ? { value: o[q], meets: o[q] <= max, samples: o } : {}),
+      ...(l.bareThread ? { notes: `a bare thread in the same run, spinning until 100 ms after the send: ${q} ${ms(l.bareThread[q])}` } : {}),
     });
     out.push(overshoot('p50', 1), overshoot('p99', 2));
     const pairs = l.pairs;

@@ -66,6 +66,7 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
         'timeout overshoot p50',
         'overshoot p99',
         'overshoot worst',
+        'bare thread p50 / p99',
         'first call after a timeout p50',
         'call after a 100 ms pause p50',
         'workers',
@@ -73,12 +74,13 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
       ],
       r.limits.map((l) =>
         l.status !== 'ok'
-          ? [l.tier, `${l.status}: ${l.reason ?? ''}`, '', '', '', '', '', '']
+          ? [l.tier, `${l.status}: ${l.reason ?? ''}`, '', '', '', '', '', '', '']
           : [
               l.tier,
               ms(l.overshoot?.p50),
               ms(l.overshoot?.p99),
               ms(l.overshoot?.max),
+              l.bareThread ? `${ms(l.bareThread.p50)} / ${ms(l.bareThread.p99)}` : '',
               ms(l.firstCallAfterKill?.p50),
               ms(l.warmCall?.p50),
               l.workers === undefined ? '' : String(l.workers),
@@ -89,7 +91,8 @@ export function toMarkdown(r: BenchResult, chartFile = 'latency.svg'): string {
   );
   out.push('');
   out.push(
-    'A spinning guest is stopped at its next fuel check (the worker is reused: `workers` counts the threads that served the echo calls around the timeouts).',
+    'A spinning guest is stopped at its next fuel check (the worker is reused: `workers` counts the threads that served the echo calls around the timeouts). ' +
+      'Bare thread (worker tier): a plain worker thread told to spin until 100 ms after the send and then post, taking turns with the TIMEOUTs; how late its message came is the floor of a TIMEOUT on another thread.',
   );
   out.push('');
   if (r.auditCost) {

@@ -56,6 +56,8 @@ export interface LimitRow {
   firstCallAfterKill?: Summary;
   /** An echo call after a 100 ms idle pause, one per TIMEOUT, ms: what the call after the TIMEOUT is compared with. */
   warmCall?: Summary;
+  /** Worker tier: how late after 100 ms a bare thread's message came, spinning until 100 ms after the send (bench/limits.ts), ms. */
+  bareThread?: Summary;
   /** Workers that served the echo calls of the run (1: every TIMEOUT left its worker alive). */
   workers?: number;
   /** The raw echo calls, in order: warm[i] after the i-th 100 ms pause, after[i] right after the i-th TIMEOUT, ms. */

@@ -1,9 +1,10 @@
 // A call's clock in the process and VM tiers: first a bound on starting (a child
 // process compiling the component, a container starting), then the call's own
 // `timeoutMs` from the moment it started, so a slow start never eats the guest's time
-// and a guest never gets more. (The worker pool keeps the same two clocks in each
-// thread's slot, its start counted from the send: callClock() in worker-protocol.ts.) The caller's AbortSignal ends it too.
-// What stopping means (abort a pool task, kill a process group) stays with each tier.
+// and a guest never gets more. The caller's AbortSignal ends it too. (The worker pool
+// keeps the same two clocks in each thread's slot, its start counted from the send:
+// callClock() in worker-protocol.ts.) What stopping means (kill a process group, stop
+// a container) stays with each tier.
 
 export type StopReason = 'start-timeout' | 'timeout' | 'aborted';
 

@@ -72,11 +72,12 @@ const START_DEADLINE_MS = 60_000;
  */
 export const INTERRUPT_GRACE_MS = 50;
 /**
- * The call's timer first fires this long before its limit, then again at it. The guest
- * stops itself at the limit (its fuel checks read the clock) and posts its TIMEOUT; a
- * main thread that slept through the whole call took 0.27-0.35 ms to wake for that
- * message here (a vCPU woken from idle), one that ran a millisecond earlier about
- * 0.1 ms: the overshoot's median fell from 1.0 to 0.84 ms (worker tier, 30 runs).
+ * The call's timer first fires this long before its limit, then again at or just after
+ * it. The guest stops itself at the limit (its fuel checks read the clock) and posts its
+ * TIMEOUT, which the calling thread must wake for: measured with a bare worker here, a
+ * thread that slept 100 ms took 0.27-0.35 ms to wake for a message (a vCPU woken from
+ * idle), one that ran a millisecond earlier about 0.1-0.2 ms. The bench's timeout rows
+ * show the effect (docs/benchmarks.md).
  */
 const WAKE_LEAD_MS = 1;
 
