@@ -38,7 +38,9 @@ export const DEFAULT_DISK_LIMITS = { writeBytes: 1024 * 1024 * 1024, files: 10_0
 export const HARD_OPEN_FILES = 4096;
 /** Outgoing HTTP connections per call (limits.connections) when neither manifest nor policy says. */
 export const DEFAULT_CONNECTIONS = 256;
-type DiskLimit = keyof typeof DEFAULT_DISK_LIMITS;
+/** The limits with a default but no hard bound of their own (openFiles excepted): the manifest's, under the policy's ceiling. */
+const BOUNDED_DEFAULTS = { ...DEFAULT_DISK_LIMITS, connections: DEFAULT_CONNECTIONS } as const;
+type BoundedLimit = keyof typeof BOUNDED_DEFAULTS;
 
 type RequiredLimit = 'memoryBytes' | 'timeoutMs' | 'outputBytes' | 'inputBytes';
 
@@ -127,8 +129,8 @@ export function decide(
     const set = [m.limits?.[key], ceilings[key], override].filter((v): v is number => v !== undefined);
     return set.length ? { [key]: Math.min(...set, key === 'cpuMs' ? HARD_CPU_MS : Infinity) } : {};
   };
-  const disk = (key: DiskLimit, override: number | undefined) =>
-    Math.min(m.limits?.[key] ?? DEFAULT_DISK_LIMITS[key], ceilings[key] ?? Infinity, key === 'openFiles' ? HARD_OPEN_FILES : Infinity, override ?? Infinity);
+  const bounded = (key: BoundedLimit, override: number | undefined) =>
+    Math.min(m.limits?.[key] ?? BOUNDED_DEFAULTS[key], ceilings[key] ?? Infinity, key === 'openFiles' ? HARD_OPEN_FILES : Infinity, override ?? Infinity);
   return {
     grants: {
       host,
@@ -147,10 +149,10 @@ export function decide(
       inputBytes: pick('inputBytes', call.inputBytes),
       ...budget('cpuMs', call.cpuMs),
       ...budget('fuel', call.fuel),
-      writeBytes: disk('writeBytes', call.writeBytes),
-      files: disk('files', call.files),
-      openFiles: disk('openFiles', call.openFiles),
-      connections: Math.min(m.limits?.connections ?? DEFAULT_CONNECTIONS, ceilings.connections ?? Infinity, call.connections ?? Infinity),
+      writeBytes: bounded('writeBytes', call.writeBytes),
+      files: bounded('files', call.files),
+      openFiles: bounded('openFiles', call.openFiles),
+      connections: bounded('connections', call.connections),
     },
     policyGrants,
     notGranted,
